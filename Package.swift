@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "DeepBelief",
+    products: [
+        .library(name: "DeepBelief", targets: ["DeepBelief"]),
+        .executable(name: "dbn", targets: ["dbn"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries
+        .systemLibrary(
+            name: "CBLAS", path: "Modules/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Modules/CZlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: - Public API
+        .target(name: "Linalg", dependencies: ["CBLAS"]),
+        .target(name: "Compression", dependencies: ["CZlib"]),
+        .target(name: "IDX", dependencies: ["Linalg", "Compression"]),
+        .target(name: "Pretraining", dependencies: ["Linalg"]),
+        .target(name: "FineTuning", dependencies: ["Linalg", "Pretraining"]),
+        .target(name: "ModelFiles", dependencies: ["Linalg", "Compression"]),
+        .target(name: "DeepBelief", dependencies: ["Linalg", "IDX", "Pretraining", "FineTuning", "ModelFiles"]),
+        .executableTarget(
+            name: "dbn",
+            dependencies: ["DeepBelief", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // MARK: - Implementation details
+        .target(name: "_TestSupport", dependencies: ["Linalg"]),
+
+        // MARK: - Unit test bundles
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "_TestSupport"]),
+        .testTarget(name: "IDXTests", dependencies: ["IDX", "Compression", "_TestSupport"]),
+        .testTarget(name: "PretrainingTests", dependencies: ["Pretraining", "_TestSupport"]),
+        .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "Pretraining", "_TestSupport"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "_TestSupport"]),
+        .testTarget(name: "DBNCommandTests", dependencies: ["DeepBelief", "_TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

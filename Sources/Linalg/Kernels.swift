@@ -1,0 +1,234 @@
+// Elementwise kernels. Each loop is written so that LLVM vectorises it in release builds
+// (no libm calls in the hot loops: `fastExp` is a polynomial).
+//
+// Finite inputs always give finite outputs: arguments of `exp` are clamped to [-87.3, 88.3].
+// Infinite inputs give the limit (sigmoid(+inf) = 1, sigmoid(-inf) = 0, tanh(+-inf) = +-1,
+// relu(+inf) = +inf); NaN propagates as NaN.
+
+/// e^x for Float with relative error below 2e-7 over the clamped range [-87.3, 88.3]:
+/// arguments beyond it are clamped (so exp never overflows to infinity), NaN stays NaN.
+/// Cephes' `expf` polynomial, with 2^n built from the exponent bits.
+@inlinable @inline(__always)
+public func fastExp(_ x: Float) -> Float {
+    var x = x
+    x = x < -87.3 ? -87.3 : x
+    x = x > 88.3 ? 88.3 : x
+    // n = round(x / ln 2) by the magic-number trick (vectorises without SSE4.1).
+    let magic: Float = 12_582_912  // 1.5 * 2^23
+    let n = (x * 1.442_695_04 + magic) - magic
+    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+    var p: Float = 1.987_569_15e-4
+    p = p * r + 1.398_199_950_7e-3
+    p = p * r + 8.333_451_907_3e-3
+    p = p * r + 4.166_579_589_4e-2
+    p = p * r + 1.666_666_545_9e-1
+    p = p * r + 5.000_000_120_1e-1
+    p = p * r * r + r + 1
+    let scale = Float(bitPattern: UInt32(truncatingIfNeeded: (Int32(n) &+ 127) << 23))
+    return p * scale
+}
+
+/// The logistic function 1 / (1 + e^-x), in (0, 1] for finite x.
+@inlinable @inline(__always)
+public func sigmoid(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
+
+/// log(1 + e^x), computed stably: max(x, 0) + log1p(e^-|x|). Uses libm (not for hot loops).
+@inlinable
+public func softplus(_ x: Float) -> Float {
+    let a = Double(x)
+    return Float(max(a, 0) + _log1p(_exp(-abs(a))))
+}
+
+/// log(1 + e^x) in double precision, for monitors and likelihoods.
+@inlinable
+public func softplus(_ x: Double) -> Double { max(x, 0) + _log1p(_exp(-abs(x))) }
+
+/// log(sum(e^values)) computed stably in double precision; -inf for an empty input.
+public func logSumExp(_ values: some Sequence<Double>) -> Double {
+    let array = Array(values)
+    guard let m = array.max(), m.isFinite else { return array.max() ?? -.infinity }
+    var sum = 0.0
+    for v in array { sum += _exp(v - m) }
+    return m + _log(sum)
+}
+
+// MARK: - Buffer kernels
+
+/// Elementwise kernels over raw buffers (in place unless stated).
+public enum Kernels {
+    /// x = sigmoid(x).
+    @inlinable
+    public static func sigmoid(_ x: UnsafeMutableBufferPointer<Float>) {
+        for i in 0..<x.count { x[i] = 1 / (1 + fastExp(-x[i])) }
+    }
+
+    /// For each row r: x[r, c] = sigmoid(x[r, c] + bias[c]) (bias add fused with the logistic).
+    @inlinable
+    public static func addBiasSigmoid(_ x: UnsafeMutableBufferPointer<Float>, bias: UnsafeBufferPointer<Float>) {
+        let columns = bias.count
+        guard columns > 0 else { return }
+        let rows = x.count / columns
+        for r in 0..<rows {
+            let row = x.baseAddress! + r * columns
+            for c in 0..<columns { row[c] = 1 / (1 + fastExp(-(row[c] + bias[c]))) }
+        }
+    }
+
+    /// For each row r: x[r, c] += bias[c].
+    @inlinable
+    public static func addBias(_ x: UnsafeMutableBufferPointer<Float>, bias: UnsafeBufferPointer<Float>) {
+        let columns = bias.count
+        guard columns > 0 else { return }
+        let rows = x.count / columns
+        for r in 0..<rows {
+            let row = x.baseAddress! + r * columns
+            for c in 0..<columns { row[c] += bias[c] }
+        }
+    }
+
+    /// x = tanh(x), as 2 sigmoid(2x) - 1 (absolute error below 1e-7).
+    @inlinable
+    public static func tanh(_ x: UnsafeMutableBufferPointer<Float>) {
+        for i in 0..<x.count { x[i] = 2 / (1 + fastExp(-2 * x[i])) - 1 }
+    }
+
+    /// x = max(x, 0).
+    @inlinable
+    public static func relu(_ x: UnsafeMutableBufferPointer<Float>) {
+        for i in 0..<x.count { x[i] = x[i] > 0 ? x[i] : 0 }
+    }
+
+    /// x = x > 0 ? x : slope * x.
+    @inlinable
+    public static func leakyReLU(_ x: UnsafeMutableBufferPointer<Float>, slope: Float) {
+        for i in 0..<x.count { x[i] = x[i] > 0 ? x[i] : slope * x[i] }
+    }
+
+    /// x = x > 0 ? x : alpha (e^x - 1)  (Clevert et al. 2016).
+    @inlinable
+    public static func elu(_ x: UnsafeMutableBufferPointer<Float>, alpha: Float) {
+        for i in 0..<x.count { let v = x[i]; x[i] = v > 0 ? v : alpha * (fastExp(v) - 1) }
+    }
+
+    /// Row-wise softmax of a rows x columns buffer: each row minus its maximum, exponentiated
+    /// and normalised. Rows of finite values give finite probabilities summing to 1.
+    @inlinable
+    public static func softmaxRows(_ x: UnsafeMutableBufferPointer<Float>, columns: Int) {
+        guard columns > 0 else { return }
+        for r in 0..<(x.count / columns) {
+            let row = x.baseAddress! + r * columns
+            var m = -Float.infinity
+            for c in 0..<columns where row[c] > m { m = row[c] }
+            if !m.isFinite { m = m.isNaN ? 0 : (m > 0 ? Float.greatestFiniteMagnitude : 0) }
+            var sum: Float = 0
+            for c in 0..<columns { let e = fastExp(row[c] - m); row[c] = e; sum += e }
+            let inv = 1 / sum
+            for c in 0..<columns { row[c] *= inv }
+        }
+    }
+}
+
+// MARK: - Activations
+
+/// A hidden-unit nonlinearity, with its derivative written in terms of its output.
+public enum Activation: Sendable, Equatable, Hashable, CaseIterable {
+    /// 1 / (1 + e^-x); derivative y (1 - y).
+    case sigmoid
+    /// tanh(x); derivative 1 - y^2.
+    case tanh
+    /// max(x, 0) (Nair & Hinton 2010); derivative 1 for y > 0, else 0.
+    case relu
+    /// x > 0 ? x : 0.01 x (Maas et al. 2013); derivative 1 or 0.01.
+    case leakyReLU
+    /// x > 0 ? x : e^x - 1 (Clevert et al. 2016); derivative 1 or y + 1.
+    case elu
+    /// x (no nonlinearity); derivative 1.
+    case identity
+
+    /// The negative slope of leaky ReLU.
+    public static let leakySlope: Float = 0.01
+    /// The alpha of ELU.
+    public static let eluAlpha: Float = 1
+
+    /// The name used on the command line and in files.
+    public var name: String {
+        switch self {
+        case .sigmoid: "sigmoid"
+        case .tanh: "tanh"
+        case .relu: "relu"
+        case .leakyReLU: "leaky-relu"
+        case .elu: "elu"
+        case .identity: "identity"
+        }
+    }
+
+    /// The activation with this `name`, if any.
+    public init?(name: String) {
+        guard let a = Activation.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
+        self = a
+    }
+
+    /// Applies the activation in place.
+    public func apply(_ x: inout Matrix) {
+        x.elements.withUnsafeMutableBufferPointer { apply($0) }
+    }
+
+    /// Applies the activation in place on a raw buffer.
+    @inlinable
+    public func apply(_ x: UnsafeMutableBufferPointer<Float>) {
+        switch self {
+        case .sigmoid: Kernels.sigmoid(x)
+        case .tanh: Kernels.tanh(x)
+        case .relu: Kernels.relu(x)
+        case .leakyReLU: Kernels.leakyReLU(x, slope: Activation.leakySlope)
+        case .elu: Kernels.elu(x, alpha: Activation.eluAlpha)
+        case .identity: break
+        }
+    }
+
+    /// gradient *= f'(x), with f'(x) written in terms of the output y = f(x).
+    public func multiplyByDerivative(output y: Matrix, gradient: inout Matrix) {
+        precondition(y.count == gradient.count, "multiplyByDerivative: shape mismatch")
+        y.elements.withUnsafeBufferPointer { yb in
+            gradient.elements.withUnsafeMutableBufferPointer { g in
+                multiplyByDerivative(output: yb, gradient: g)
+            }
+        }
+    }
+
+    /// gradient *= f'(x) on raw buffers.
+    @inlinable
+    public func multiplyByDerivative(output y: UnsafeBufferPointer<Float>, gradient g: UnsafeMutableBufferPointer<Float>) {
+        switch self {
+        case .sigmoid: for i in 0..<g.count { g[i] *= y[i] * (1 - y[i]) }
+        case .tanh: for i in 0..<g.count { g[i] *= 1 - y[i] * y[i] }
+        case .relu: for i in 0..<g.count { g[i] = y[i] > 0 ? g[i] : 0 }
+        case .leakyReLU: for i in 0..<g.count { g[i] = y[i] > 0 ? g[i] : Activation.leakySlope * g[i] }
+        case .elu: for i in 0..<g.count { g[i] = y[i] > 0 ? g[i] : g[i] * (y[i] + Activation.eluAlpha) }
+        case .identity: break
+        }
+    }
+
+    /// The value of the activation at one point (a scalar reference for tests).
+    public func value(_ x: Float) -> Float {
+        var v = [x]
+        v.withUnsafeMutableBufferPointer { apply($0) }
+        return v[0]
+    }
+}
+
+extension Matrix {
+    /// Row-wise softmax in place.
+    public mutating func softmaxRows() {
+        let columns = self.columns
+        elements.withUnsafeMutableBufferPointer { Kernels.softmaxRows($0, columns: columns) }
+    }
+
+    /// self[r, c] = sigmoid(self[r, c] + bias[c]).
+    public mutating func addBiasSigmoid(_ bias: [Float]) {
+        precondition(bias.count == columns, "addBiasSigmoid: \(bias.count) biases for \(columns) columns")
+        bias.withUnsafeBufferPointer { b in
+            elements.withUnsafeMutableBufferPointer { Kernels.addBiasSigmoid($0, bias: b) }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+/// SplitMix64 (Steele, Lea & Flood 2014): expands one 64-bit seed into well-mixed words.
+/// Used to seed `Xoshiro256StarStar`.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    @inlinable public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// xoshiro256** (Blackman & Vigna 2018): the project's generator. Fast, 256 bits of state,
+/// seeded through SplitMix64 so that every seed (0 included) gives a good state.
+///
+/// Randomness is always passed in explicitly (`inout`); nothing in the library uses a global
+/// or system generator.
+public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
+    public var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+
+    /// A generator seeded from `seed` through SplitMix64.
+    public init(seed: UInt64) {
+        var mix = SplitMix64(seed: seed)
+        s0 = mix.next(); s1 = mix.next(); s2 = mix.next(); s3 = mix.next()
+    }
+
+    /// A generator with an explicit state (e.g. restored from a checkpoint). Must not be all zero.
+    public init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        precondition(state != (0, 0, 0, 0), "xoshiro256**: all-zero state")
+        (s0, s1, s2, s3) = state
+    }
+
+    /// The state as four words (for checkpoints).
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    @inlinable @inline(__always)
+    public mutating func next() -> UInt64 {
+        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+        let t = s1 << 17
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= t
+        s3 = s3 << 45 | s3 >> 19
+        return result
+    }
+
+    /// A uniform `Float` in [0, 1) with 24 random bits.
+    @inlinable @inline(__always)
+    public mutating func nextFloat() -> Float {
+        Float(next() >> 40) * 0x1p-24
+    }
+
+    /// A uniform `Double` in [0, 1) with 53 random bits.
+    @inlinable @inline(__always)
+    public mutating func nextDouble() -> Double {
+        Double(next() >> 11) * 0x1p-53
+    }
+
+    /// A standard normal draw (Box-Muller in double precision; one value per call).
+    @inlinable
+    public mutating func nextNormal() -> Float {
+        let u1 = 1 - nextDouble()  // (0, 1]
+        let u2 = nextDouble()
+        return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
+    }
+
+    /// 1 with probability `p`, else 0.
+    @inlinable @inline(__always)
+    public mutating func bernoulli(_ p: Float) -> Float {
+        nextFloat() < p ? 1 : 0
+    }
+
+    /// A new generator whose stream is independent of this one (seeded from this one's output),
+    /// for giving each component its own stream.
+    public mutating func split() -> Xoshiro256StarStar {
+        Xoshiro256StarStar(seed: next())
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.s0 == b.s0 && a.s1 == b.s1 && a.s2 == b.s2 && a.s3 == b.s3
+    }
+}
+
+// MARK: - Bulk draws
+
+extension Xoshiro256StarStar {
+    /// Fills `buffer` with uniform draws from [low, high).
+    public mutating func fillUniform(_ buffer: inout [Float], low: Float = 0, high: Float = 1) {
+        let width = high - low
+        buffer.withUnsafeMutableBufferPointer { b in
+            for i in b.indices { b[i] = low + width * nextFloat() }
+        }
+    }
+
+    /// Fills `buffer` with normal draws of the given mean and standard deviation
+    /// (Box-Muller, both values of each pair used).
+    public mutating func fillNormal(_ buffer: inout [Float], mean: Float = 0, standardDeviation: Float = 1) {
+        buffer.withUnsafeMutableBufferPointer { b in
+            var i = 0
+            while i < b.count {
+                let u1 = 1 - nextDouble()
+                let u2 = nextDouble()
+                let radius = (-2 * _log(u1)).squareRoot()
+                let angle = 2 * Double.pi * u2
+                b[i] = mean + standardDeviation * Float(radius * _cos(angle))
+                if i + 1 < b.count { b[i + 1] = mean + standardDeviation * Float(radius * _sin(angle)) }
+                i += 2
+            }
+        }
+    }
+
+    /// `destination[i] = 1` with probability `probabilities[i]`, else 0.
+    public mutating func sampleBernoulli(_ probabilities: UnsafeBufferPointer<Float>,
+                                         into destination: UnsafeMutableBufferPointer<Float>) {
+        precondition(probabilities.count == destination.count, "sampleBernoulli: length mismatch")
+        for i in 0..<probabilities.count {
+            destination[i] = nextFloat() < probabilities[i] ? 1 : 0
+        }
+    }
+
+    /// A matrix of Bernoulli draws with the given probabilities.
+    public mutating func sampleBernoulli(_ probabilities: Matrix, into destination: inout Matrix) {
+        destination.resize(rows: probabilities.rows, columns: probabilities.columns)
+        probabilities.elements.withUnsafeBufferPointer { p in
+            destination.elements.withUnsafeMutableBufferPointer { d in sampleBernoulli(p, into: d) }
+        }
+    }
+
+    /// A random permutation of 0..<n (Fisher-Yates), written into `indices`.
+    public mutating func shuffle(_ indices: inout [Int]) {
+        guard indices.count > 1 else { return }
+        for i in stride(from: indices.count - 1, to: 0, by: -1) {
+            let j = Int(next() % UInt64(i + 1))
+            indices.swapAt(i, j)
+        }
+    }
+}
+
+extension Matrix {
+    /// A matrix of normal draws.
+    public static func normal(rows: Int, columns: Int, mean: Float = 0, standardDeviation: Float = 1,
+                              using generator: inout Xoshiro256StarStar) -> Matrix {
+        var m = Matrix(rows: rows, columns: columns)
+        generator.fillNormal(&m.elements, mean: mean, standardDeviation: standardDeviation)
+        return m
+    }
+
+    /// A matrix of uniform draws from [low, high).
+    public static func uniform(rows: Int, columns: Int, low: Float = 0, high: Float = 1,
+                               using generator: inout Xoshiro256StarStar) -> Matrix {
+        var m = Matrix(rows: rows, columns: columns)
+        generator.fillUniform(&m.elements, low: low, high: high)
+        return m
+    }
+}

@@ -1,0 +1,1 @@
+print("dbn: not yet built")
