@@ -40,7 +40,7 @@ func _sgemm(_ transA: Transpose, _ transB: Transpose, _ m: Int, _ n: Int, _ k: I
 /// With `beta != 0`, `c` must already have the result's shape and its contents are folded in
 /// (e.g. momentum: `velocity = momentum * velocity + rate * gradient`). With `beta == 0`, `c` is
 /// resized as needed (no allocation when its element count already fits).
-public func gemm(_ a: Matrix, _ transA: Transpose = .none, _ b: Matrix, _ transB: Transpose = .none,
+public func gemm(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transpose,
                  into c: inout Matrix, alpha: Float = 1, beta: Float = 0) {
     let m = transA == .none ? a.rows : a.columns
     let k = transA == .none ? a.columns : a.rows
@@ -62,6 +62,11 @@ public func gemm(_ a: Matrix, _ transA: Transpose = .none, _ b: Matrix, _ transB
             }
         }
     }
+}
+
+/// `c = alpha * a * b + beta * c` (no transposes): one `cblas_sgemm` call.
+public func gemm(_ a: Matrix, _ b: Matrix, into c: inout Matrix, alpha: Float = 1, beta: Float = 0) {
+    gemm(a, .none, b, .none, into: &c, alpha: alpha, beta: beta)
 }
 
 extension Matrix {

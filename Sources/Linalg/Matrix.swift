@@ -132,8 +132,9 @@ public struct Matrix: Sendable, Equatable {
     public func columnMeans() -> [Float] {
         guard rows > 0 else { return [Float](repeating: 0, count: columns) }
         var sums = [Float](repeating: 0, count: columns)
-        accumulateColumnSums(into: &sums, scale: 1 / Float(rows))
-        return sums
+        accumulateColumnSums(into: &sums, scale: 1)
+        let inverse = 1 / Float(rows)
+        return sums.map { $0 * inverse }
     }
 
     /// Adds `vector` to every row (a bias add).

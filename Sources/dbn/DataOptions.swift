@@ -1,0 +1,111 @@
+import ArgumentParser
+import DeepBelief
+import Foundation
+
+/// Where the data comes from: a folder (default: the bundled MNIST) or four explicit files.
+struct DataOptions: ParsableArguments {
+    @Option(help: "Folder of IDX files (default: the bundled datasets/mnist).")
+    var data: String?
+
+    @Option(help: "Training images (IDX), instead of --data.")
+    var trainImages: String?
+    @Option(help: "Training labels (IDX), instead of --data.")
+    var trainLabels: String?
+    @Option(help: "Test images (IDX), instead of --data.")
+    var testImages: String?
+    @Option(help: "Test labels (IDX), instead of --data.")
+    var testLabels: String?
+
+    @Option(help: "Use only the first N training images (0: all).")
+    var limit: Int = 0
+
+    func validate() throws {
+        let explicit = [trainImages, trainLabels, testImages, testLabels]
+        let given = explicit.compactMap { $0 }.count
+        if given != 0 && given != 4 {
+            throw ValidationError("give all four of --train-images, --train-labels, --test-images, --test-labels, or none")
+        }
+        if given == 4 && data != nil {
+            throw ValidationError("give either --data or the four explicit files, not both")
+        }
+        if limit < 0 { throw ValidationError("--limit must be >= 0, got \(limit)") }
+    }
+
+    /// The folder to read when no explicit files are given.
+    var folder: String { data ?? DataOptions.bundledMNIST() }
+
+    /// Loads the training and test sets.
+    func load() throws -> DataSet {
+        var set: DataSet
+        if let trainImages, let trainLabels, let testImages, let testLabels {
+            set = try DataSet.load(trainImages: trainImages, trainLabels: trainLabels,
+                                   testImages: testImages, testLabels: testLabels)
+        } else {
+            set = try DataSet.load(folder: folder)
+        }
+        if limit > 0 && limit < set.trainImages.rows {
+            set = DataSet(trainImages: set.trainImages.rows(in: 0..<limit), trainLabels: Array(set.trainLabels[0..<limit]),
+                          testImages: set.testImages, testLabels: set.testLabels,
+                          imageShape: set.imageShape, files: set.files)
+        }
+        return set
+    }
+
+    /// Loads the training images only (pre-training needs no labels).
+    func loadTrainingImages() throws -> ImageSet {
+        var set: ImageSet
+        if let trainImages {
+            set = try DataSet.loadImages(trainImages, role: .trainImages)
+        } else {
+            set = try DataSet.loadTrainingImages(folder: folder)
+        }
+        if limit > 0 && limit < set.images.rows { set.images = set.images.rows(in: 0..<limit) }
+        return set
+    }
+
+    /// The bundled MNIST: `datasets/mnist` in the working directory, else next to the
+    /// executable's package (walking up from the executable), else beside this source file.
+    static func bundledMNIST() -> String {
+        let fm = FileManager.default
+        let relative = "datasets/mnist"
+        if fm.fileExists(atPath: relative) { return relative }
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = folder.appendingPathComponent(relative).path
+            if fm.fileExists(atPath: candidate) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(relative).path
+        if fm.fileExists(atPath: source) { return source }
+        return relative
+    }
+}
+
+/// Options every training or evaluating subcommand shares.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Seed of every random draw (shuffling, initialisation, sampling).")
+    var seed: UInt64 = 1
+
+    @Option(help: "BLAS threads (default: the number of cores).")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON object with the results as the last line of stdout.")
+    var json = false
+
+    @Flag(help: "Print only errors (and --json).")
+    var quiet = false
+
+    @Option(help: "Write one JSON record per epoch to this file (JSON lines).")
+    var log: String?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1, got \(threads)") }
+    }
+
+    /// Applies the thread count and returns the console.
+    func start() -> Console {
+        BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        return Console(quiet: quiet, json: json)
+    }
+}

@@ -1,1 +1,0 @@
-print("dbn: not yet built")

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system libraries (OpenBLAS, LAPACKE, zlib, pkg-config) and the Python packages used
+# by the interoperability test and the plots. Idempotent: skips what is already there.
+set -euo pipefail
+packages=(libopenblas-dev liblapacke-dev zlib1g-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "setup: installing ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! python3 -c "import safetensors, numpy" >/dev/null 2>&1; then
+    echo "setup: pip install safetensors numpy"
+    python3 -m pip install -q safetensors numpy || echo "setup: warning: pip install failed (interop test needs it)"
+fi
