@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "IDXTests", dependencies: ["IDX", "Compression", "_TestSupport"]),
         .testTarget(name: "PretrainingTests", dependencies: ["Pretraining", "_TestSupport"]),
         .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "Pretraining", "_TestSupport"]),
-        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "_TestSupport"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "Linalg", "Compression", "_TestSupport"]),
         .testTarget(name: "DBNCommandTests", dependencies: ["DeepBelief", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
