@@ -1,0 +1,52 @@
+/// A fixed-size block of `Float`s owned by a class: the raw storage of the training loop.
+///
+/// Allocated once (zero-filled) and never reallocated, so the hot loop works on stable
+/// pointers without copy-on-write or exclusivity checks. Internal to the module.
+final class FloatBuffer {
+    /// The first element.
+    let pointer: UnsafeMutablePointer<Float>
+    /// Number of elements.
+    let count: Int
+
+    /// `count` zeros.
+    init(count: Int) {
+        precondition(count >= 0, "FloatBuffer: negative count \(count)")
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    /// A copy of `values`.
+    convenience init(_ values: [Float]) {
+        self.init(count: values.count)
+        copy(from: values)
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// Overwrites the contents with `values` (same count).
+    func copy(from values: [Float]) {
+        precondition(values.count == count, "FloatBuffer: \(values.count) values for \(count) elements")
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
+    }
+
+    /// Sets every element to `value`.
+    func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
+
+    /// The contents as an array.
+    var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    /// Whether every element is finite.
+    var isFinite: Bool {
+        var bad = false
+        for i in 0..<count where !pointer[i].isFinite { bad = true; break }
+        return !bad
+    }
+
+    /// The Euclidean norm, accumulated in double precision.
+    var norm: Double {
+        var sum = 0.0
+        for i in 0..<count { sum += Double(pointer[i]) * Double(pointer[i]) }
+        return sum.squareRoot()
+    }
+}

@@ -1,0 +1,144 @@
+/// The update rule of fine-tuning.
+public enum Optimizer: Sendable, Codable, Equatable {
+    /// Minibatch SGD with momentum (`TrainingConfiguration.momentum`, 0 for plain SGD),
+    /// optionally Nesterov's (`nesterov`):
+    /// `v = momentum v - rate g; w += v` (Nesterov: `w += momentum v - rate g`).
+    case sgd
+    /// Adam (Kingma & Ba 2015) with bias-corrected moments:
+    /// `m = b1 m + (1 - b1) g; s = b2 s + (1 - b2) g^2;`
+    /// `w -= rate (m / (1 - b1^t)) / (sqrt(s / (1 - b2^t)) + epsilon)`, `t` counting each layer's
+    /// updates. Weight decay is added to the gradient (L2, as in the paper), not decoupled.
+    /// Use a learning rate of about 1e-3 (the paper's default).
+    case adam(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8)
+
+    /// A name for logs and tables.
+    public var name: String {
+        switch self {
+        case .sgd: "sgd"
+        case .adam: "adam"
+        }
+    }
+}
+
+/// How the learning rate changes with the epoch (epochs count from 1).
+public enum LearningRateSchedule: Sendable, Codable, Equatable {
+    /// The base rate throughout.
+    case constant
+    /// `rate * factor^floor((epoch - 1) / every)`: multiplied by `factor` every `every` epochs.
+    case step(every: Int, factor: Float)
+    /// `rate * gamma^(epoch - 1)`: multiplied by `gamma` after each epoch.
+    case exponential(gamma: Float)
+
+    /// The learning rate of `epoch` (1-based) for a base rate of `base`.
+    public func rate(base: Float, epoch: Int) -> Float {
+        switch self {
+        case .constant: base
+        case .step(let every, let factor): base * Float(_pow(Double(factor), Double((epoch - 1) / max(every, 1))))
+        case .exponential(let gamma): base * Float(_pow(Double(gamma), Double(epoch - 1)))
+        }
+    }
+}
+
+/// Which training samples are held out for validation.
+public enum ValidationSelection: String, Sendable, Codable, CaseIterable {
+    /// The last `validationCount` samples (e.g. the last 10,000 of MNIST's training set).
+    case last
+    /// A random subset drawn once from the training generator.
+    case random
+}
+
+/// The settings of one fine-tuning run.
+public struct TrainingConfiguration: Sendable, Codable, Equatable {
+    /// Passes over the training set.
+    public var epochs: Int
+    /// Samples per minibatch (the last minibatch of an epoch may be smaller).
+    public var batchSize: Int
+    /// The update rule.
+    public var optimizer: Optimizer
+    /// The base learning rate (see `schedule`).
+    public var learningRate: Float
+    /// Momentum of SGD (ignored by Adam); 0 gives plain SGD.
+    public var momentum: Float
+    /// Nesterov's momentum instead of the classical one (SGD only).
+    public var nesterov: Bool
+    /// L2 weight decay `lambda`: `lambda w` is added to the gradient of the weights (not the biases).
+    public var weightDecay: Float
+    /// Dropout rate of the input units (0 = none); inverted dropout, off at evaluation.
+    public var inputDropout: Float
+    /// Dropout rate of the hidden units (0 = none); inverted dropout, off at evaluation.
+    public var hiddenDropout: Float
+    /// The learning-rate schedule.
+    public var schedule: LearningRateSchedule
+    /// Training samples held out for validation (0 = no validation set).
+    public var validationCount: Int
+    /// Which samples are held out.
+    public var validationSelection: ValidationSelection
+    /// Stop after this many epochs without a lower validation error (nil = never stop early).
+    /// With a validation set the best epoch's weights are returned in any case.
+    public var earlyStoppingPatience: Int?
+    /// The first epochs that update only the output layer (as in Hinton & Salakhutdinov's
+    /// released code: "first 5 epochs only the top layer"); 0 = train everything from the start.
+    public var freezeHiddenEpochs: Int
+    /// Training rows used for the per-epoch activation statistics (the first ones; 0 = none).
+    public var diagnosticRows: Int
+    /// Seed of the run (initialisation, validation split, shuffling, dropout) when the caller
+    /// does not pass a generator.
+    public var seed: UInt64
+
+    /// A configuration; defaults: 10 epochs, batch 100, SGD with momentum 0.9 at rate 0.05.
+    public init(epochs: Int = 10, batchSize: Int = 100, optimizer: Optimizer = .sgd, learningRate: Float = 0.05,
+                momentum: Float = 0.9, nesterov: Bool = false, weightDecay: Float = 0,
+                inputDropout: Float = 0, hiddenDropout: Float = 0, schedule: LearningRateSchedule = .constant,
+                validationCount: Int = 0, validationSelection: ValidationSelection = .last,
+                earlyStoppingPatience: Int? = nil, freezeHiddenEpochs: Int = 0, diagnosticRows: Int = 1000,
+                seed: UInt64 = 1) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.optimizer = optimizer
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        self.inputDropout = inputDropout
+        self.hiddenDropout = hiddenDropout
+        self.schedule = schedule
+        self.validationCount = validationCount
+        self.validationSelection = validationSelection
+        self.earlyStoppingPatience = earlyStoppingPatience
+        self.freezeHiddenEpochs = freezeHiddenEpochs
+        self.diagnosticRows = diagnosticRows
+        self.seed = seed
+    }
+
+    /// The learning rate of `epoch` (1-based).
+    public func learningRate(epoch: Int) -> Float { schedule.rate(base: learningRate, epoch: epoch) }
+
+    /// Checks every setting's range; throws `FineTuningError.invalidConfiguration` naming the
+    /// first one out of range.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws {
+            if !ok { throw FineTuningError.invalidConfiguration(message) }
+        }
+        try check(epochs >= 1, "epochs must be at least 1, got \(epochs)")
+        try check(batchSize >= 1, "batchSize must be at least 1, got \(batchSize)")
+        try check(learningRate > 0 && learningRate.isFinite, "learningRate must be positive, got \(learningRate)")
+        try check(momentum >= 0 && momentum < 1, "momentum must be in [0, 1), got \(momentum)")
+        try check(weightDecay >= 0 && weightDecay.isFinite, "weightDecay must be non-negative, got \(weightDecay)")
+        try check(inputDropout >= 0 && inputDropout < 1, "inputDropout must be in [0, 1), got \(inputDropout)")
+        try check(hiddenDropout >= 0 && hiddenDropout < 1, "hiddenDropout must be in [0, 1), got \(hiddenDropout)")
+        try check(validationCount >= 0, "validationCount must be non-negative, got \(validationCount)")
+        try check((earlyStoppingPatience ?? 1) >= 1, "earlyStoppingPatience must be at least 1")
+        try check(freezeHiddenEpochs >= 0, "freezeHiddenEpochs must be non-negative, got \(freezeHiddenEpochs)")
+        try check(diagnosticRows >= 0, "diagnosticRows must be non-negative, got \(diagnosticRows)")
+        switch schedule {
+        case .constant: break
+        case .step(let every, let factor):
+            try check(every >= 1 && factor > 0, "step schedule needs every >= 1 and factor > 0, got \(every), \(factor)")
+        case .exponential(let gamma): try check(gamma > 0, "exponential schedule needs gamma > 0, got \(gamma)")
+        }
+        if case .adam(let b1, let b2, let eps) = optimizer {
+            try check(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1 && eps > 0,
+                      "Adam needs beta1, beta2 in [0, 1) and epsilon > 0, got \(b1), \(b2), \(eps)")
+        }
+    }
+}

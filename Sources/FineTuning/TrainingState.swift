@@ -1,0 +1,317 @@
+import Linalg
+
+/// The raw state of one fine-tuning run: the parameters, the optimiser's moments and the
+/// workspace of a minibatch, all allocated once and reused for every minibatch.
+///
+/// Shapes (B = rows of the current minibatch, at most `capacity`; n_l = sizes[l]):
+/// - `weights[l]` n_l x n_{l+1}, `biases[l]` n_{l+1}; moments and gradients alike;
+/// - `input` B x n_0, `target` B x n_L;
+/// - `activations[l]` B x n_{l+1}: hidden outputs f(X W + b); for the last layer the logits,
+///   which the output pass overwrites with the output delta (so `deltas[L-1]` is the same buffer);
+/// - `dropped[l]`, `masks[l]` B x n_{l+1} for hidden layers when hidden dropout is on;
+/// - `deltas[l]` B x n_{l+1}: the gradient of the summed loss w.r.t. layer l's pre-activation.
+final class TrainingState {
+    let sizes: [Int]
+    let layerCount: Int
+    let activation: Activation
+    let output: OutputKind
+    let configuration: TrainingConfiguration
+    let capacity: Int
+
+    let weights: [FloatBuffer]
+    let biases: [FloatBuffer]
+    /// SGD's velocity, or Adam's first moment.
+    let weightMoments: [FloatBuffer]
+    let biasMoments: [FloatBuffer]
+    /// Adam's second moment (empty buffers for SGD).
+    let weightSecondMoments: [FloatBuffer]
+    let biasSecondMoments: [FloatBuffer]
+    /// The gradient of the mean loss, for the explicit update path.
+    let weightGradients: [FloatBuffer]
+    let biasGradients: [FloatBuffer]
+    /// Updates applied to each layer (Adam's t).
+    var updateCounts: [Int]
+    /// The norms of the weight gradients of the last minibatch that recorded them.
+    var gradientNorms: [Double]
+
+    let input: FloatBuffer
+    let target: FloatBuffer
+    let activations: [FloatBuffer]
+    let dropped: [FloatBuffer?]
+    let masks: [FloatBuffer?]
+    let deltas: [FloatBuffer]
+
+    init(network: Network, capacity: Int, configuration: TrainingConfiguration) {
+        precondition(capacity >= 1, "TrainingState: capacity must be positive")
+        sizes = network.sizes
+        layerCount = network.layers.count
+        activation = network.hiddenActivation
+        output = network.output
+        self.configuration = configuration
+        self.capacity = capacity
+        let sizes = self.sizes, layerCount = self.layerCount
+        func perLayer(_ count: (Int) -> Int) -> [FloatBuffer] { (0..<layerCount).map { FloatBuffer(count: count($0)) } }
+        let weightCount = { (l: Int) in sizes[l] * sizes[l + 1] }
+        let biasCount = { (l: Int) in sizes[l + 1] }
+        weights = network.layers.map { FloatBuffer($0.weight.elements) }
+        biases = network.layers.map { FloatBuffer($0.bias) }
+        weightMoments = perLayer(weightCount)
+        biasMoments = perLayer(biasCount)
+        let adam: Bool = if case .adam = configuration.optimizer { true } else { false }
+        weightSecondMoments = perLayer { adam ? weightCount($0) : 0 }
+        biasSecondMoments = perLayer { adam ? biasCount($0) : 0 }
+        weightGradients = perLayer(weightCount)
+        biasGradients = perLayer(biasCount)
+        updateCounts = Array(repeating: 0, count: layerCount)
+        gradientNorms = Array(repeating: 0, count: layerCount)
+
+        input = FloatBuffer(count: capacity * sizes[0])
+        target = FloatBuffer(count: capacity * sizes[layerCount])
+        let activations = perLayer { capacity * sizes[$0 + 1] }
+        self.activations = activations
+        let dropout = configuration.hiddenDropout > 0
+        dropped = (0..<layerCount).map { dropout && $0 < layerCount - 1 ? FloatBuffer(count: capacity * sizes[$0 + 1]) : nil }
+        masks = (0..<layerCount).map { dropout && $0 < layerCount - 1 ? FloatBuffer(count: capacity * sizes[$0 + 1]) : nil }
+        deltas = (0..<layerCount).map { $0 == layerCount - 1 ? activations[$0] : FloatBuffer(count: capacity * sizes[$0 + 1]) }
+    }
+
+    /// Copies the parameters back into `network` (same architecture).
+    func store(into network: inout Network) {
+        for l in 0..<layerCount {
+            network.layers[l].weight.elements = weights[l].array
+            network.layers[l].bias = biases[l].array
+        }
+    }
+
+    /// Whether every weight and bias is finite.
+    var parametersAreFinite: Bool {
+        weights.allSatisfy(\.isFinite) && biases.allSatisfy(\.isFinite)
+    }
+
+    /// The input of layer l in the training forward pass: the minibatch, or the previous
+    /// layer's output after dropout.
+    func layerInput(_ l: Int) -> UnsafeMutablePointer<Float> {
+        l == 0 ? input.pointer : (dropped[l - 1] ?? activations[l - 1]).pointer
+    }
+
+    /// Copies the samples `indices` of `inputs` (N x n_0) and `targets` (N x n_L) into the
+    /// minibatch buffers.
+    func loadRows(_ indices: ArraySlice<Int>, inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>) {
+        precondition(indices.count <= capacity, "loadRows: \(indices.count) rows for a capacity of \(capacity)")
+        let n0 = sizes[0], nL = sizes[layerCount]
+        for (row, index) in indices.enumerated() {
+            (input.pointer + row * n0).update(from: inputs + index * n0, count: n0)
+            (target.pointer + row * nL).update(from: targets + index * nL, count: nL)
+        }
+    }
+
+    // MARK: - One minibatch
+
+    /// One training step on the `rows` samples in `input`/`target`: forward (with dropout),
+    /// loss and output delta, backward, update. Only the output layer is updated unless
+    /// `trainHidden`. With `recordGradientNorms` the weight gradients of every layer are formed
+    /// explicitly (also for frozen layers) and their norms kept in `gradientNorms`.
+    /// Returns the summed loss and errors of the minibatch (before the update).
+    func step(rows: Int, learningRate: Float, trainHidden: Bool, recordGradientNorms: Bool,
+              generator: inout Xoshiro256StarStar) -> OutputStatistics {
+        if configuration.inputDropout > 0 {
+            FusedKernels.dropout(input.pointer, into: input.pointer, mask: nil, count: rows * sizes[0],
+                                 rate: configuration.inputDropout, generator: &generator)
+        }
+        forward(rows: rows, generator: &generator)
+        let last = layerCount - 1
+        let stats = output.outputPass(activations[last].pointer, targets: target.pointer,
+                                      rows: rows, columns: sizes[layerCount], write: .delta)
+        let lowestUpdated = trainHidden ? 0 : last
+        let lowest = recordGradientNorms ? 0 : lowestUpdated
+        backward(rows: rows, downTo: lowest)
+        for l in lowest...last {
+            if recordGradientNorms || needsExplicitGradient {
+                computeGradient(layer: l, rows: rows)
+                if recordGradientNorms { gradientNorms[l] = weightGradients[l].norm }
+                if l >= lowestUpdated { applyGradient(layer: l, learningRate: learningRate) }
+            } else {
+                foldedMomentumUpdate(layer: l, rows: rows, learningRate: learningRate)
+            }
+        }
+        return stats
+    }
+
+    /// Forward pass in training mode: every layer's output into `activations` (hidden dropout
+    /// into `dropped`, remembering `masks`); the output layer's logits stay un-normalised.
+    func forward(rows: Int, generator: inout Xoshiro256StarStar) {
+        for l in 0..<layerCount {
+            let fanIn = sizes[l], fanOut = sizes[l + 1]
+            let y = activations[l].pointer
+            // Y_l (rows x fanOut) = X_l (rows x fanIn) * W_l (fanIn x fanOut)
+            sgemm(.none, .none, m: rows, n: fanOut, k: fanIn, alpha: 1, a: layerInput(l), lda: fanIn,
+                  b: weights[l].pointer, ldb: fanOut, beta: 0, c: y, ldc: fanOut)
+            // Y_l = f(Y_l + b_l), fused; the output layer keeps its logits.
+            FusedKernels.addBiasActivate(y, rows: rows, columns: fanOut, bias: biases[l].pointer,
+                                         activation: l == layerCount - 1 ? .identity : activation)
+            if let d = dropped[l], let mask = masks[l] {
+                FusedKernels.dropout(y, into: d.pointer, mask: mask.pointer, count: rows * fanOut,
+                                     rate: configuration.hiddenDropout, generator: &generator)
+            }
+        }
+    }
+
+    /// Backward pass from the output delta down to `deltas[lowest]`. No gradient with respect
+    /// to the network's input is formed.
+    func backward(rows: Int, downTo lowest: Int) {
+        for l in stride(from: layerCount - 1, to: lowest, by: -1) {
+            let fanIn = sizes[l], fanOut = sizes[l + 1]
+            // delta_{l-1} (rows x fanIn) = delta_l (rows x fanOut) * W_l^T (fanOut x fanIn)
+            sgemm(.none, .transposed, m: rows, n: fanIn, k: fanOut, alpha: 1, a: deltas[l].pointer, lda: fanOut,
+                  b: weights[l].pointer, ldb: fanOut, beta: 0, c: deltas[l - 1].pointer, ldc: fanIn)
+            // delta_{l-1} *= mask_{l-1} * f'(y_{l-1}), fused
+            FusedKernels.backpropActivation(deltas[l - 1].pointer, output: activations[l - 1].pointer,
+                                            mask: masks[l - 1]?.pointer, count: rows * fanIn, activation: activation)
+        }
+    }
+
+    // MARK: - Updates
+
+    /// Whether the update rule needs the gradient on its own (Adam, Nesterov) rather than
+    /// folded into the velocity's gemm.
+    var needsExplicitGradient: Bool {
+        if case .adam = configuration.optimizer { return true }
+        return configuration.nesterov
+    }
+
+    /// The gradient of the mean loss of the minibatch for layer l, into `weightGradients[l]`
+    /// and `biasGradients[l]` (without weight decay).
+    func computeGradient(layer l: Int, rows: Int) {
+        let fanIn = sizes[l], fanOut = sizes[l + 1]
+        let inverse = 1 / Float(rows)
+        // G_l (fanIn x fanOut) = (1/rows) X_l^T (fanIn x rows) * delta_l (rows x fanOut)
+        sgemm(.transposed, .none, m: fanIn, n: fanOut, k: rows, alpha: inverse, a: layerInput(l), lda: fanIn,
+              b: deltas[l].pointer, ldb: fanOut, beta: 0, c: weightGradients[l].pointer, ldc: fanOut)
+        // g_b = (1/rows) * column sums of delta_l
+        FusedKernels.accumulateColumnSums(deltas[l].pointer, rows: rows, columns: fanOut,
+                                          into: biasGradients[l].pointer, scale: inverse, beta: 0)
+    }
+
+    /// Applies the update rule to layer l from its explicit gradient.
+    func applyGradient(layer l: Int, learningRate: Float) {
+        let c = configuration
+        switch c.optimizer {
+        case .sgd:
+            UpdateRules.momentum(weights[l].pointer, velocity: weightMoments[l].pointer, gradient: weightGradients[l].pointer,
+                                 count: weights[l].count, rate: learningRate, momentum: c.momentum,
+                                 decay: c.weightDecay, nesterov: c.nesterov)
+            UpdateRules.momentum(biases[l].pointer, velocity: biasMoments[l].pointer, gradient: biasGradients[l].pointer,
+                                 count: biases[l].count, rate: learningRate, momentum: c.momentum,
+                                 decay: 0, nesterov: c.nesterov)
+        case .adam(let beta1, let beta2, let epsilon):
+            updateCounts[l] += 1
+            let t = updateCounts[l]
+            UpdateRules.adam(weights[l].pointer, first: weightMoments[l].pointer, second: weightSecondMoments[l].pointer,
+                             gradient: weightGradients[l].pointer, count: weights[l].count, rate: learningRate,
+                             beta1: beta1, beta2: beta2, epsilon: epsilon, step: t, decay: c.weightDecay)
+            UpdateRules.adam(biases[l].pointer, first: biasMoments[l].pointer, second: biasSecondMoments[l].pointer,
+                             gradient: biasGradients[l].pointer, count: biases[l].count, rate: learningRate,
+                             beta1: beta1, beta2: beta2, epsilon: epsilon, step: t, decay: 0)
+        }
+    }
+
+    /// Classical momentum (or plain SGD) with the gradient folded into one gemm:
+    /// the same result as `UpdateRules.momentum` without forming the gradient.
+    func foldedMomentumUpdate(layer l: Int, rows: Int, learningRate: Float) {
+        let fanIn = sizes[l], fanOut = sizes[l + 1]
+        let momentum = configuration.momentum, decay = learningRate * configuration.weightDecay
+        let alpha = -learningRate / Float(rows)
+        if momentum == 0 {
+            // W (fanIn x fanOut) = (1 - rate lambda) W - (rate/rows) X_l^T delta_l: decay in beta.
+            sgemm(.transposed, .none, m: fanIn, n: fanOut, k: rows, alpha: alpha, a: layerInput(l), lda: fanIn,
+                  b: deltas[l].pointer, ldb: fanOut, beta: 1 - decay, c: weights[l].pointer, ldc: fanOut)
+            // b -= (rate/rows) * column sums of delta_l
+            FusedKernels.accumulateColumnSums(deltas[l].pointer, rows: rows, columns: fanOut,
+                                              into: biases[l].pointer, scale: alpha, beta: 1)
+        } else {
+            // V (fanIn x fanOut) = momentum V - (rate/rows) X_l^T delta_l: one gemm, beta = momentum.
+            sgemm(.transposed, .none, m: fanIn, n: fanOut, k: rows, alpha: alpha, a: layerInput(l), lda: fanIn,
+                  b: deltas[l].pointer, ldb: fanOut, beta: momentum, c: weightMoments[l].pointer, ldc: fanOut)
+            // V -= rate lambda W; W += V (one pass)
+            UpdateRules.applyVelocity(weights[l].pointer, velocity: weightMoments[l].pointer,
+                                      count: weights[l].count, decay: decay)
+            // v_b = momentum v_b - (rate/rows) * column sums of delta_l; b += v_b
+            FusedKernels.accumulateColumnSums(deltas[l].pointer, rows: rows, columns: fanOut,
+                                              into: biasMoments[l].pointer, scale: alpha, beta: momentum)
+            UpdateRules.applyVelocity(biases[l].pointer, velocity: biasMoments[l].pointer, count: fanOut, decay: 0)
+        }
+    }
+}
+
+/// The textbook update rules on raw parameter blocks (written elementwise, one pass each).
+enum UpdateRules {
+    /// Classical momentum with L2 decay: `g' = g + decay w; v = momentum v - rate g'; w += v`;
+    /// Nesterov's form: `w += momentum v - rate g'` with the new `v` (Sutskever et al. 2013,
+    /// as in PyTorch and Keras). `momentum = 0` is plain SGD.
+    static func momentum(_ w: UnsafeMutablePointer<Float>, velocity v: UnsafeMutablePointer<Float>,
+                         gradient g: UnsafePointer<Float>, count: Int, rate: Float, momentum: Float,
+                         decay: Float, nesterov: Bool) {
+        if nesterov {
+            for i in 0..<count {
+                let step = -rate * (g[i] + decay * w[i])
+                let velocity = momentum * v[i] + step
+                v[i] = velocity
+                w[i] += momentum * velocity + step
+            }
+        } else {
+            for i in 0..<count {
+                let velocity = momentum * v[i] - rate * (g[i] + decay * w[i])
+                v[i] = velocity
+                w[i] += velocity
+            }
+        }
+    }
+
+    /// `v -= decay * w; w += v` (decay = rate x lambda): the rest of the folded momentum update.
+    static func applyVelocity(_ w: UnsafeMutablePointer<Float>, velocity v: UnsafeMutablePointer<Float>,
+                              count: Int, decay: Float) {
+        if decay == 0 {
+            for i in 0..<count { w[i] += v[i] }
+        } else {
+            for i in 0..<count {
+                let velocity = v[i] - decay * w[i]
+                v[i] = velocity
+                w[i] += velocity
+            }
+        }
+    }
+
+    /// Adam (Kingma & Ba 2015, Algorithm 1) with L2 decay added to the gradient; `step` is t >= 1.
+    static func adam(_ w: UnsafeMutablePointer<Float>, first m: UnsafeMutablePointer<Float>,
+                     second s: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int,
+                     rate: Float, beta1: Float, beta2: Float, epsilon: Float, step: Int, decay: Float) {
+        let correction1 = Float(1 - _pow(Double(beta1), Double(step)))
+        let correction2 = Float(1 - _pow(Double(beta2), Double(step)))
+        let inverse1 = 1 / correction1, inverse2 = 1 / correction2
+        // Lane-wise in blocks of 8 with `sqrt8` (the scalar loop did not vectorise), then the tail.
+        @inline(__always) func update(_ w: SIMD8<Float>, _ m: SIMD8<Float>, _ s: SIMD8<Float>, _ g: SIMD8<Float>)
+            -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+            let gradient = g + decay * w
+            let first = beta1 * m + (1 - beta1) * gradient
+            let second = beta2 * s + (1 - beta2) * gradient * gradient
+            return (w - rate * (first * inverse1) / (sqrt8(second * inverse2) + epsilon), first, second)
+        }
+        var i = 0
+        while i + 8 <= count {
+            let (wi, mi, si) = update(load8(w + i), load8(m + i), load8(s + i), load8(g + i))
+            store8(wi, w + i)
+            store8(mi, m + i)
+            store8(si, s + i)
+            i += 8
+        }
+        while i < count {
+            let gradient = g[i] + decay * w[i]
+            let first = beta1 * m[i] + (1 - beta1) * gradient
+            let second = beta2 * s[i] + (1 - beta2) * gradient * gradient
+            m[i] = first
+            s[i] = second
+            w[i] -= rate * (first * inverse1) / ((second * inverse2).squareRoot() + epsilon)
+            i += 1
+        }
+    }
+}
