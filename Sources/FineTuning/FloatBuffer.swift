@@ -27,6 +27,7 @@ final class FloatBuffer {
     /// Overwrites the contents with `values` (same count).
     func copy(from values: [Float]) {
         precondition(values.count == count, "FloatBuffer: \(values.count) values for \(count) elements")
+        guard count > 0 else { return }
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
     }
 

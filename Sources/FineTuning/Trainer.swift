@@ -28,9 +28,16 @@ public struct Trainer: Sendable {
     ///
     /// Throws `FineTuningError.invalidConfiguration`/`invalidData` for bad settings or shapes
     /// and `FineTuningError.diverged(epoch:)` if the loss or the weights stop being finite.
+    ///
+    /// `resumeFrom` continues a run from the progress an earlier run reported through
+    /// `onProgress` after one of its epochs (the generator's state is restored from it): the
+    /// result is bit-identical to the uninterrupted run with the same data, configuration and
+    /// thread count.
     public func train(_ network: Network, data: LabeledData, test: LabeledData? = nil,
                       generator: inout Xoshiro256StarStar,
-                      onEpoch: (EpochReport, Network) -> Void = { _, _ in }) throws -> TrainingResult {
+                      resumeFrom progress: FineTuningProgress? = nil,
+                      onEpoch: (EpochReport, Network) -> Void = { _, _ in },
+                      onProgress: ((FineTuningProgress) throws -> Void)? = nil) throws -> TrainingResult {
         let c = configuration
         try c.validate()
         try Trainer.check(data, fits: network, name: "training data")
@@ -45,18 +52,36 @@ public struct Trainer: Sendable {
 
         // The split, the validation set and the diagnostic batch are fixed for the whole run.
         var (order, validationIndices) = Trainer.split(count: data.count, configuration: c, generator: &generator)
+        if let progress {
+            try progress.check(fits: network, dataCount: data.count, configuration: c)
+            validationIndices = progress.validationIndices
+            let held = Set(validationIndices)
+            order = (0..<data.count).filter { !held.contains($0) }
+        }
         let validation = validationIndices.isEmpty ? nil : data.rows(at: validationIndices)
         let diagnosticBatch = c.diagnosticRows > 0 ? data.inputs.rows(at: order.prefix(c.diagnosticRows)) : nil
 
-        let state = TrainingState(network: network, capacity: min(c.batchSize, order.count), configuration: c)
-        var current = network
-        var reports: [EpochReport] = []
+        let state = TrainingState(network: progress?.network ?? network, capacity: min(c.batchSize, order.count), configuration: c)
+        var current = progress?.network ?? network
+        var reports: [EpochReport] = progress?.reports ?? []
         var best: (epoch: Int, error: Double, loss: Double, network: Network)?
-        var stale = 0
+        var stale = progress?.stale ?? 0
         var stoppedEarly = false
         let clock = ContinuousClock()
+        if let progress {
+            state.restore(progress)
+            order = progress.order
+            generator = Xoshiro256StarStar(state: (progress.generatorState[0], progress.generatorState[1],
+                                                   progress.generatorState[2], progress.generatorState[3]))
+            if let b = progress.best { best = (b.epoch, b.error, b.loss, b.network) }
+        }
+        let firstEpoch = (progress?.epoch ?? 0) + 1
+        guard firstEpoch <= c.epochs else {
+            let finished = best?.network ?? current
+            return TrainingResult(network: finished, reports: reports, bestEpoch: best?.epoch ?? reports.count, stoppedEarly: false)
+        }
 
-        for epoch in 1...c.epochs {
+        for epoch in firstEpoch...c.epochs {
             let rate = c.learningRate(epoch: epoch)
             let trainHidden = epoch > c.freezeHiddenEpochs
             generator.shuffle(&order)
@@ -111,9 +136,15 @@ public struct Trainer: Sendable {
                 }
                 if let patience = c.earlyStoppingPatience, stale >= patience, epoch < c.epochs {
                     stoppedEarly = true
-                    break
                 }
             }
+            if let onProgress {
+                try onProgress(state.progress(
+                    epoch: stoppedEarly ? c.epochs : epoch, network: current, generator: generator, order: order,
+                    validationIndices: validationIndices, best: best.map { .init(epoch: $0.epoch, error: $0.error, loss: $0.loss, network: $0.network) },
+                    stale: stale, reports: reports))
+            }
+            if stoppedEarly { break }
         }
         if let best {
             return TrainingResult(network: best.network, reports: reports, bestEpoch: best.epoch, stoppedEarly: stoppedEarly)

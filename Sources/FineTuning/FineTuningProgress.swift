@@ -1,0 +1,112 @@
+import Linalg
+
+/// Everything needed to continue a fine-tuning run after one of its epochs, bit for bit: the
+/// weights, the optimiser's moments, the generator, the sample order and the best epoch so far.
+/// A checkpoint file stores it (see the DeepBelief module's `Checkpoint`).
+public struct FineTuningProgress: Sendable, Equatable {
+    /// The best epoch so far (with a validation set).
+    public struct Best: Sendable, Equatable {
+        public var epoch: Int
+        public var error: Double
+        public var loss: Double
+        public var network: Network
+        public init(epoch: Int, error: Double, loss: Double, network: Network) {
+            self.epoch = epoch
+            self.error = error
+            self.loss = loss
+            self.network = network
+        }
+    }
+
+    /// Epochs completed (1-based count).
+    public var epoch: Int
+    /// The weights after `epoch`.
+    public var network: Network
+    /// Per layer: SGD's velocity or Adam's first moment, for weights (fanIn x fanOut, flat) and biases.
+    public var weightMoments: [[Float]]
+    public var biasMoments: [[Float]]
+    /// Per layer: Adam's second moments (empty for SGD).
+    public var weightSecondMoments: [[Float]]
+    public var biasSecondMoments: [[Float]]
+    /// Per layer: updates applied so far (Adam's t).
+    public var updateCounts: [Int]
+    /// The generator's state after `epoch`.
+    public var generatorState: [UInt64]
+    /// The training sample order after `epoch`'s shuffle.
+    public var order: [Int]
+    /// The validation samples (sorted).
+    public var validationIndices: [Int]
+    public var best: Best?
+    /// Epochs since the best one (early stopping).
+    public var stale: Int
+    /// The reports of epochs 1...epoch.
+    public var reports: [EpochReport]
+
+    public init(epoch: Int, network: Network, weightMoments: [[Float]], biasMoments: [[Float]],
+                weightSecondMoments: [[Float]], biasSecondMoments: [[Float]], updateCounts: [Int],
+                generatorState: [UInt64], order: [Int], validationIndices: [Int], best: Best?, stale: Int,
+                reports: [EpochReport]) {
+        self.epoch = epoch
+        self.network = network
+        self.weightMoments = weightMoments
+        self.biasMoments = biasMoments
+        self.weightSecondMoments = weightSecondMoments
+        self.biasSecondMoments = biasSecondMoments
+        self.updateCounts = updateCounts
+        self.generatorState = generatorState
+        self.order = order
+        self.validationIndices = validationIndices
+        self.best = best
+        self.stale = stale
+        self.reports = reports
+    }
+
+    /// Checks that this progress belongs to a run of `network`'s shape on `dataCount` samples.
+    func check(fits network: Network, dataCount: Int, configuration: TrainingConfiguration) throws {
+        let layers = network.layers.count
+        guard self.network.sizes == network.sizes else {
+            throw FineTuningError.invalidConfiguration("the checkpoint is for layer sizes \(self.network.sizes), the run has \(network.sizes)")
+        }
+        guard order.count + validationIndices.count == dataCount,
+              order.allSatisfy({ $0 >= 0 && $0 < dataCount }),
+              validationIndices.allSatisfy({ $0 >= 0 && $0 < dataCount })
+        else {
+            throw FineTuningError.invalidConfiguration("the checkpoint is for \(order.count + validationIndices.count) training samples, the run has \(dataCount)")
+        }
+        guard weightMoments.count == layers, biasMoments.count == layers, updateCounts.count == layers,
+              weightSecondMoments.count == layers, biasSecondMoments.count == layers,
+              generatorState.count == 4, generatorState != [0, 0, 0, 0]
+        else { throw FineTuningError.invalidConfiguration("the checkpoint's optimiser state is incomplete") }
+        for l in 0..<layers {
+            let w = network.sizes[l] * network.sizes[l + 1], b = network.sizes[l + 1]
+            let adam: Bool = if case .adam = configuration.optimizer { true } else { false }
+            guard weightMoments[l].count == w, biasMoments[l].count == b,
+                  weightSecondMoments[l].count == (adam ? w : 0), biasSecondMoments[l].count == (adam ? b : 0)
+            else { throw FineTuningError.invalidConfiguration("the checkpoint's optimiser state does not fit layer \(l) (optimiser changed?)") }
+        }
+    }
+}
+
+extension TrainingState {
+    /// The progress after `epoch`.
+    func progress(epoch: Int, network: Network, generator: Xoshiro256StarStar, order: [Int], validationIndices: [Int],
+                  best: FineTuningProgress.Best?, stale: Int, reports: [EpochReport]) -> FineTuningProgress {
+        FineTuningProgress(
+            epoch: epoch, network: network,
+            weightMoments: weightMoments.map(\.array), biasMoments: biasMoments.map(\.array),
+            weightSecondMoments: weightSecondMoments.map(\.array), biasSecondMoments: biasSecondMoments.map(\.array),
+            updateCounts: updateCounts, generatorState: generator.state, order: order,
+            validationIndices: validationIndices, best: best, stale: stale, reports: reports)
+    }
+
+    /// Restores the optimiser's moments and counters (the weights come from the network).
+    func restore(_ progress: FineTuningProgress) {
+        for l in 0..<layerCount {
+            weightMoments[l].copy(from: progress.weightMoments[l])
+            biasMoments[l].copy(from: progress.biasMoments[l])
+            weightSecondMoments[l].copy(from: progress.weightSecondMoments[l])
+            biasSecondMoments[l].copy(from: progress.biasSecondMoments[l])
+        }
+        updateCounts = progress.updateCounts
+    }
+}
