@@ -62,9 +62,17 @@ extension DataSet {
     public static func loadImages(_ path: String, role: DataFileRole = .trainImages,
                                   decompressionCap: Int = IDXFile.defaultDecompressionCap) throws(IDXError) -> ImageSet {
         let (array, gzipped) = try IDXFile.readDetailed(path, decompressionCap: decompressionCap)
+        return try imageSet(from: array, path: path, role: role, gzipped: gzipped)
+    }
+
+    /// The checks and conversion of `loadImages` applied to an array already decoded from `path`.
+    static func imageSet(from array: IDXArray, path: String, role: DataFileRole, gzipped: Bool)
+        throws(IDXError) -> ImageSet {
         let imageShape = Array(array.shape.dropFirst())
-        let pixels = imageShape.reduce(1, *)
-        if array.rank < 2 || pixels == 0 { throw .badImageShape(file: path, shape: array.shape) }
+        // Checked: with no images (first dimension 0), the image dimensions may multiply past Int.max.
+        guard array.rank >= 2, let pixels = IDXArray.elementCount(of: imageShape), pixels > 0 else {
+            throw .badImageShape(file: path, shape: array.shape)
+        }
         let values = try array.intensities(file: path)
         let info = DataFileInfo(role: role, path: path, dataType: array.dataType, shape: array.shape, gzipped: gzipped)
         return ImageSet(images: Matrix(rows: array.shape[0], columns: pixels, elements: values),
@@ -76,6 +84,12 @@ extension DataSet {
                                   decompressionCap: Int = IDXFile.defaultDecompressionCap) throws(IDXError)
         -> (labels: [Int], file: DataFileInfo) {
         let (array, gzipped) = try IDXFile.readDetailed(path, decompressionCap: decompressionCap)
+        return try labels(from: array, path: path, role: role, gzipped: gzipped)
+    }
+
+    /// The checks and conversion of `loadLabels` applied to an array already decoded from `path`.
+    static func labels(from array: IDXArray, path: String, role: DataFileRole, gzipped: Bool)
+        throws(IDXError) -> (labels: [Int], file: DataFileInfo) {
         if array.rank != 1 { throw .labelRank(file: path, shape: array.shape) }
         guard let labels = array.integers() else { throw .labelNotInteger(file: path, dataType: array.dataType) }
         if let index = labels.firstIndex(where: { $0 < 0 || $0 >= labelLimit }) {

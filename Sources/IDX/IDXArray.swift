@@ -45,11 +45,21 @@ public struct IDXArray: Sendable, Equatable {
     /// The product of `shape`, checking the IDX limits (programmer errors, hence preconditions).
     static func checkedCount(_ shape: [Int]) -> Int {
         precondition((1...255).contains(shape.count), "IDXArray: rank \(shape.count), expected 1...255")
-        var count = 1
         for size in shape {
             precondition(size >= 0 && size <= Int(UInt32.max), "IDXArray: dimension \(size) out of 0...UInt32.max")
+        }
+        guard let count = elementCount(of: shape) else { preconditionFailure("IDXArray: shape \(shape) overflows Int") }
+        return count
+    }
+
+    /// The product of non-negative `sizes`: 0 as soon as one size is 0 (whatever the others,
+    /// so the order of the dimensions does not matter), nil if it overflows `Int`.
+    static func elementCount(of sizes: some Sequence<Int>) -> Int? {
+        if sizes.contains(0) { return 0 }
+        var count = 1
+        for size in sizes {
             let (product, overflow) = count.multipliedReportingOverflow(by: size)
-            precondition(!overflow, "IDXArray: shape \(shape) overflows Int")
+            if overflow { return nil }
             count = product
         }
         return count

@@ -48,7 +48,8 @@ public enum IDXError: Error, Equatable, Sendable, CustomStringConvertible {
     case notAFolder(path: String)
     /// None of the usual names for one of the four MNIST-style files is in the folder.
     case missingDataFile(folder: String, role: DataFileRole, tried: [String])
-    /// An image file needs rank >= 2 (samples, then the image dimensions) and >= 1 value per image.
+    /// An image file needs rank >= 2 (samples, then the image dimensions) and 1...Int.max values
+    /// per image.
     case badImageShape(file: String, shape: [Int])
     /// Training and test images differ in size.
     case imageShapeMismatch(trainFile: String, trainShape: [Int], testFile: String, testShape: [Int])
@@ -142,7 +143,7 @@ public enum IDXError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(folder): no \(role.rawValue) file: tried \(tried.joined(separator: ", "))"
         case .badImageShape(let file, let shape):
             return "\(file): image file of shape \(formatShape(shape)): expected samples x image dimensions "
-                + "(rank >= 2) with at least one value per image"
+                + "(rank >= 2) with at least one value per image (and fewer than 2^63)"
         case .imageShapeMismatch(let trainFile, let trainShape, let testFile, let testShape):
             return "\(testFile): test images are \(formatShape(testShape)) but the training images in "
                 + "\(trainFile) are \(formatShape(trainShape)): expected the same image size"

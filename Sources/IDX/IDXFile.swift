@@ -96,16 +96,11 @@ public enum IDXFile {
                 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
             shape.append(Int(size))
         }
-        // The claimed data size, checked for overflow before it is compared or used.
-        var count = 1
-        var overflow = false
-        for size in shape {
-            let (product, o) = count.multipliedReportingOverflow(by: size)
-            count = product
-            overflow = overflow || o
-        }
-        let (expected, o2) = count.multipliedReportingOverflow(by: dataType.byteWidth)
-        if overflow || o2 { throw .sizeOverflow(file: name, dataType: dataType, shape: shape) }
+        // The claimed data size, checked for overflow before it is compared or used (a zero
+        // dimension makes it zero, wherever it stands).
+        guard let count = IDXArray.elementCount(of: shape),
+              case let (expected, overflow) = count.multipliedReportingOverflow(by: dataType.byteWidth), !overflow
+        else { throw .sizeOverflow(file: name, dataType: dataType, shape: shape) }
 
         let found = total - headerSize
         if found < expected {

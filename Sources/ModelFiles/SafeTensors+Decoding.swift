@@ -11,7 +11,10 @@ extension SafeTensors {
     ///
     /// Accepts what Python's `safetensors` (0.8) accepts, with three deliberate exceptions:
     /// a repeated tensor name or metadata key is an error here (the reference keeps the last
-    /// one silently), and the sub-byte dtypes F4, F6_E2M3 and F6_E3M2 are refused.
+    /// one silently), and the sub-byte dtypes F4, F6_E2M3 and F6_E3M2 are refused. Names and
+    /// keys are compared as Swift strings, by Unicode canonical equivalence: two spellings of
+    /// one name ("é" as U+00E9, and as "e" + U+0301) are a repeated name here, while the
+    /// reference compares bytes and keeps both.
     public static func decode(_ bytes: [UInt8], source: String = "(in memory)") throws(SafeTensorsError) -> SafeTensors {
         guard bytes.count >= 8 else { throw .fileTooShort(file: source, size: bytes.count) }
         var length: UInt64 = 0
