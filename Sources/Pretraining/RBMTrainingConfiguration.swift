@@ -1,0 +1,103 @@
+import Linalg
+
+/// What the next layer of a stack is trained on.
+public enum NextLayerInput: String, Sendable, Codable, CaseIterable, Equatable {
+    /// The hidden probabilities (means) of the layer below (Hinton & Salakhutdinov 2006).
+    case probabilities
+    /// One binary (or NReLU) sample of the hidden states of the layer below, drawn once.
+    case samples
+}
+
+/// The hyper-parameters of contrastive-divergence training of one RBM.
+///
+/// The defaults are the recipe of Hinton & Salakhutdinov (2006) and their `rbm.m`: minibatches
+/// of 100, learning rate 0.1 for weights and biases, momentum 0.5 for the first 5 epochs then
+/// 0.9, L2 weight cost 2e-4 on the weights only, CD-1.
+public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
+    /// The number of passes over the training data.
+    public var epochs: Int
+    /// The number of rows per minibatch (the last minibatch of an epoch may be smaller).
+    public var batchSize: Int
+    /// The learning rate of weights and biases.
+    public var learningRate: Float
+    /// The momentum of epochs 0 ..< momentumSwitchEpoch.
+    public var initialMomentum: Float
+    /// The momentum from epoch `momentumSwitchEpoch` (0-based) on.
+    public var finalMomentum: Float
+    /// The first (0-based) epoch that uses `finalMomentum`.
+    public var momentumSwitchEpoch: Int
+    /// The L2 weight cost: the gradient of (weightCost / 2) |W|^2 is subtracted (biases are
+    /// not decayed).
+    public var weightCost: Float
+    /// The number k of Gibbs steps of CD-k (or of the persistent chains per update).
+    public var cdSteps: Int
+    /// Persistent CD (Tieleman 2008): negative statistics from fantasy chains (one per
+    /// minibatch row) kept across minibatches instead of chains started at the data.
+    /// PCD wants smaller steps than CD: with momentum 0.9 the chains lag behind the model and
+    /// training can oscillate (seen on small peaked distributions); momentum 0.5 and a learning
+    /// rate around 0.01 learn steadily.
+    public var persistent: Bool
+    /// The target mean activation of each hidden unit, or nil for no sparsity penalty.
+    /// Hinton's practical guide, section 11: q_j, an exponentially decaying average of the
+    /// mean activation, is pushed towards the target by subtracting
+    /// learningRate * sparsityCost * (q_j - target) from the hidden bias and
+    /// learningRate * sparsityCost * (q_j - target) * mean(v_i) from W_ij.
+    public var sparsityTarget: Float?
+    /// The weight of the sparsity penalty.
+    public var sparsityCost: Float
+    /// The decay of the running average q (0.9 - 0.99 in the guide).
+    public var sparsityDecay: Float
+    /// What the next layer of a `DeepBeliefNetwork` is trained on.
+    public var nextLayerInput: NextLayerInput
+    /// The seed the caller creates the training generator from (`makeGenerator()`); the
+    /// training functions take the generator itself, per the project's rule that randomness
+    /// is passed in. Minibatch order, sampling and monitors all draw from that generator.
+    public var seed: UInt64
+
+    public init(epochs: Int = 10, batchSize: Int = 100, learningRate: Float = 0.1,
+                initialMomentum: Float = 0.5, finalMomentum: Float = 0.9, momentumSwitchEpoch: Int = 5,
+                weightCost: Float = 2e-4, cdSteps: Int = 1, persistent: Bool = false,
+                sparsityTarget: Float? = nil, sparsityCost: Float = 0.1, sparsityDecay: Float = 0.9,
+                nextLayerInput: NextLayerInput = .probabilities, seed: UInt64 = 42) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.initialMomentum = initialMomentum
+        self.finalMomentum = finalMomentum
+        self.momentumSwitchEpoch = momentumSwitchEpoch
+        self.weightCost = weightCost
+        self.cdSteps = cdSteps
+        self.persistent = persistent
+        self.sparsityTarget = sparsityTarget
+        self.sparsityCost = sparsityCost
+        self.sparsityDecay = sparsityDecay
+        self.nextLayerInput = nextLayerInput
+        self.seed = seed
+    }
+
+    /// The momentum used during `epoch` (0-based).
+    public func momentum(forEpoch epoch: Int) -> Float {
+        epoch < momentumSwitchEpoch ? initialMomentum : finalMomentum
+    }
+
+    /// A generator seeded with `seed`.
+    public func makeGenerator() -> Xoshiro256StarStar { Xoshiro256StarStar(seed: seed) }
+
+    /// Throws `PretrainingError.invalidConfiguration` for values out of range.
+    public func validate() throws {
+        func fail(_ message: String) throws -> Never { throw PretrainingError.invalidConfiguration(message) }
+        if epochs < 0 { try fail("epochs must be >= 0, got \(epochs)") }
+        if batchSize < 1 { try fail("batchSize must be >= 1, got \(batchSize)") }
+        if !(learningRate.isFinite && learningRate > 0) { try fail("learningRate must be > 0, got \(learningRate)") }
+        for (name, m) in [("initialMomentum", initialMomentum), ("finalMomentum", finalMomentum)]
+        where !(m >= 0 && m < 1) { try fail("\(name) must be in [0, 1), got \(m)") }
+        if momentumSwitchEpoch < 0 { try fail("momentumSwitchEpoch must be >= 0, got \(momentumSwitchEpoch)") }
+        if !(weightCost.isFinite && weightCost >= 0) { try fail("weightCost must be >= 0, got \(weightCost)") }
+        if cdSteps < 1 { try fail("cdSteps (k of CD-k) must be >= 1, got \(cdSteps)") }
+        if let target = sparsityTarget, !(target > 0 && target < 1) {
+            try fail("sparsityTarget must be in (0, 1), got \(target)")
+        }
+        if !(sparsityCost.isFinite && sparsityCost >= 0) { try fail("sparsityCost must be >= 0, got \(sparsityCost)") }
+        if !(sparsityDecay >= 0 && sparsityDecay < 1) { try fail("sparsityDecay must be in [0, 1), got \(sparsityDecay)") }
+    }
+}
