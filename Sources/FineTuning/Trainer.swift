@@ -11,6 +11,13 @@ public struct TrainingResult: Sendable {
     public var bestEpoch: Int
     /// Whether early stopping ended the run before `epochs`.
     public var stoppedEarly: Bool
+
+    public init(network: Network, reports: [EpochReport], bestEpoch: Int, stoppedEarly: Bool) {
+        self.network = network
+        self.reports = reports
+        self.bestEpoch = bestEpoch
+        self.stoppedEarly = stoppedEarly
+    }
 }
 
 /// Fine-tunes a network by minibatch backpropagation (see `TrainingConfiguration`).

@@ -54,14 +54,22 @@ final class CDWorkspace: @unchecked Sendable {
     let hiddenActivity: UnsafeMutablePointer<Float>   // (H): q, the running mean activation (sparsity)
     let sparsityGradient: UnsafeMutablePointer<Float> // (H): q - target
     let visibleMean: UnsafeMutablePointer<Float>      // (V): mean of v0 (sparsity's weight term)
-    private var fantasyStarted = false
-    private var sparsityStarted = false
+    /// Whether the persistent chains hold states (set by the first PCD minibatch).
+    var fantasyStarted = false
+    /// Whether a minibatch has run (the running mean q starts at the first minibatch's mean).
+    var sparsityStarted = false
     /// The number of rows of the last minibatch (for the test accessors).
     private(set) var lastBatchRows = 0
 
     /// The default number of lanes: the BLAS thread count, or 1 for RBMs too small to gain.
     static func defaultLanes(visibleCount: Int, hiddenCount: Int) -> Int {
         visibleCount * hiddenCount < 32_768 ? 1 : max(1, BLASThreads.count)
+    }
+
+    /// The number of lanes a workspace for a V x H RBM uses when `requested` (nil: the default)
+    /// lanes are asked for: at least 1, at most min(V, H).
+    static func laneCount(requested: Int?, visibleCount v: Int, hiddenCount h: Int) -> Int {
+        max(1, min(requested ?? CDWorkspace.defaultLanes(visibleCount: v, hiddenCount: h), v, h))
     }
 
     /// A workspace for `rbm`, with lane generators split off `generator`.
@@ -75,7 +83,7 @@ final class CDWorkspace: @unchecked Sendable {
         cdSteps = configuration.cdSteps; persistent = configuration.persistent
         sparsityTarget = configuration.sparsityTarget; sparsityCost = configuration.sparsityCost
         sparsityDecay = configuration.sparsityDecay
-        let lanes = max(1, min(requestedLanes ?? CDWorkspace.defaultLanes(visibleCount: v, hiddenCount: h), v, h))
+        let lanes = CDWorkspace.laneCount(requested: requestedLanes, visibleCount: v, hiddenCount: h)
         self.lanes = lanes
         hiddenBlocks = (0..<lanes).map { (h * $0 / lanes)..<(h * ($0 + 1) / lanes) }
         visibleBlocks = (0..<lanes).map { (v * $0 / lanes)..<(v * ($0 + 1) / lanes) }

@@ -1,13 +1,17 @@
 import Linalg
 
 extension DeepBeliefNetwork {
-    /// Greedy layer-wise pre-training with one configuration for every layer.
+    /// Greedy layer-wise pre-training with one configuration for every layer (see
+    /// `pretrain(on:configurations:...)`).
     public mutating func pretrain(on data: Matrix, configuration: RBMTrainingConfiguration,
                                   monitors: MonitorOptions = .none, visibleBias: VisibleBiasInitialization = .fromData,
                                   generator: inout Xoshiro256StarStar,
-                                  onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in }) throws {
+                                  resumeFrom progress: StackPretrainingProgress? = nil,
+                                  onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in },
+                                  onProgress: ((StackPretrainingProgress) throws -> Void)? = nil) throws {
         try pretrain(on: data, configurations: Array(repeating: configuration, count: layers.count),
-                     monitors: monitors, visibleBias: visibleBias, generator: &generator, onEpoch: onEpoch)
+                     monitors: monitors, visibleBias: visibleBias, lanes: nil, generator: &generator,
+                     resumeFrom: progress, onEpoch: onEpoch, onProgress: onProgress)
     }
 
     /// Greedy layer-wise pre-training (Hinton, Osindero & Teh 2006): layer 0 is trained on
@@ -18,11 +22,40 @@ extension DeepBeliefNetwork {
     /// With `visibleBias == .fromData`, each layer's visible biases are set from its own input
     /// before its training (Hinton's practical guide). Held-out monitor data is passed up the
     /// stack as hidden probabilities. `onEpoch` receives the layer index (0-based) and the
-    /// epoch report. Each layer draws from its own stream split off `generator`.
+    /// epoch report.
+    ///
+    /// Randomness: each layer trains with its own generator, split off `generator` when the
+    /// layer starts. A `.samples` input is drawn from a generator seeded from a hash of the
+    /// trained parameters of the layer below and its index (`RBM.sampleSeed(layer:)`), so
+    /// that it depends on the run's seed through those parameters, yet a resumed run redraws
+    /// exactly the same sample without any stored generator state.
+    ///
+    /// Resuming: after every epoch of every layer `onProgress` (if given) receives the complete
+    /// state (`StackPretrainingProgress`); if it throws, training stops and the error
+    /// propagates. Passing such a progress as `resumeFrom` replaces the stack with the
+    /// progress's (the layer sizes and unit types must match), sets `generator` from it,
+    /// recomputes the inputs of the layer being trained from `data` and continues that layer
+    /// where it stopped: the run ends bit-identical to the uninterrupted one with the same
+    /// data, configurations, monitors, visible-bias setting and thread count. `onEpoch` sees
+    /// only the epochs run now. A progress that does not fit gives
+    /// `PretrainingError.invalidConfiguration`.
     public mutating func pretrain(on data: Matrix, configurations: [RBMTrainingConfiguration],
                                   monitors: MonitorOptions = .none, visibleBias: VisibleBiasInitialization = .fromData,
                                   generator: inout Xoshiro256StarStar,
-                                  onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in }) throws {
+                                  resumeFrom progress: StackPretrainingProgress? = nil,
+                                  onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in },
+                                  onProgress: ((StackPretrainingProgress) throws -> Void)? = nil) throws {
+        try pretrain(on: data, configurations: configurations, monitors: monitors, visibleBias: visibleBias,
+                     lanes: nil, generator: &generator, resumeFrom: progress, onEpoch: onEpoch, onProgress: onProgress)
+    }
+
+    /// `pretrain`, with the number of lanes of every layer (nil: the default, see
+    /// `CDWorkspace.defaultLanes`).
+    mutating func pretrain(on data: Matrix, configurations: [RBMTrainingConfiguration], monitors: MonitorOptions,
+                           visibleBias: VisibleBiasInitialization, lanes: Int?, generator: inout Xoshiro256StarStar,
+                           resumeFrom progress: StackPretrainingProgress?,
+                           onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void,
+                           onProgress: ((StackPretrainingProgress) throws -> Void)?) throws {
         guard configurations.count == layers.count else {
             throw PretrainingError.invalidConfiguration(
                 "\(configurations.count) training configurations for \(layers.count) layers")
@@ -31,19 +64,74 @@ extension DeepBeliefNetwork {
         guard data.columns == first.visibleCount else {
             throw PretrainingError.shapeMismatch(what: "training data", expected: first.visibleCount, found: data.columns)
         }
+        var firstLayer = 0
+        if let progress {
+            try progress.check(fits: self)
+            self = progress.stack
+            layers[progress.layer] = progress.layerProgress.rbm
+            generator = Xoshiro256StarStar(words: progress.generatorState)
+            firstLayer = progress.layer
+        }
         var input = data
         var layerMonitors = monitors
-        for i in layers.indices {
-            var layerGenerator = generator.split()
-            if visibleBias == .fromData { layers[i].initializeVisibleBias(from: input) }
-            try layers[i].train(on: input, configuration: configurations[i], monitors: layerMonitors, layer: i, lanes: nil,
-                                generator: &layerGenerator) { report in onEpoch(i, report) }
-            guard i + 1 < layers.count else { break }
-            switch configurations[i].nextLayerInput {
-            case .probabilities: input = layers[i].hiddenProbabilities(input)
-            case .samples: input = layers[i].sampleHidden(given: input, using: &layerGenerator)
-            }
-            if let heldOut = layerMonitors.heldOut { layerMonitors.heldOut = layers[i].hiddenProbabilities(heldOut) }
+        // Resuming: the inputs of the layer being trained, through the trained layers below.
+        for i in 0..<firstLayer {
+            passUp(from: i, input: &input, heldOut: &layerMonitors.heldOut, as: configurations[i].nextLayerInput)
         }
+        for i in firstLayer..<layers.count {
+            let resumed = i == firstLayer ? progress?.layerProgress : nil
+            var layerGenerator = Xoshiro256StarStar(seed: 0)  // a resumed layer takes its generators from the progress
+            if resumed == nil {
+                layerGenerator = generator.split()
+                if visibleBias == .fromData { layers[i].initializeVisibleBias(from: input) }
+            }
+            // What the progress of this layer's epochs holds besides the layer's own state.
+            let stackBefore = self, stackState = generator.state
+            let layerOnProgress = onProgress.map { report in
+                { (layerProgress: RBMTrainingProgress) throws in
+                    var stack = stackBefore
+                    stack.layers[i] = layerProgress.rbm
+                    try report(StackPretrainingProgress(layer: i, stack: stack, layerProgress: layerProgress,
+                                                        generatorState: stackState))
+                }
+            }
+            try layers[i].train(on: input, configuration: configurations[i], monitors: layerMonitors, layer: i,
+                                lanes: lanes, generator: &layerGenerator, resumeFrom: resumed,
+                                onEpoch: { report in onEpoch(i, report) }, onProgress: layerOnProgress)
+            guard i + 1 < layers.count else { break }
+            passUp(from: i, input: &input, heldOut: &layerMonitors.heldOut, as: configurations[i].nextLayerInput)
+        }
+    }
+
+    /// Replaces `input` (layer i's training input) by layer i+1's, and held-out monitor data by
+    /// layer i's hidden probabilities of it.
+    private func passUp(from i: Int, input: inout Matrix, heldOut: inout Matrix?, as kind: NextLayerInput) {
+        switch kind {
+        case .probabilities:
+            input = layers[i].hiddenProbabilities(input)
+        case .samples:
+            var sampleGenerator = Xoshiro256StarStar(seed: layers[i].sampleSeed(layer: i))
+            input = layers[i].sampleHidden(given: input, using: &sampleGenerator)
+        }
+        if let data = heldOut { heldOut = layers[i].hiddenProbabilities(data) }
+    }
+}
+
+extension RBM {
+    /// The seed of the generator that draws the `.samples` input of the layer above this one
+    /// (layer `layer` of a stack): a 64-bit FNV-1a hash over the bit patterns of the weights,
+    /// visible and hidden biases (one 32-bit word at a time), mixed with the layer index.
+    /// `Xoshiro256StarStar(seed:)` spreads it through SplitMix64.
+    func sampleSeed(layer: Int) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ values: [Float]) {
+            values.withUnsafeBufferPointer { p in
+                for x in p { hash = (hash ^ UInt64(x.bitPattern)) &* 0x0000_0100_0000_01B3 }
+            }
+        }
+        mix(weight.elements)
+        mix(visibleBias)
+        mix(hiddenBias)
+        return hash ^ (UInt64(layer) &* 0x9E37_79B9_7F4A_7C15)
     }
 }

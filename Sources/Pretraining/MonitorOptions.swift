@@ -43,7 +43,7 @@ public struct MonitorOptions: Sendable {
 /// subset of the training data and of held-out data. The gap `training - heldOut` is near 0
 /// without overfitting and grows negative when the model overfits (held-out data becoming
 /// relatively less probable).
-public struct FreeEnergyGap: Sendable, Equatable {
+public struct FreeEnergyGap: Sendable, Equatable, Codable {
     /// The mean free energy of the training subset.
     public var training: Double
     /// The mean free energy of the held-out data.
@@ -52,8 +52,8 @@ public struct FreeEnergyGap: Sendable, Equatable {
     public var gap: Double { training - heldOut }
 }
 
-/// What training reports after each epoch.
-public struct RBMEpochReport: Sendable {
+/// What training reports after each epoch. (Equatable compares every field, the timings too.)
+public struct RBMEpochReport: Sendable, Equatable, Codable {
     /// The epoch index (0-based).
     public var epoch: Int
     /// The number of epochs of the run.

@@ -45,7 +45,7 @@ public struct AISConfiguration: Sendable, Codable, Equatable {
 }
 
 /// The estimate of log Z from annealed importance sampling.
-public struct AISResult: Sendable, Equatable {
+public struct AISResult: Sendable, Equatable, Codable {
     /// log Z = log Z_A + log(mean importance weight).
     public var logZ: Double
     /// log Z_A + log(mean weight - 3 standard errors of the mean weight); -inf when that is

@@ -34,17 +34,24 @@ extension RBM {
 }
 
 /// The fixed data the monitors of one training run look at, chosen once at its start.
+///
+/// Randomness: everything is derived from one `root` generator that never advances, so that a
+/// resumed run (see `RBMTrainingProgress.monitorGeneratorState`, which stores the root) redraws
+/// the same training subset and gives every monitored epoch the same stream: the subset is
+/// drawn from `root.split()` (the root's first output as seed), epoch e's measurements
+/// (pseudo-log-likelihood, AIS) from the split of the root's (e + 2)-th output.
 struct MonitorState {
     let options: MonitorOptions
     let trainingSubset: Matrix
     let heldOut: Matrix?
     let baseRateBias: [Float]?
-    var generator: Xoshiro256StarStar
+    /// The generator the subset and the per-epoch streams are derived from (never advanced).
+    let root: Xoshiro256StarStar
 
-    /// Checks the options against `rbm` and `data` and draws the training subset.
-    init(options: MonitorOptions, rbm: RBM, data: Matrix, generator: Xoshiro256StarStar) throws {
+    /// Checks the options against `rbm` and `data` and draws the training subset from `root`.
+    init(options: MonitorOptions, rbm: RBM, data: Matrix, root: Xoshiro256StarStar) throws {
         self.options = options
-        self.generator = generator
+        self.root = root
         if options.interval < 1 {
             throw PretrainingError.invalidConfiguration("monitor interval must be >= 1, got \(options.interval)")
         }
@@ -78,7 +85,9 @@ struct MonitorState {
             trainingSubset = data
         } else {
             var order = Array(0..<data.rows)
-            self.generator.shuffle(&order)
+            var first = root
+            var subsetGenerator = first.split()
+            subsetGenerator.shuffle(&order)
             trainingSubset = data.rows(at: order[0..<options.sampleCount])
         }
     }
@@ -88,8 +97,17 @@ struct MonitorState {
         !options.isEmpty && ((epoch + 1) % options.interval == 0 || epoch == epochs - 1)
     }
 
-    /// Fills the monitor fields of `report` for `rbm`.
-    mutating func measure(_ rbm: RBM, into report: inout RBMEpochReport) throws {
+    /// The generator of epoch `epoch`'s (0-based) measurements: the split of the root's
+    /// (epoch + 2)-th output.
+    func generator(forEpoch epoch: Int) -> Xoshiro256StarStar {
+        var g = root
+        for _ in 0...epoch { _ = g.next() }
+        return g.split()
+    }
+
+    /// Fills the monitor fields of `report` (of epoch `report.epoch`) for `rbm`.
+    func measure(_ rbm: RBM, into report: inout RBMEpochReport) throws {
+        var generator = generator(forEpoch: report.epoch)
         if let heldOut {
             report.freeEnergyGap = rbm.freeEnergyGap(training: trainingSubset, heldOut: heldOut)
         }

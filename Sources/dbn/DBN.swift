@@ -13,5 +13,6 @@ struct DBN: ParsableCommand {
             line; errors are one line on stderr with a non-zero exit status.
             """,
         version: "0.1.0",
-        subcommands: [DataCommand.self])
+        subcommands: [TrainCommand.self, PretrainCommand.self, FinetuneCommand.self, CompareCommand.self,
+                      DataCommand.self, BenchCommand.self])
 }

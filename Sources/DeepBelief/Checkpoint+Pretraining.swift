@@ -1,0 +1,70 @@
+import Linalg
+import ModelFiles
+import Pretraining
+
+extension Checkpoint {
+    struct RBMScalars: Codable {
+        var completedEpochs: Int
+        var hasFantasy: Bool
+        var hasHiddenActivity: Bool
+        var reports: [RBMEpochReport]
+    }
+    struct StackScalars: Codable {
+        var layer: Int
+    }
+
+    /// Stores the progress of one RBM's training under `prefix`.
+    public mutating func setRBMProgress(_ p: RBMTrainingProgress, prefix: String) {
+        removeTensors(prefix: prefix + ".")
+        setStack(DeepBeliefNetwork(layers: [p.rbm]), prefix: "\(prefix).rbm")
+        setFloats("\(prefix).weight_velocity", p.weightVelocity)
+        setFloats("\(prefix).visible_velocity", p.visibleVelocity)
+        setFloats("\(prefix).hidden_velocity", p.hiddenVelocity)
+        if let fantasy = p.fantasy { setFloats("\(prefix).fantasy", fantasy) }
+        if let activity = p.hiddenActivity { setFloats("\(prefix).hidden_activity", activity) }
+        setWords("\(prefix).generator", p.generatorState)
+        setWords("\(prefix).lane_generators", p.laneGeneratorStates)
+        setWords("\(prefix).monitor_generator", p.monitorGeneratorState)
+        setIntegers("\(prefix).order", p.order)
+        setValue(prefix, RBMScalars(completedEpochs: p.completedEpochs, hasFantasy: p.fantasy != nil,
+                                    hasHiddenActivity: p.hiddenActivity != nil, reports: p.reports))
+    }
+
+    /// The progress of one RBM's training stored under `prefix`, if any.
+    public func rbmProgress(prefix: String) throws -> RBMTrainingProgress? {
+        guard let s = try value(prefix, as: RBMScalars.self) else { return nil }
+        guard let rbm = try stack(prefix: "\(prefix).rbm")?.layers.first else {
+            throw CheckpointError.corrupt(file: file.source, reason: "RBM state '\(prefix)' has no parameters")
+        }
+        return RBMTrainingProgress(
+            completedEpochs: s.completedEpochs, rbm: rbm,
+            weightVelocity: try floats("\(prefix).weight_velocity"),
+            visibleVelocity: try floats("\(prefix).visible_velocity"),
+            hiddenVelocity: try floats("\(prefix).hidden_velocity"),
+            fantasy: s.hasFantasy ? try floats("\(prefix).fantasy") : nil,
+            hiddenActivity: s.hasHiddenActivity ? try floats("\(prefix).hidden_activity") : nil,
+            generatorState: try words("\(prefix).generator"),
+            laneGeneratorStates: try words("\(prefix).lane_generators"),
+            monitorGeneratorState: try words("\(prefix).monitor_generator"),
+            order: try integers("\(prefix).order"), reports: s.reports)
+    }
+
+    /// Stores the progress of a greedy stack pre-training under `prefix`.
+    public mutating func setStackProgress(_ p: StackPretrainingProgress, prefix: String) {
+        removeTensors(prefix: prefix + ".")
+        setStack(p.stack, prefix: "\(prefix).stack")
+        setRBMProgress(p.layerProgress, prefix: "\(prefix).layer")
+        setWords("\(prefix).generator", p.generatorState)
+        setValue(prefix, StackScalars(layer: p.layer))
+    }
+
+    /// The progress of a greedy stack pre-training stored under `prefix`, if any.
+    public func stackProgress(prefix: String) throws -> StackPretrainingProgress? {
+        guard let s = try value(prefix, as: StackScalars.self) else { return nil }
+        guard let stack = try stack(prefix: "\(prefix).stack"), let layer = try rbmProgress(prefix: "\(prefix).layer") else {
+            throw CheckpointError.corrupt(file: file.source, reason: "pre-training state '\(prefix)' is incomplete")
+        }
+        return StackPretrainingProgress(layer: s.layer, stack: stack, layerProgress: layer,
+                                        generatorState: try words("\(prefix).generator"))
+    }
+}

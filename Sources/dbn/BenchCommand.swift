@@ -1,0 +1,83 @@
+import ArgumentParser
+import DeepBelief
+import Foundation
+
+/// `dbn bench`: times one epoch of a reference work item, as the peers in scripts/bench do
+/// (same data, sizes, batch and hyper-parameters), and reports GFLOP/s.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time reference work (CD-1 epoch, greedy pre-training epoch, fine-tuning epoch) for scripts/bench/compare.py.")
+
+    enum Work: String, ExpressibleByArgument, CaseIterable {
+        case cd1, pretrain, finetune
+    }
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var common: RunOptions
+
+    @Option(help: "cd1 (784->500 CD-1 epoch), pretrain (784-500-500-2000 greedy epoch), finetune (784-500-500-2000-10 SGD epoch).")
+    var work: Work = .cd1
+
+    @Option(help: "Timed epochs.")
+    var epochs: Int = 1
+
+    struct Summary: Encodable {
+        let work: String
+        let peer: String
+        let images: Int
+        let seconds: Double
+        let secondsPerEpoch: [Double]
+        let gflops: Double
+        let threads: Int
+        let finalError: Double?
+    }
+
+    func run() throws {
+        let console = common.start()
+        let set = try dataOptions.load()
+        let batch = 100
+        let images = set.trainImages.rows / batch * batch
+        let data = set.trainImages.rows(in: 0..<images)
+        var times: [Double] = []
+        var finalError: Double?
+        let flop: Double
+        switch work {
+        case .cd1, .pretrain:
+            let sizes = work == .cd1 ? [data.columns, 500] : [data.columns, 500, 500, 2000]
+            flop = zip(sizes, sizes.dropFirst()).reduce(0.0) { $0 + 10 * Double(images) * Double($1.0 * $1.1) }
+            var generator = Xoshiro256StarStar(seed: common.seed)
+            var stack = DeepBeliefNetwork(layerSizes: sizes, initialization: .hintonSalakhutdinov2006, generator: &generator)
+            let configuration = RBMTrainingConfiguration(epochs: epochs, batchSize: batch, seed: common.seed)
+            var perEpoch = Array(repeating: 0.0, count: epochs)
+            var errors = Array(repeating: 0.0, count: epochs)
+            try stack.pretrain(on: data, configuration: configuration, visibleBias: .zero, generator: &generator) { _, report in
+                perEpoch[report.epoch] += report.seconds
+                errors[report.epoch] = report.summedReconstructionError
+                console.say("  layer epoch \(report.epoch + 1): \(String(format: "%.3f", report.seconds)) s, summed error \(Int(report.summedReconstructionError))")
+            }
+            times = perEpoch
+            finalError = errors.last
+        case .finetune:
+            let sizes = [data.columns, 500, 500, 2000, set.classCount]
+            let products = zip(sizes, sizes.dropFirst()).map { Double($0 * $1) }
+            flop = 2 * Double(images) * (3 * products.reduce(0, +) - products[0])
+            var generator = Xoshiro256StarStar(seed: common.seed)
+            let network = try Network(sizes: sizes, hiddenActivation: .sigmoid, initializer: .lecture, generator: &generator)
+            let training = try LabeledData(inputs: data, labels: Array(set.trainLabels[0..<images]), classCount: set.classCount)
+            let test = try LabeledData(inputs: set.testImages, labels: set.testLabels, classCount: set.classCount)
+            let configuration = TrainingConfiguration(epochs: epochs, batchSize: batch, learningRate: 0.1, momentum: 0.9,
+                                                      diagnosticRows: 0, seed: common.seed)
+            let result = try Trainer(configuration: configuration).train(network, data: training, test: test, generator: &generator) { report, _ in
+                console.say("  epoch \(report.epoch): \(String(format: "%.3f", report.seconds)) s, \(report.summary)")
+            }
+            times = result.reports.map(\.seconds)
+            finalError = result.reports.last?.testError
+        }
+        let median = times.sorted()[times.count / 2]
+        let gflops = flop / median / 1e9
+        console.say("\(work.rawValue): \(String(format: "%.3f", median)) s per epoch (median of \(times.count)), \(String(format: "%.1f", gflops)) GFLOP/s, \(BLASThreads.count) BLAS threads")
+        try console.emitJSON(Summary(work: work.rawValue, peer: "ours", images: images, seconds: median, secondsPerEpoch: times,
+                                     gflops: gflops, threads: BLASThreads.count, finalError: finalError))
+    }
+}

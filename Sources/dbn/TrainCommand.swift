@@ -1,0 +1,157 @@
+import ArgumentParser
+import DeepBelief
+import Foundation
+
+/// `dbn train`: the main job. Greedy pre-training, fine-tuning, and the same network trained
+/// from a simple start beside it, on the same data, seed, epochs and optimiser.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Pre-train a DBN greedily, fine-tune it, and train the same network from a He start beside it.",
+        discussion: """
+            With no arguments: 784-500-500-2000-10 on the bundled MNIST, 5 CD-1 epochs per layer, \
+            then 10 epochs of SGD with momentum for the pre-trained network and for the He-start \
+            baseline. --init chooses the start of the main network (dbn = pre-trained).
+            """)
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var common: RunOptions
+    @OptionGroup var pretraining: PretrainingOptions
+    @OptionGroup var fineTuning: FineTuningOptions
+    @OptionGroup var checkpoints: PhaseRunner.Options
+
+    @Option(name: .customLong("init"), help: "Start of the main network: dbn, xavier-normal, xavier-uniform, he-normal, he-uniform, lecun, orthogonal, lsuv, normal:STD, zeros, ...")
+    var initialization: String = "dbn"
+
+    @Option(help: "Start of the baseline trained beside it (none to skip).")
+    var baseline: String = "he-normal"
+
+    @Option(help: "Activation of the baseline (default: the same as --activation).")
+    var baselineActivation: String?
+
+    @Option(help: "Where to write the trained model (safetensors).")
+    var output: String = "model.safetensors"
+
+    func validate() throws {
+        _ = try parseInitializer(initialization)
+        if baseline != "none" {
+            let start = try parseInitializer(baseline)
+            if start.isPretrained { throw ValidationError("--baseline must be a simple start (e.g. he-normal), not \(baseline)") }
+        }
+        if let baselineActivation { _ = try parseActivation(baselineActivation) }
+    }
+
+    struct RunSummary: Encodable {
+        let initialization: String
+        let activation: String
+        let testError: Double?
+        let bestEpoch: Int
+        let finalTrainLoss: Double?
+        let pretrainingSeconds: Double
+        let fineTuningSeconds: Double
+        let totalSeconds: Double
+        let firstEpochGradientNorms: [Double]
+    }
+    struct Summary: Encodable {
+        let testError: Double?
+        let layerSizes: [Int]
+        let model: String
+        let runs: [RunSummary]
+        let baseline: RunSummary?
+        let seed: UInt64
+    }
+
+    func run() throws {
+        let console = common.start()
+        let start = try parseInitializer(initialization)
+        let activation = try fineTuning.parsedActivation()
+        let fineTuneConfiguration = try fineTuning.configuration(seed: common.seed)
+        let data = try dataOptions.load()
+        let hidden = try pretraining.hiddenSizes()
+        let sizes = [data.pixelCount] + hidden + [data.classCount]
+        let training = try LabeledData(inputs: data.trainImages, labels: data.trainLabels, classCount: data.classCount)
+        let test = try LabeledData(inputs: data.testImages, labels: data.testLabels, classCount: data.classCount)
+        console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images of \(data.imageShape.map(String.init).joined(separator: "x")), \(data.classCount) classes")
+
+        let fingerprint = ModelArchive.json([
+            "command": "train", "sizes": "\(sizes)", "init": initialization, "baseline": baseline,
+            "activation": activation.name, "baseline_activation": baselineActivation ?? activation.name,
+            "pretrain": ModelArchive.json(pretraining.configuration(batchSize: fineTuning.batchSize, seed: common.seed)),
+            "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)",
+            "threads": "\(BLASThreads.count)"])
+        let runner = try PhaseRunner(console: console, logPath: common.log, checkpointDir: checkpoints.checkpointDir,
+                                     resume: checkpoints.resume, fingerprint: fingerprint)
+
+        // Phase 1: greedy pre-training (only for the pre-trained start).
+        var stack: DeepBeliefNetwork?
+        var pretrainSeconds = 0.0
+        if start.isPretrained {
+            var generator = Xoshiro256StarStar(seed: common.seed)
+            var dbn = DeepBeliefNetwork(layerSizes: Array(sizes.dropLast()), generator: &generator)
+            pretrainSeconds = try runner.pretrain(&dbn, on: data.trainImages,
+                                                  configuration: pretraining.configuration(batchSize: fineTuning.batchSize, seed: common.seed))
+            stack = dbn
+        }
+
+        // Phase 2: fine-tuning of the main network.
+        var initGenerator = Xoshiro256StarStar(seed: common.seed &+ 1)
+        let network: Network
+        if let stack {
+            network = try Network(pretrained: stack, outputCount: data.classCount, hiddenActivation: activation,
+                                  generator: &initGenerator)
+        } else {
+            network = try Network(sizes: sizes, hiddenActivation: activation, initializer: start,
+                                  calibrationData: data.trainImages.rows(in: 0..<min(1000, data.trainImages.rows)),
+                                  generator: &initGenerator)
+        }
+        let mainName = start.isPretrained ? "dbn" : initialization
+        let main = try runner.finetune(network, data: training, test: test, configuration: fineTuneConfiguration,
+                                       name: "finetune", title: "Fine-tuning (\(mainName) start)")
+
+        // Phase 3: the baseline, on equal terms.
+        var baselineRun: (result: TrainingResult, seconds: Double, activation: Activation)?
+        if baseline != "none" {
+            let baselineStart = try parseInitializer(baseline)
+            let baselineAct = try baselineActivation.map(parseActivation) ?? activation
+            var generator = Xoshiro256StarStar(seed: common.seed &+ 1)
+            let baselineNetwork = try Network(sizes: sizes, hiddenActivation: baselineAct, initializer: baselineStart,
+                                              calibrationData: data.trainImages.rows(in: 0..<min(1000, data.trainImages.rows)),
+                                              generator: &generator)
+            let r = try runner.finetune(baselineNetwork, data: training, test: test, configuration: fineTuneConfiguration,
+                                        name: "baseline", title: "Baseline (\(baseline) start)")
+            baselineRun = (r.result, r.seconds, baselineAct)
+        }
+
+        // The model file: the fine-tuned network with the stack it came from.
+        var metadata = [ModelArchive.Key.initialization: mainName,
+                        ModelArchive.Key.inputShape: ModelArchive.json(data.imageShape),
+                        ModelArchive.Key.seed: String(common.seed),
+                        ModelArchive.Key.fineTuning: ModelArchive.json(fineTuneConfiguration)]
+        if stack != nil {
+            metadata[ModelArchive.Key.pretraining] = ModelArchive.json(pretraining.configuration(batchSize: fineTuning.batchSize, seed: common.seed))
+        }
+        try ModelArchive.archive(network: main.result.network, stack: stack, metadata: metadata).write(to: output)
+
+        func summary(_ name: String, _ activation: Activation, _ r: TrainingResult, _ seconds: Double, pretrain: Double) -> RunSummary {
+            let best = r.reports.first { $0.epoch == r.bestEpoch } ?? r.reports.last
+            return RunSummary(initialization: name, activation: activation.name, testError: best?.testError,
+                              bestEpoch: r.bestEpoch, finalTrainLoss: r.reports.last?.trainLoss,
+                              pretrainingSeconds: pretrain, fineTuningSeconds: seconds, totalSeconds: pretrain + seconds,
+                              firstEpochGradientNorms: r.reports.first?.layers.map(\.gradientNorm) ?? [])
+        }
+        let mainSummary = summary(mainName, activation, main.result, main.seconds, pretrain: pretrainSeconds)
+        let baselineSummary = baselineRun.map { summary(baseline, $0.activation, $0.result, $0.seconds, pretrain: 0) }
+        let rows = [mainSummary] + (baselineSummary.map { [$0] } ?? [])
+
+        console.say("")
+        console.say("| start | activation | test error | best epoch | pre-training | fine-tuning | total |")
+        console.say("|---|---|---:|---:|---:|---:|---:|")
+        for row in rows {
+            console.say("| \(row.initialization) | \(row.activation) | \(percent(row.testError)) | \(row.bestEpoch) | \(secondsText(row.pretrainingSeconds)) | \(secondsText(row.fineTuningSeconds)) | \(secondsText(row.totalSeconds)) |")
+        }
+        console.say("")
+        console.say("Test error: \(percent(mainSummary.testError)) (\(mainName) start). Model written to \(output)")
+        try console.emitJSON(Summary(testError: mainSummary.testError, layerSizes: sizes, model: output,
+                                     runs: rows, baseline: baselineSummary, seed: common.seed))
+    }
+}
