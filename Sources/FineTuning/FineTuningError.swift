@@ -23,8 +23,8 @@ public enum FineTuningError: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String {
         switch self {
         case .diverged(let epoch):
-            "training diverged in epoch \(epoch): the loss or the weights became NaN or infinite.\n"
-                + "---> HINT: lower the learning rate (e.g. divide it by 10), or use a smaller start."
+            "training diverged in epoch \(epoch): the loss or the weights became NaN or infinite; "
+                + "lower the learning rate (e.g. divide it by 10), or use a smaller start"
         case .unknownInitializer(let name):
             "unknown weight initialiser '\(name)'; expected one of: "
                 + WeightInitializer.parsableNames.joined(separator: ", ")

@@ -37,7 +37,7 @@ extension PretrainingError: CustomStringConvertible {
                 + "units, the limit is \(limit); use annealed importance sampling instead"
         case let .diverged(layer, epoch):
             return "training diverged: weights became NaN or infinite in layer \(layer + 1), epoch "
-                + "\(epoch + 1)\n---> HINT: lower the learning rate (e.g. divide it by 10; Gaussian or "
+                + "\(epoch + 1); lower the learning rate (e.g. divide it by 10; Gaussian or "
                 + "rectified units usually need 0.001-0.01) or standardise real-valued data"
         }
     }

@@ -69,6 +69,11 @@ final class PhaseRunner {
 
     /// Ctrl-C sets a flag; the run stops after the next checkpoint. A second Ctrl-C exits at once.
     static func installInterruptHandler() {
+        // A parent may have started us with SIGINT blocked (the mask is inherited): unblock it.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in
             if interruptRequested.exchange(true, ordering: .relaxed) { _exit(130) }
         }

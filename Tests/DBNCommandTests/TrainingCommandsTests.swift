@@ -1,0 +1,185 @@
+import DeepBelief
+import Foundation
+import Testing
+
+/// A temporary folder of small IDX files: `count` images of `side` x `side` pixels in 3 classes,
+/// each class a bright block in its own place, with noise.
+struct TrainingFixture {
+    let folder: String
+
+    init(train: Int = 90, test: Int = 30, side: Int = 6, seed: UInt64 = 1) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("dbn-train-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var g = Xoshiro256StarStar(seed: seed)
+        func images(_ count: Int) -> (pixels: [UInt8], labels: [UInt8]) {
+            var pixels: [UInt8] = [], labels: [UInt8] = []
+            for i in 0..<count {
+                let label = i % 3
+                labels.append(UInt8(label))
+                for r in 0..<side {
+                    for c in 0..<side {
+                        let inBlock = (r * 3 / side) == label || (c * 3 / side) == label
+                        let base: Float = inBlock ? 0.85 : 0.1
+                        pixels.append(UInt8(max(0, min(255, (base + 0.15 * (g.nextFloat() - 0.5)) * 255))))
+                    }
+                }
+            }
+            return (pixels, labels)
+        }
+        let tr = images(train), te = images(test)
+        try IDXFile.write(IDXArray(shape: [train, side, side], uint8: tr.pixels), to: folder + "/train-images-idx3-ubyte")
+        try IDXFile.write(IDXArray(shape: [train], uint8: tr.labels), to: folder + "/train-labels-idx1-ubyte", gzip: true)
+        try IDXFile.write(IDXArray(shape: [test, side, side], uint8: te.pixels), to: folder + "/t10k-images.idx3-ubyte")
+        try IDXFile.write(IDXArray(shape: [test], uint8: te.labels), to: folder + "/t10k-labels-idx1-ubyte")
+    }
+
+    func path(_ name: String) -> String { folder + "/" + name }
+}
+
+private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> CommandResult {
+    try DBNExecutable.run(arguments + ["--data", fixture.folder], in: fixture.folder)
+}
+
+@Suite(.serialized) struct TrainingCommandsTests {
+    @Test func trainPretrainsFineTunesAndComparesWithAHeStart() throws {
+        let f = try TrainingFixture()
+        let r = try dbn(["train", "--layers", "12,8", "--pretrain-epochs", "3", "--finetune-epochs", "8",
+                         "--batch-size", "10", "--log", "train.jsonl", "--json"], f)
+        #expect(r.status == 0, "\(r)")
+        let json = try r.json()
+        let testError = try #require(json["test_error"] as? Double)
+        #expect(testError >= 0 && testError < 0.2, "\(r)")
+        let runs = try #require(json["runs"] as? [[String: Any]])
+        #expect(runs.map { $0["initialization"] as? String } == ["dbn", "he-normal"])
+        #expect(json["layer_sizes"] as? [Int] == [36, 12, 8, 3])
+        // The model file holds the network and the stack it came from.
+        let file = try SafeTensors.read(from: f.path("model.safetensors"))
+        let network = try ModelArchive.network(from: file)
+        #expect(network.sizes == [36, 12, 8, 3])
+        #expect(try ModelArchive.stack(from: file).layerSizes == [36, 12, 8])
+        #expect(file.metadata["input_shape"] == "[6,6]")
+        // One log record per epoch: 2 layers x 3 pre-training epochs, 2 x 8 fine-tuning epochs.
+        let log = try String(contentsOfFile: f.path("train.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(log.count == 6 + 16)
+        #expect(log.first?.contains("\"reconstruction_error\"") == true)
+        #expect(log.last?.contains("\"gradient_norm\"") == true)
+    }
+
+    @Test func pretrainThenFinetuneASavedStack() throws {
+        let f = try TrainingFixture()
+        let p = try dbn(["pretrain", "--layers", "10", "--epochs", "4", "--batch-size", "10", "--free-energy-gap", "--json"], f)
+        #expect(p.status == 0, "\(p)")
+        let layers = try #require(try p.json()["layers"] as? [[String: Any]])
+        let errors = try #require(layers.first?["reconstruction_error"] as? [Double])
+        #expect(errors.count == 4)
+        #expect(errors.last! < errors.first!)
+        let stack = try ModelArchive.stack(from: try SafeTensors.read(from: f.path("stack.safetensors")))
+        #expect(stack.layerSizes == [36, 10])
+
+        let t = try dbn(["finetune", "--weights", "stack.safetensors", "--finetune-epochs", "5", "--batch-size", "10", "--json"], f)
+        #expect(t.status == 0, "\(t)")
+        let testError = try #require(try t.json()["test_error"] as? Double)
+        #expect(testError < 0.3)
+    }
+
+    @Test func compareRunsTheGridAndWritesCSVAndJSON() throws {
+        let f = try TrainingFixture()
+        let r = try dbn(["compare", "--inits", "dbn,he-normal,zeros", "--activations", "sigmoid,relu",
+                         "--layers", "8", "--pretrain-epochs", "2", "--finetune-epochs", "3", "--json"], f)
+        #expect(r.status == 0, "\(r)")
+        let runs = try #require(try r.json()["runs"] as? [[String: Any]])
+        #expect(runs.count == 6)
+        for run in runs {
+            #expect(run["init"] is String && run["activation"] is String)
+            #expect(run["test_error"] is Double)
+        }
+        #expect(r.stdout.contains("| start | activation |"))
+        let csv = try String(contentsOfFile: f.path("compare.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 7)
+        #expect(FileManager.default.fileExists(atPath: f.path("compare.json")))
+    }
+
+    @Test func deepXORPresetShowsVanishingGradients() throws {
+        let f = try TrainingFixture()
+        let r = try dbn(["compare", "--preset", "deep-xor", "--json"], f)
+        #expect(r.status == 0, "\(r)")
+        let runs = try #require(try r.json()["runs"] as? [[String: Any]])
+        let byKey = Dictionary(uniqueKeysWithValues: runs.map { ("\($0["init"]!)/\($0["activation"]!)", $0["test_error"] as? Double) })
+        #expect(byKey["normal:0.01/sigmoid"] == 0.5)
+        #expect(byKey["he-normal/relu"] == 0)
+    }
+
+    /// SIGKILL at random moments: the checkpoint is always a complete file, and --resume ends
+    /// with a model byte-identical to the uninterrupted run's.
+    @Test func killedRunsResumeToTheSameWeights() throws {
+        let f = try TrainingFixture(train: 600, test: 60, side: 8)
+        let arguments = ["train", "--layers", "48,32", "--pretrain-epochs", "4", "--finetune-epochs", "5", "--quiet",
+                         "--threads", "1", "--data", f.folder]
+        let full = try DBNExecutable.run(arguments + ["--output", "full.safetensors"], in: f.folder)
+        #expect(full.status == 0, "\(full)")
+        let expected = fileBytes(f.path("full.safetensors"))
+        var g = Xoshiro256StarStar(seed: 7)
+        let started = Date()
+        _ = try DBNExecutable.run(arguments + ["--output", "timing.safetensors"], in: f.folder)
+        let duration = Date().timeIntervalSince(started)
+        for attempt in 0..<4 {
+            let dir = "ck\(attempt)"
+            let output = "resumed\(attempt).safetensors"
+            var killedAfter = 0.0
+            // Kill up to three times at random moments, each time restarting with --resume.
+            for kill in 0..<3 {
+                let delay = duration * Double(0.05 + 0.8 * Double(g.nextFloat()))
+                let resume = kill > 0 ? ["--resume"] : []
+                let process = try DBNExecutable.start(arguments + ["--checkpoint-dir", dir, "--output", output] + resume,
+                                                      in: f.folder)
+                Thread.sleep(forTimeInterval: delay)
+                Foundation.kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                killedAfter += delay
+                let checkpoint = f.path(dir + "/checkpoint.safetensors")
+                if FileManager.default.fileExists(atPath: checkpoint) {
+                    // Never partial: the file always reads as a whole checkpoint.
+                    let file = try SafeTensors.read(from: checkpoint)
+                    #expect(file.metadata["kind"] == "checkpoint")
+                }
+                let leftovers = try FileManager.default.contentsOfDirectory(atPath: f.path(dir)).filter { $0 != "checkpoint.safetensors" }
+                #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+            }
+            let hasCheckpoint = FileManager.default.fileExists(atPath: f.path(dir + "/checkpoint.safetensors"))
+            let finish = try DBNExecutable.run(arguments + ["--checkpoint-dir", dir, "--output", output]
+                                               + (hasCheckpoint ? ["--resume"] : []), in: f.folder)
+            #expect(finish.status == 0, "\(finish)")
+            #expect(fileBytes(f.path(output)) == expected, "attempt \(attempt) (killed after \(killedAfter) s)")
+        }
+    }
+
+    @Test func ctrlCStopsAfterSavingACheckpoint() throws {
+        let f = try TrainingFixture(train: 600, test: 60, side: 8)
+        let arguments = ["train", "--layers", "48,32", "--pretrain-epochs", "200", "--finetune-epochs", "5",
+                         "--threads", "1", "--checkpoint-dir", "ck", "--data", f.folder]
+        let process = try DBNExecutable.start(arguments, in: f.folder)
+        Thread.sleep(forTimeInterval: 0.8)
+        Foundation.kill(process.processIdentifier, SIGINT)
+        let result = DBNExecutable.finish(process)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("interrupted") && result.stderr.contains("--resume"), "\(result)")
+        #expect(try SafeTensors.read(from: f.path("ck/checkpoint.safetensors")).metadata["kind"] == "checkpoint")
+    }
+
+    @Test func divergingRunStopsWithAClearMessage() throws {
+        let f = try TrainingFixture()
+        let r = try dbn(["train", "--layers", "8", "--pretrain-epochs", "1", "--finetune-epochs", "3",
+                         "--finetune-learning-rate", "1e20", "--activation", "relu", "--baseline", "none"], f)
+        expectCleanFailure(r, naming: "epoch", containing: "learning rate")
+    }
+
+    @Test func badFlagsAndFilesGiveOneClearLine() throws {
+        let f = try TrainingFixture()
+        expectCleanFailure(try dbn(["train", "--layers", "12,abc"], f), naming: "--layers")
+        expectCleanFailure(try dbn(["train", "--init", "glorious"], f), naming: "glorious")
+        expectCleanFailure(try dbn(["train", "--optimizer", "rmsprop"], f), naming: "rmsprop")
+        expectCleanFailure(try dbn(["finetune", "--weights", "missing.safetensors"], f), naming: "missing.safetensors")
+        expectCleanFailure(try DBNExecutable.run(["train", "--data", f.path("nowhere")], in: f.folder), naming: "nowhere")
+        expectCleanFailure(try dbn(["train", "--resume"], f), naming: "--checkpoint-dir")
+    }
+}
