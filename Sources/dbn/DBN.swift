@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `dbn`: train Deep Belief Networks on IDX data, compare them with Xavier and He starts, and look
 /// inside the models.
@@ -14,5 +15,24 @@ struct DBN: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [TrainCommand.self, PretrainCommand.self, FinetuneCommand.self, CompareCommand.self,
-                      DataCommand.self, BenchCommand.self])
+                      EvaluateCommand.self, LoglikCommand.self, FiltersCommand.self, ReconstructCommand.self,
+                      SampleCommand.self, InspectCommand.self, DataCommand.self, BenchCommand.self])
+
+    /// Runs the command; every error is one line on stderr (no usage block, no stack trace)
+    /// and a non-zero exit status. `--help` and `--version` print as usual.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

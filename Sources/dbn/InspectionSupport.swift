@@ -1,0 +1,173 @@
+import ArgumentParser
+import DeepBelief
+import Foundation
+
+// What the commands that look at a saved model share (evaluate, loglik, filters, reconstruct,
+// sample, inspect): reading a model file with clear errors, the test split, image tiles.
+
+/// Output and thread options of the commands that look at a saved model.
+struct InspectionOptions: ParsableArguments {
+    @Option(help: "BLAS threads (default: the number of cores).")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON object with the results as the last line of stdout.")
+    var json = false
+
+    @Flag(help: "Print only errors (and --json).")
+    var quiet = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1, got \(threads)") }
+    }
+
+    /// Applies the thread count and returns the console.
+    func start() -> Console {
+        BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        return Console(quiet: quiet, json: json)
+    }
+}
+
+/// A model file read from disk, its format version and kind checked.
+struct LoadedModel {
+    /// The path as given on the command line (errors name it).
+    let path: String
+    /// The file's tensors and metadata.
+    let file: SafeTensors
+    /// What the file holds.
+    let kind: ModelKind
+
+    /// Reads `path`; errors name the file (missing, not safetensors, unknown kind or version).
+    static func read(_ path: String) throws -> LoadedModel {
+        let file = try SafeTensors.read(from: path)
+        return LoadedModel(path: path, file: file, kind: try ModelArchive.kind(of: file))
+    }
+
+    /// Whether the file carries an RBM stack (`rbm.*` tensors).
+    var hasStack: Bool { file["rbm.0.weight"] != nil }
+
+    /// The feed-forward network of a network file.
+    func network() throws -> Network {
+        do {
+            return try ModelArchive.network(from: file)
+        } catch let ModelFileError.wrongKind(file, found, expected) {
+            throw CLIError("\(file): holds a \(found.rawValue), expected a \(expected.rawValue) (train or finetune one with dbn train/finetune)")
+        }
+    }
+
+    /// The RBM stack of a stack file, or of a network file saved with its stack.
+    func stack() throws -> DeepBeliefNetwork {
+        guard hasStack else {
+            throw CLIError("\(path): holds a \(kind.rawValue) without its RBM stack (no tensor 'rbm.0.weight'); this command needs the RBMs: give a pre-trained stack, or a network saved with its stack")
+        }
+        return try ModelArchive.stack(from: file)
+    }
+
+    /// The shape (height, width) of one input image for `inputs` values: the metadata
+    /// `input_shape` if present (a JSON list such as `[28,28]`, or `28x28`), else a square.
+    func imageShape(inputs: Int) throws -> (height: Int, width: Int) {
+        if let raw = file.metadata[ModelArchive.Key.inputShape], !raw.isEmpty {
+            guard let dims = Self.parseShape(raw), dims.reduce(1, *) == inputs else {
+                throw ModelFileError.badMetadata(file: path, key: ModelArchive.Key.inputShape, found: raw,
+                                                 expected: "a list of dimensions whose product is the \(inputs) inputs, e.g. [28,28]")
+            }
+            if dims.count == 1 { return (1, dims[0]) }
+            return (dims[0], dims.dropFirst().reduce(1, *))
+        }
+        let side = Int(Double(inputs).squareRoot().rounded())
+        guard side * side == inputs else {
+            throw CLIError("\(path): cannot show the \(inputs) inputs as an image: \(inputs) is not a square and the file has no '\(ModelArchive.Key.inputShape)' metadata")
+        }
+        return (side, side)
+    }
+
+    /// `[28,28]` (JSON) or `28x28` as positive dimensions, or nil.
+    static func parseShape(_ raw: String) -> [Int]? {
+        let dims: [Int]?
+        if let data = raw.data(using: .utf8), let list = try? JSONDecoder().decode([Int].self, from: data) {
+            dims = list
+        } else {
+            let parts = raw.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+            dims = parts.contains(nil) ? nil : parts.compactMap { $0 }
+        }
+        guard let dims, !dims.isEmpty, dims.allSatisfy({ $0 > 0 && $0 <= 1 << 24 }) else { return nil }
+        return dims
+    }
+}
+
+/// The test images and labels only (evaluation and pictures need no training data).
+struct TestSplit {
+    /// Test images, shape (n, pixels), intensities in [0, 1] for integer files.
+    var images: Matrix
+    /// Test labels, n values.
+    var labels: [Int]
+    /// The shape of one image, e.g. [28, 28].
+    var imageShape: [Int]
+    /// The largest test label plus one.
+    var classCount: Int { (labels.max() ?? -1) + 1 }
+}
+
+extension DataOptions {
+    /// Loads the test images and labels (the explicit files, or those of the folder).
+    func loadTestSplit() throws -> TestSplit {
+        let imagesPath, labelsPath: String
+        if let testImages, let testLabels {
+            (imagesPath, labelsPath) = (testImages, testLabels)
+        } else {
+            imagesPath = try DataSet.locate(.testImages, in: folder)
+            labelsPath = try DataSet.locate(.testLabels, in: folder)
+        }
+        let images = try DataSet.loadImages(imagesPath, role: .testImages)
+        let labels = try DataSet.loadLabels(labelsPath, role: .testLabels).labels
+        guard images.images.rows == labels.count else {
+            throw CLIError("\(labelsPath): \(labels.count) labels for the \(images.images.rows) images of \(imagesPath)")
+        }
+        guard !labels.isEmpty else { throw CLIError("\(imagesPath): holds no test images") }
+        return TestSplit(images: images.images, labels: labels, imageShape: images.imageShape)
+    }
+}
+
+/// Options of the commands that write a grid of images as a PNG.
+struct PictureOptions: ParsableArguments {
+    @Option(help: "The PNG file to write (replaced atomically).")
+    var output: String
+
+    @Option(help: "Images per row of the grid.")
+    var columns: Int = 10
+
+    @Option(help: "Each pixel becomes an N x N block.")
+    var upscale: Int = 2
+
+    func validate() throws {
+        if output.isEmpty { throw ValidationError("--output must name a file") }
+        if columns < 1 { throw ValidationError("--columns must be >= 1, got \(columns)") }
+        if !(1...32).contains(upscale) { throw ValidationError("--upscale must be in 1...32, got \(upscale)") }
+    }
+}
+
+/// The facts about a written PNG that commands report.
+struct PictureSummary: Encodable {
+    let output: String
+    let width: Int
+    let height: Int
+    let tiles: Int
+}
+
+extension GrayscaleImage {
+    /// Writes the PNG atomically and returns what to report.
+    func save(to path: String, tiles: Int) throws -> PictureSummary {
+        try write(to: path)
+        return PictureSummary(output: path, width: width, height: height, tiles: tiles)
+    }
+}
+
+/// Text layout for people.
+enum TextLayout {
+    /// An aligned list: each label padded to the longest one, then two spaces and the value.
+    static func aligned(_ rows: [(String, String)], indent: String = "") -> [String] {
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { indent + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
+    }
+
+    /// A fraction as a percentage with two decimals: 0.0123 -> "1.23%".
+    static func percent(_ fraction: Double) -> String { String(format: "%.2f%%", 100 * fraction) }
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import DeepBelief
+import Foundation
+
+/// `dbn loglik`: the log-likelihood of an RBM on the test set, through annealed importance
+/// sampling of its partition function (Salakhutdinov & Murray 2008).
+struct LoglikCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loglik",
+        abstract: "Estimate an RBM's average test log-probability by annealed importance sampling (AIS).",
+        discussion: """
+            Estimates log Z of one RBM of the stack (a stack file, or a network saved with its \
+            stack) with a base-rate start fitted to the training images, then reports the average \
+            log-probability of the test images and of the first training images, with the band \
+            of log Z +- 3 standard errors. Bernoulli visible and hidden units only. For --layer \
+            above 0 the data is the up-pass of the images through the RBMs below (the RBM alone \
+            is evaluated, not the whole deep belief net).
+            """)
+
+    /// How intensities become the 0/1 values a Bernoulli RBM models.
+    enum BinarizeMode: String, ExpressibleByArgument, CaseIterable, Encodable {
+        /// 1 with probability equal to the intensity, seeded by --seed.
+        case stochastic
+        /// 1 where the intensity is above 0.5.
+        case threshold
+        /// The intensities as they are (log p(v) of non-binary v is not a probability).
+        case none
+    }
+
+    @Option(help: "A model file with an RBM stack (.safetensors).")
+    var model: String
+
+    @Option(help: "Which RBM of the stack (0: the one that sees the pixels).")
+    var layer = 0
+
+    @Option(help: "The number of AIS runs.")
+    var runs = 100
+
+    @Option(help: "The number of annealing steps (intermediate distributions).")
+    var temperatures = 14_500
+
+    @Option(help: "How images become 0/1: stochastic (seeded by --seed), threshold (> 0.5) or none.")
+    var binarize: BinarizeMode = .stochastic
+
+    @Option(help: "How many of the first training images give the train log-probability.")
+    var trainCount = 10_000
+
+    @Option(help: "Seed of the stochastic binarization and of the AIS runs.")
+    var seed: UInt64 = 1
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var options: InspectionOptions
+
+    struct Report: Encodable {
+        let model: String
+        let layer: Int
+        let visibleCount: Int
+        let hiddenCount: Int
+        let logZ: Double
+        let logZLow: Double
+        let logZHigh: Double
+        let logZStandardDeviation: Double
+        let testLogLikelihood: Double
+        let testLogLikelihoodLow: Double
+        let testLogLikelihoodHigh: Double
+        let trainLogLikelihood: Double
+        let testCount: Int
+        let trainCount: Int
+        let runs: Int
+        let temperatures: Int
+        let binarize: BinarizeMode
+        let seed: UInt64
+        let seconds: Double
+    }
+
+    func validate() throws {
+        if layer < 0 { throw ValidationError("--layer must be >= 0, got \(layer)") }
+        if runs < 2 { throw ValidationError("--runs must be >= 2, got \(runs)") }
+        if temperatures < 3 { throw ValidationError("--temperatures must be >= 3, got \(temperatures)") }
+        if trainCount < 1 { throw ValidationError("--train-count must be >= 1, got \(trainCount)") }
+    }
+
+    func run() throws {
+        let console = options.start()
+        let stack = try LoadedModel.read(model).stack()
+        guard layer < stack.layers.count else {
+            throw CLIError("\(model): --layer \(layer) but the stack has \(stack.layers.count) RBM\(stack.layers.count == 1 ? "" : "s") (layers 0-\(stack.layers.count - 1))")
+        }
+        let rbm = stack.layers[layer]
+        guard rbm.visibleUnits == .bernoulli && rbm.hiddenUnits == .bernoulli else {
+            throw CLIError("\(model): RBM \(layer) has \(rbm.visibleUnits.rawValue) visible and \(rbm.hiddenUnits.rawValue) hidden units; AIS log-likelihood needs Bernoulli visible and hidden units")
+        }
+        let data = try dataOptions.load()
+        try ModelArchive.requireFits(file: model, inputs: stack.layers[0].visibleCount, outputs: nil,
+                                     pixels: data.pixelCount, classes: nil)
+        guard data.trainImages.rows > 0, data.testImages.rows > 0 else {
+            throw CLIError("the data set needs training images (for the base rate) and test images")
+        }
+
+        // The RBM's input: the images (or their up-pass), binarised; training images first,
+        // then test images from the same generator (as `DataSet.binarize` does).
+        var binarizer = Xoshiro256StarStar(seed: seed)
+        let train = layerInput(data.trainImages, stack: stack, generator: &binarizer)
+        let test = layerInput(data.testImages, stack: stack, generator: &binarizer)
+
+        if Console.stderrIsTerminal && !options.quiet {
+            FileHandle.standardError.write(Data("AIS: \(runs) runs x \(temperatures) temperatures on \(rbm)...\n".utf8))
+        }
+        let start = Date()
+        var root = Xoshiro256StarStar(seed: seed)
+        var generator = root.split()
+        let baseBias = RBM.baseRateVisibleBias(for: train)
+        let ais = try rbm.annealedImportanceSampling(
+            baseVisibleBias: baseBias, configuration: AISConfiguration(runs: runs, temperatureCount: temperatures),
+            generator: &generator)
+        let seconds = Date().timeIntervalSince(start)
+
+        let trainSubset = train.rows > trainCount ? train.rows(in: 0..<trainCount) : train
+        let testLL = rbm.averageLogLikelihood(test, logPartition: ais.logZ)
+        let trainLL = rbm.averageLogLikelihood(trainSubset, logPartition: ais.logZ)
+        // log p = -F - log Z: the band of log Z flips into the band of log p.
+        let testLow = testLL + ais.logZ - ais.logZHigh, testHigh = testLL + ais.logZ - ais.logZLow
+        let trainLow = trainLL + ais.logZ - ais.logZHigh, trainHigh = trainLL + ais.logZ - ais.logZLow
+
+        func f(_ x: Double) -> String { String(format: "%.3f", x) }
+        console.say("\(model): RBM \(layer) (\(rbm.visibleCount) \(rbm.visibleUnits.rawValue) -> \(rbm.hiddenCount) \(rbm.hiddenUnits.rawValue)), AIS with \(ais.runs) runs x \(ais.temperatureCount) temperatures, \(binarize.rawValue) binarization (seed \(seed)), \(String(format: "%.1f", seconds)) s")
+        for line in TextLayout.aligned([
+            ("log Z", "\(f(ais.logZ))  (+-3 sigma: \(f(ais.logZLow)) .. \(f(ais.logZHigh)))"),
+            ("test log-probability", "\(f(testLL))  (\(f(testLow)) .. \(f(testHigh))), mean over \(test.rows) test images"),
+            ("train log-probability", "\(f(trainLL))  (\(f(trainLow)) .. \(f(trainHigh))), mean over the first \(trainSubset.rows) training images"),
+        ], indent: "  ") { console.say(line) }
+        try console.emitJSON(Report(
+            model: model, layer: layer, visibleCount: rbm.visibleCount, hiddenCount: rbm.hiddenCount,
+            logZ: ais.logZ, logZLow: ais.logZLow, logZHigh: ais.logZHigh, logZStandardDeviation: ais.standardDeviation,
+            testLogLikelihood: testLL, testLogLikelihoodLow: testLow, testLogLikelihoodHigh: testHigh,
+            trainLogLikelihood: trainLL, testCount: test.rows, trainCount: trainSubset.rows,
+            runs: ais.runs, temperatures: ais.temperatureCount, binarize: binarize, seed: seed, seconds: seconds))
+    }
+
+    /// The input of RBM `layer` for `images` (n, pixels): the up-pass probabilities through the
+    /// RBMs below, binarised as `binarize` says. Shape (n, visible units of RBM `layer`).
+    private func layerInput(_ images: Matrix, stack: DeepBeliefNetwork,
+                            generator: inout Xoshiro256StarStar) -> Matrix {
+        var x = images
+        for below in stack.layers[0..<layer] { x = below.hiddenProbabilities(x) }
+        switch binarize {
+        case .stochastic: x.binarize(using: &generator)
+        case .threshold: x.binarize(.threshold(0.5))
+        case .none: break
+        }
+        return x
+    }
+}
