@@ -31,6 +31,9 @@ let package = Package(
             name: "dbn",
             dependencies: ["DeepBelief", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // MARK: - Examples (compiled by `swift build`, quoted in the README)
+        .executableTarget(name: "pretrain-example", dependencies: ["DeepBelief"], path: "Examples/pretrain-example"),
+
         // MARK: - Implementation details
         .target(name: "_TestSupport", dependencies: ["Linalg"]),
 

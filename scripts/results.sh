@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Reruns the README's results section on the bundled MNIST (release build) and writes the
+# figures and pictures into docs/results/. Steps: train compare loglik pictures plots bench, or all.
+#   scripts/results.sh all          # everything (about 25 minutes on 2 cores)
+#   scripts/results.sh loglik       # one step
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+out="docs/results"
+mkdir -p "$out"
+dbn=".build/release/dbn"
+swift build -c release --product dbn >/dev/null
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(all)
+want() { for s in "${steps[@]}"; do [ "$s" = all ] || [ "$s" = "$1" ] && return 0; done; return 1; }
+timed() { local name=$1; shift; local t0=$SECONDS; "$@"; echo "$name: $((SECONDS - t0)) s" | tee -a "$out/times.txt"; }
+
+if want train; then
+    # The main job with its defaults: 784-500-500-2000-10, pre-trained vs He start.
+    timed "dbn train" $dbn train --log "$out/train.jsonl" --output "$out/model.safetensors" --json | tee "$out/train.txt"
+fi
+if want compare; then
+    # Starts and activations side by side on the same network, data, seed, epochs and optimiser.
+    timed "dbn compare" $dbn compare --inits dbn,xavier-normal,he-normal --activations sigmoid,relu \
+        --layers 500,500,2000 --pretrain-epochs 5 --finetune-epochs 10 --finetune-learning-rate 0.1 \
+        --report "$out/compare" --log "$out/compare.jsonl" --json | tee "$out/compare.txt"
+    timed "dbn compare --preset deep-xor" $dbn compare --preset deep-xor --report "$out/deep-xor" --json | tee "$out/deep-xor.txt"
+fi
+if want loglik; then
+    # AIS test log-likelihood of 500-hidden-unit RBMs on stochastically binarised MNIST.
+    for recipe in "cd1:--cd-steps 1" "cd3:--cd-steps 3" "pcd:--persistent --learning-rate 0.01"; do
+        name=${recipe%%:*}; flags=${recipe#*:}
+        timed "pretrain $name" $dbn pretrain --layers 500 --epochs 10 --binarize stochastic --learning-rate 0.05 $flags \
+            --output "$out/rbm-$name.safetensors" --quiet
+        timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" --json | tee "$out/loglik-$name.txt"
+    done
+fi
+if want pictures; then
+    $dbn filters --model "$out/model.safetensors" --output "$out/filters.png" --count 100
+    $dbn reconstruct --model "$out/model.safetensors" --output "$out/reconstructions.png" --count 20
+    $dbn sample --model "$out/model.safetensors" --output "$out/samples.png" --count 20 --layer 0 --steps 1000
+fi
+if want plots; then
+    python3 scripts/plot.py curves "$out/train.jsonl" --output "$out/curves.png" --title "dbn train (defaults)"
+    python3 scripts/plot.py compare "$out/compare.json" --output "$out/compare.png"
+    python3 scripts/plot.py gradients "$out/compare.json" --output "$out/gradients.png"
+fi
+if want bench; then
+    bash scripts/bench/run.sh | tee "$out/bench.txt"
+fi
