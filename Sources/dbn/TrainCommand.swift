@@ -10,7 +10,7 @@ struct TrainCommand: ParsableCommand {
         abstract: "Pre-train a DBN greedily, fine-tune it, and train the same network from a He start beside it.",
         discussion: """
             With no arguments: 784-500-500-2000-10 on the bundled MNIST, 5 CD-1 epochs per layer, \
-            then 10 epochs of SGD with momentum for the pre-trained network and for the He-start \
+            then 10 epochs of SGD with momentum (learning rate 0.5, momentum 0.9) for the pre-trained network and for the He-start \
             baseline. --init chooses the start of the main network (dbn = pre-trained).
             """)
 

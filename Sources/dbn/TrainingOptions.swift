@@ -60,7 +60,7 @@ struct FineTuningOptions: ParsableArguments {
     var finetuneEpochs: Int = 10
 
     @Option(help: "Fine-tuning learning rate.")
-    var finetuneLearningRate: Float = 0.1
+    var finetuneLearningRate: Float = 0.5
 
     @Option(help: "Hidden activation: sigmoid, tanh, relu, leaky-relu, elu.")
     var activation: String = "sigmoid"

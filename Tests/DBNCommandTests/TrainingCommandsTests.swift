@@ -166,6 +166,19 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         #expect(try SafeTensors.read(from: f.path("ck/checkpoint.safetensors")).metadata["kind"] == "checkpoint")
     }
 
+    /// The benchmark's smoke run (the timings themselves are reported by scripts/bench, not tested).
+    @Test(arguments: ["cd1", "pretrain", "finetune"])
+    func benchSmokeRun(work: String) throws {
+        let f = try TrainingFixture(train: 200, test: 30)
+        let r = try dbn(["bench", "--work", work, "--epochs", "1", "--json"], f)
+        #expect(r.status == 0, "\(r)")
+        let json = try r.json()
+        #expect(json["work"] as? String == work)
+        #expect((json["seconds"] as? Double).map { $0 > 0 } == true)
+        #expect((json["gflops"] as? Double).map { $0 > 0 } == true)
+        #expect(json["images"] as? Int == 200)
+    }
+
     @Test func divergingRunStopsWithAClearMessage() throws {
         let f = try TrainingFixture()
         let r = try dbn(["train", "--layers", "8", "--pretrain-epochs", "1", "--finetune-epochs", "3",
