@@ -121,3 +121,83 @@ public enum Zlib {
         }
     }
 }
+
+// MARK: - Scanning without keeping the content
+
+/// Inflating a gzip stream without keeping its content: its first bytes, or its size (for
+/// checking a header against a gzip bomb before inflating everything).
+extension Zlib {
+    /// The first `count` bytes of the content of the gzip (or zlib) stream `input`, concatenated
+    /// members included, or the whole content if it is shorter. Nil if the stream is damaged or
+    /// ends before giving `count` bytes or its end marker (the full decoder then says why).
+    public static func contentPrefix(_ input: [UInt8], count: Int) -> [UInt8]? {
+        var output = [UInt8]()
+        output.reserveCapacity(count)
+        do {
+            try scan(input, chunkSize: count) { chunk in
+                output.append(contentsOf: chunk.prefix(count - output.count))
+                return output.count < count
+            }
+        } catch {
+            return nil
+        }
+        return output
+    }
+
+    /// The size of the content of the gzip (or zlib) stream `input`, inflated in small chunks
+    /// that are not kept (memory stays flat whatever the size).
+    /// - Throws: `CompressionError.outputTooLarge(limit:)` as soon as the size passes `limit`,
+    ///   `.truncated` or `.corrupt` for a damaged stream.
+    public static func contentSize(_ input: [UInt8], limit: Int) throws(CompressionError) -> Int {
+        var size = 0
+        try scan(input, chunkSize: 1 << 16) { chunk in
+            size += chunk.count
+            return size <= limit
+        }
+        if size > limit { throw .outputTooLarge(limit: limit) }
+        return size
+    }
+
+    /// Inflates `input` (members one after the other, as `Zlib.gunzip` does) into a buffer of
+    /// `chunkSize` bytes, handing each filled part to `body` until it returns false or the
+    /// stream ends.
+    private static func scan(_ input: [UInt8], chunkSize: Int,
+                             _ body: (UnsafeBufferPointer<UInt8>) -> Bool) throws(CompressionError) {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw .corrupt("zlib could not start")
+        }
+        defer { inflateEnd(&stream) }
+        var chunk = [UInt8](repeating: 0, count: max(chunkSize, 1))
+        let failure: CompressionError? = input.withUnsafeBufferPointer { inBuf in
+            chunk.withUnsafeMutableBufferPointer { out -> CompressionError? in
+                stream.next_in = UnsafeMutablePointer(mutating: inBuf.baseAddress)
+                stream.avail_in = UInt32(clamping: inBuf.count)
+                while true {
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = UInt32(out.count)
+                    let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    let produced = out.count - Int(stream.avail_out)
+                    if produced > 0 && !body(UnsafeBufferPointer(rebasing: out[0..<produced])) { return nil }
+                    switch status {
+                    case Z_OK:
+                        continue
+                    case Z_STREAM_END:
+                        let consumed = inBuf.count - Int(stream.avail_in)
+                        if stream.avail_in > 0 && inBuf[consumed] == 0x1F {
+                            guard inflateReset(&stream) == Z_OK else { return .corrupt("reset failed") }
+                            continue
+                        }
+                        return nil
+                    case Z_BUF_ERROR:
+                        if stream.avail_in == 0 && produced == 0 { return .truncated }
+                        continue
+                    default:
+                        return .corrupt(stream.msg.map { String(cString: $0) } ?? "zlib error \(status)")
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+    }
+}

@@ -20,13 +20,25 @@ enum FileIO {
 
     /// The whole content of the file at `path`: one `read` into a buffer of the file's size
     /// (for a regular file; a pipe is read in growing chunks until its end).
+    ///
+    /// Opened without blocking, so that a FIFO nobody writes to fails (a pipe that gave no
+    /// data) instead of hanging; devices are refused (`/dev/zero` never ends).
     static func readAll(_ path: String) throws(IDXError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw openError(path, errno) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, reason: systemMessage(errno)) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw .isDirectory(path: path) }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: throw .isDirectory(path: path)
+        case S_IFCHR, S_IFBLK: throw .unreadable(path: path, reason: "a device, not a regular file or a pipe")
+        default: break
+        }
+        // Blocking reads from here on: a pipe with a writer is read until the writer closes it.
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
+            throw .unreadable(path: path, reason: systemMessage(errno))
+        }
 
         // A regular file: one read of its size. Anything else (a pipe): read until the end.
         let isRegular = (info.st_mode & S_IFMT) == S_IFREG
@@ -47,6 +59,9 @@ enum FileIO {
             if !isRegular && filled == bytes.count {
                 bytes.append(contentsOf: repeatElement(0, count: bytes.count))
             }
+        }
+        if !isRegular && filled == 0 {
+            throw .unreadable(path: path, reason: "a pipe that gave no data (nothing writing to it, or an empty stream)")
         }
         bytes.removeSubrange(filled...)
         return bytes
@@ -106,6 +121,7 @@ enum FileIO {
         switch code {
         case ENOENT, ENOTDIR: .fileNotFound(path: path)
         case EISDIR: .isDirectory(path: path)
+        case ENXIO: .unreadable(path: path, reason: "not a regular file (a socket, or a device that is not there)")
         default: .unreadable(path: path, reason: systemMessage(code))
         }
     }

@@ -38,8 +38,12 @@ public enum IDXError: Error, Equatable, Sendable, CustomStringConvertible {
     case truncatedGzip(file: String)
     /// The gzip stream is damaged; `message` is zlib's.
     case corruptGzip(file: String, message: String)
-    /// Decompressing would pass `limit` bytes (a gzip bomb, or a limit set too low).
+    /// Decompressing would pass `limit` bytes, or the header inside the stream claims more
+    /// (a gzip bomb, or a limit set too low).
     case gzipTooLarge(file: String, limit: Int, compressedBytes: Int)
+    /// The gzip stream holds over 1 MiB more than the header inside it claims; decompressing
+    /// stopped there (a gzip bomb, or a damaged file).
+    case gzipBeyondHeader(file: String, dataType: IDXDataType, shape: [Int], expectedBytes: Int)
 
     // MARK: Data sets
     /// The data folder does not exist.
@@ -79,6 +83,7 @@ public enum IDXError: Error, Equatable, Sendable, CustomStringConvertible {
              .unknownType(let file, _), .rankZero(let file), .sizeOverflow(let file, _, _),
              .truncatedData(let file, _, _, _, _, _), .trailingData(let file, _, _, _, _, _),
              .truncatedGzip(let file), .corruptGzip(let file, _), .gzipTooLarge(let file, _, _),
+             .gzipBeyondHeader(let file, _, _, _),
              .badImageShape(let file, _), .negativeIntensity(let file, _, _),
              .nonFiniteValue(let file, _, _), .labelNotInteger(let file, _), .labelRank(let file, _),
              .labelOutOfRange(let file, _, _):
@@ -135,6 +140,9 @@ public enum IDXError: Error, Equatable, Sendable, CustomStringConvertible {
         case .gzipTooLarge(let file, let limit, let compressed):
             return "\(file): gzip content larger than the limit of \(limit) bytes "
                 + "(\(compressed) bytes compressed): a gzip bomb, or raise the decompression limit"
+        case .gzipBeyondHeader(let file, let type, let shape, let expected):
+            return "\(file): header claims \(formatShape(shape)) \(type.name) values (\(expected) bytes of data), "
+                + "but the gzip stream holds over 1 MiB more (decompression stopped there): a gzip bomb or a damaged file"
         case .folderNotFound(let path):
             return "\(path): data folder not found"
         case .notAFolder(let path):

@@ -11,6 +11,10 @@ public enum IDXFile {
     /// The default cap on the decompressed size of a gzipped file: 4 GiB.
     public static let defaultDecompressionCap = 1 << 32
 
+    /// How far past the size its header claims a gzipped file is inflated before giving up
+    /// (`IDXError.gzipBeyondHeader`): 1 MiB.
+    static let trailingSlack = 1 << 20
+
     /// The most bytes a gzip stream of `compressedSize` bytes is allowed to inflate to:
     /// `min(cap, 1032 * compressedSize + 1 MiB)`. Deflate cannot expand more than about
     /// 1032:1, so the ratio term never rejects a genuine stream; it bounds what a bomb can
@@ -52,57 +56,79 @@ public enum IDXFile {
         throws(IDXError) -> (array: IDXArray, gzipped: Bool) {
         if bytes.isEmpty { throw .emptyFile(file: name) }
         guard Zlib.isGzip(bytes) else { return (try decodePlain(bytes, name: name, gzipped: false), false) }
-        let limit = decompressionLimit(compressedSize: bytes.count, cap: decompressionCap)
+        var limit = decompressionLimit(compressedSize: bytes.count, cap: decompressionCap)
+        // The header, read from the first inflated bytes, so that a gzip bomb costs little more
+        // memory than its header claims. A header that cannot be read there because the
+        // stream is damaged is left to the full decoder below to report. Errors come in the
+        // same order as from inflating first: a damaged or too large stream, then the header.
+        var header: IDXHeader?
+        if let prefix = Zlib.contentPrefix(bytes, count: IDXHeader.maximumSize) {
+            let parsed: IDXHeader
+            do throws(IDXError) {
+                parsed = try IDXHeader.parse(prefix, name: name, gzipped: true)
+            } catch {
+                _ = try contentSize(bytes, name: name, limit: limit)
+                throw error
+            }
+            if parsed.dataBytes > limit - parsed.size {
+                // The claim is beyond the limit: the data is cut short, or the content is too
+                // large; the size tells which.
+                let size = try contentSize(bytes, name: name, limit: limit)
+                throw .truncatedData(file: name, dataType: parsed.dataType, shape: parsed.shape,
+                                     expectedBytes: parsed.dataBytes, foundBytes: size - parsed.size, gzipped: true)
+            }
+            // Inflate at most `trailingSlack` bytes past the claim (up to there, the exact
+            // number of extra bytes is reported).
+            let claimed = parsed.size + parsed.dataBytes  // <= limit: no overflow
+            if limit - claimed > trailingSlack {
+                limit = claimed + trailingSlack
+                header = parsed
+            }
+        }
         let content: [UInt8]
         do {
             content = try Zlib.gunzip(bytes, limit: limit)
         } catch let error as CompressionError {
-            switch error {
-            case .truncated: throw .truncatedGzip(file: name)
-            case .corrupt(let message): throw .corruptGzip(file: name, message: message)
-            case .outputTooLarge(let limit): throw .gzipTooLarge(file: name, limit: limit, compressedBytes: bytes.count)
-            }
+            throw gzipError(error, name: name, compressedBytes: bytes.count, header: header)
         } catch {
             throw .corruptGzip(file: name, message: "\(error)")
         }
         return (try decodePlain(content, name: name, gzipped: true), true)
     }
 
-    /// Parses and checks the header of uncompressed IDX content; the array keeps `bytes` as its
-    /// storage (no copy).
+    /// The size of the gzip content of `bytes`, counted without keeping it (memory stays flat).
+    /// - Throws: as inflating would: `.gzipTooLarge` past `limit`, `.truncatedGzip`, `.corruptGzip`.
+    private static func contentSize(_ bytes: [UInt8], name: String, limit: Int) throws(IDXError) -> Int {
+        do {
+            return try Zlib.contentSize(bytes, limit: limit)
+        } catch {
+            throw gzipError(error, name: name, compressedBytes: bytes.count, header: nil)
+        }
+    }
+
+    /// The `IDXError` for a failure to inflate; `header` is set when the limit was lowered to
+    /// `trailingSlack` bytes past what it claims.
+    private static func gzipError(_ error: CompressionError, name: String, compressedBytes: Int,
+                                  header: IDXHeader?) -> IDXError {
+        switch error {
+        case .truncated: .truncatedGzip(file: name)
+        case .corrupt(let message): .corruptGzip(file: name, message: message)
+        case .outputTooLarge(let limit):
+            if let header {
+                .gzipBeyondHeader(file: name, dataType: header.dataType, shape: header.shape,
+                                  expectedBytes: header.dataBytes)
+            } else {
+                .gzipTooLarge(file: name, limit: limit, compressedBytes: compressedBytes)
+            }
+        }
+    }
+
+    /// Parses and checks the header of uncompressed IDX content, then that the data is exactly
+    /// as long as the header claims; the array keeps `bytes` as its storage (no copy).
     static func decodePlain(_ bytes: [UInt8], name: String, gzipped: Bool) throws(IDXError) -> IDXArray {
-        let total = bytes.count
-        if total == 0 {
-            throw gzipped ? .truncatedHeader(file: name, expectedBytes: 4, foundBytes: 0, gzipped: true)
-                          : .emptyFile(file: name)
-        }
-        if bytes[0] != 0 || (total > 1 && bytes[1] != 0) {
-            throw .badMagic(file: name, found: Array(bytes.prefix(4)))
-        }
-        if total < 4 { throw .truncatedHeader(file: name, expectedBytes: 4, foundBytes: total, gzipped: gzipped) }
-        guard let dataType = IDXDataType(code: bytes[2]) else { throw .unknownType(file: name, code: bytes[2]) }
-        let rank = Int(bytes[3])
-        if rank == 0 { throw .rankZero(file: name) }
-        let headerSize = 4 + 4 * rank
-        if total < headerSize {
-            throw .truncatedHeader(file: name, expectedBytes: headerSize, foundBytes: total, gzipped: gzipped)
-        }
-
-        var shape = [Int]()
-        shape.reserveCapacity(rank)
-        for d in 0..<rank {
-            let at = 4 + 4 * d
-            let size = UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16
-                | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
-            shape.append(Int(size))
-        }
-        // The claimed data size, checked for overflow before it is compared or used (a zero
-        // dimension makes it zero, wherever it stands).
-        guard let count = IDXArray.elementCount(of: shape),
-              case let (expected, overflow) = count.multipliedReportingOverflow(by: dataType.byteWidth), !overflow
-        else { throw .sizeOverflow(file: name, dataType: dataType, shape: shape) }
-
-        let found = total - headerSize
+        let header = try IDXHeader.parse(bytes, name: name, gzipped: gzipped)
+        let (dataType, shape, expected) = (header.dataType, header.shape, header.dataBytes)
+        let found = bytes.count - header.size
         if found < expected {
             throw .truncatedData(file: name, dataType: dataType, shape: shape,
                                  expectedBytes: expected, foundBytes: found, gzipped: gzipped)
@@ -111,7 +137,7 @@ public enum IDXFile {
             throw .trailingData(file: name, dataType: dataType, shape: shape,
                                 expectedBytes: expected, foundBytes: found, gzipped: gzipped)
         }
-        return IDXArray(unchecked: dataType, shape: shape, count: count, storage: bytes, dataOffset: headerSize)
+        return IDXArray(unchecked: dataType, shape: shape, count: header.count, storage: bytes, dataOffset: header.size)
     }
 
     /// The bytes of an uncompressed IDX file holding `array`.

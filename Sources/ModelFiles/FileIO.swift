@@ -36,6 +36,7 @@ enum FileIO {
             let code = errno
             if code == ENOENT { throw .notFound }
             if code == EISDIR { throw .notRegularFile("a folder") }
+            if code == ENXIO { throw .notRegularFile("a socket or a device that is not there (not a regular file)") }
             throw .failed(message(code))
         }
         defer { close(fd) }

@@ -108,7 +108,7 @@ public struct RBMEpochReport: Sendable, Equatable, Codable {
 
 /// `value` with `digits` decimals (no Foundation).
 func format(_ value: Double, _ digits: Int) -> String {
-    guard value.isFinite else { return "\(value)" }
+    guard value.isFinite, abs(value) < 1e15 else { return "\(value)" }
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
     let rounded = (abs(value) * scale).rounded()

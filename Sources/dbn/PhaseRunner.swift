@@ -52,6 +52,12 @@ final class PhaseRunner {
             }
             let path = (dir as NSString).appendingPathComponent("checkpoint.safetensors")
             checkpointPath = path
+            // A run killed while writing leaves its temporary file (the checkpoint itself is
+            // intact: it is only ever replaced by a rename); remove such leftovers.
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            where name.hasPrefix(".checkpoint.safetensors.tmp-") {
+                try? FileManager.default.removeItem(atPath: (dir as NSString).appendingPathComponent(name))
+            }
             if resume {
                 guard FileManager.default.fileExists(atPath: path) else {
                     throw CLIError("\(path): no checkpoint to resume from (run without --resume first)")
