@@ -113,7 +113,7 @@ final class PhaseRunner {
         let sizes = stack.layerSizes
         let totalEpochs = configuration.epochs * stack.layers.count
         console.say("Pre-training \(sizes.map(String.init).joined(separator: "-")) greedily: CD-\(configuration.cdSteps)\(configuration.persistent ? " (persistent)" : ""), \(configuration.epochs) epochs per layer, batch \(configuration.batchSize), learning rate \(configuration.learningRate)")
-        var bar = ProgressBar(label: "pre-training", total: totalEpochs, enabled: Console.stderrIsTerminal && !console.quiet)
+        let bar = ProgressBar(label: "pre-training", total: totalEpochs, enabled: Console.stderrIsTerminal && !console.quiet)
         var lastLayer = -1
         let configurations = Array(repeating: configuration, count: stack.layers.count)
         try stack.pretrain(on: data, configurations: configurations, monitors: monitors, generator: &generator,
