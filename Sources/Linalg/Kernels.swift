@@ -14,12 +14,12 @@ public func fastExp(_ x: Float) -> Float {
     x = x < -87.3 ? -87.3 : x
     x = x > 88.3 ? 88.3 : x
     // n = round(x / ln 2) by the magic-number trick (vectorises without SSE4.1).
-    let magic: Float = 12_582_912  // 1.5 * 2^23
-    let shifted = x * 1.442_695_04 + magic
-    let n = shifted - magic
-    // The integer n sits in the low mantissa bits of `shifted` (no Float->Int conversion, which
-    // would trap on NaN).
-    let exponent = Int32(bitPattern: shifted.bitPattern) &- Int32(bitPattern: magic.bitPattern)
+    // t = x / ln 2 + 1.5 * 2^23: its low mantissa bits hold n = round(x / ln 2), so 2^n is built
+    // with integer bit operations (no Float->Int conversion, whose trap on NaN would keep LLVM
+    // from vectorising loops around this function).
+    let magic: Float = 12_582_912
+    let t = x * 1.442_695_04 + magic
+    let n = t - magic
     let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
     var p: Float = 1.987_569_15e-4
     p = p * r + 1.398_199_950_7e-3
@@ -28,7 +28,7 @@ public func fastExp(_ x: Float) -> Float {
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
     p = p * r * r + r + 1
-    let scale = Float(bitPattern: UInt32(truncatingIfNeeded: (exponent &+ 127) << 23))
+    let scale = Float(bitPattern: (t.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
     return p * scale
 }
 

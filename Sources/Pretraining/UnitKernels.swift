@@ -10,30 +10,10 @@ import Linalg
 enum UnitKernels {
     // MARK: - Nonlinearities
 
-    /// e^x, the same Cephes polynomial as Linalg's `fastExp` (relative error below 2e-7,
-    /// arguments clamped to [-87.3, 88.3], NaN stays NaN), but with 2^n built from the bits of
-    /// the rounding sum instead of an `Int32(n)` conversion: that conversion's overflow trap
-    /// keeps LLVM from vectorising a loop around `fastExp` (measured 3.7x slower per element).
+    /// e^x: Linalg's `fastExp` (relative error below 2e-7, arguments clamped to [-87.3, 88.3],
+    /// NaN stays NaN; vectorises in loops).
     @inline(__always)
-    static func exp(_ x: Float) -> Float {
-        var x = x
-        x = x < -87.3 ? -87.3 : x
-        x = x > 88.3 ? 88.3 : x
-        // t = x / ln 2 + 1.5 * 2^23: its low mantissa bits hold n = round(x / ln 2).
-        let magic: Float = 12_582_912
-        let t = x * 1.442_695_04 + magic
-        let n = t - magic
-        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
-        var p: Float = 1.987_569_15e-4
-        p = p * r + 1.398_199_950_7e-3
-        p = p * r + 8.333_451_907_3e-3
-        p = p * r + 4.166_579_589_4e-2
-        p = p * r + 1.666_666_545_9e-1
-        p = p * r + 5.000_000_120_1e-1
-        p = p * r * r + r + 1
-        let scale = Float(bitPattern: (t.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
-        return p * scale
-    }
+    static func exp(_ x: Float) -> Float { fastExp(x) }
 
     /// The logistic function 1 / (1 + e^-x), vectorisable (see `exp`).
     @inline(__always)
