@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reruns the README's results section on the bundled MNIST (release build) and writes the
-# figures and pictures into docs/results/. Steps: train compare loglik pictures plots bench, or all.
-#   scripts/results.sh all          # everything (about 25 minutes on 2 cores)
+# figures and pictures into docs/results/. Steps: train hinton2006 compare loglik pictures plots bench,
+# or all.
+#   scripts/results.sh all          # everything (about 40 minutes on 2 cores)
 #   scripts/results.sh loglik       # one step
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,6 +19,15 @@ timed() { local name=$1; shift; local t0=$SECONDS; "$@"; echo "$name: $((SECONDS
 if want train; then
     # The main job with its defaults: 784-500-500-2000-10, pre-trained vs He start.
     timed "dbn train" $dbn train --log "$out/train.jsonl" --output "$out/model.safetensors" --json | tee "$out/train.txt"
+fi
+if want hinton2006; then
+    # The published recipe: 50 CD-1 epochs per layer, then fine-tuning; then dropout fine-tuning
+    # of the same stack.
+    timed "hinton2006" $dbn train --pretrain-epochs 50 --finetune-epochs 30 --baseline none \
+        --log "$out/hinton2006.jsonl" --output "$out/hinton2006.safetensors" --json | tee "$out/hinton2006.txt"
+    timed "hinton2006 dropout" $dbn finetune --weights "$out/hinton2006.safetensors" --dropout 0.5 --input-dropout 0.2 \
+        --finetune-epochs 40 --finetune-learning-rate 0.5 --log "$out/hinton2006-dropout.jsonl" \
+        --output "$out/hinton2006-dropout.safetensors" --json | tee "$out/hinton2006-dropout.txt"
 fi
 if want compare; then
     # Starts and activations side by side on the same network, data, seed, epochs and optimiser.
