@@ -15,7 +15,7 @@ extension Checkpoint {
 
     /// Stores the progress of one RBM's training under `prefix`.
     public mutating func setRBMProgress(_ p: RBMTrainingProgress, prefix: String) {
-        removeTensors(prefix: prefix + ".")
+        remove(prefix: prefix + ".")
         setStack(DeepBeliefNetwork(layers: [p.rbm]), prefix: "\(prefix).rbm")
         setFloats("\(prefix).weight_velocity", p.weightVelocity)
         setFloats("\(prefix).visible_velocity", p.visibleVelocity)
@@ -51,7 +51,7 @@ extension Checkpoint {
 
     /// Stores the progress of a greedy stack pre-training under `prefix`.
     public mutating func setStackProgress(_ p: StackPretrainingProgress, prefix: String) {
-        removeTensors(prefix: prefix + ".")
+        remove(prefix: prefix + ".")
         setStack(p.stack, prefix: "\(prefix).stack")
         setRBMProgress(p.layerProgress, prefix: "\(prefix).layer")
         setWords("\(prefix).generator", p.generatorState)

@@ -60,7 +60,7 @@ public struct Checkpoint: Sendable {
     }
 
     /// Removes every tensor and metadata entry whose name starts with `prefix`.
-    public mutating func removeTensors(prefix: String) {
+    public mutating func remove(prefix: String) {
         for name in file.names where name.hasPrefix(prefix) { file[name] = nil }
         file.metadata = file.metadata.filter { !$0.key.hasPrefix(prefix) }
     }
@@ -69,12 +69,8 @@ public struct Checkpoint: Sendable {
 
     /// Stores an RBM stack under `prefix`.
     public mutating func setStack(_ stack: DeepBeliefNetwork, prefix: String) {
-        removeTensors(prefix: prefix + ".")
-        for (i, rbm) in stack.layers.enumerated() {
-            file["\(prefix).\(i).weight"] = Tensor(rbm.weight)
-            file["\(prefix).\(i).visible_bias"] = Tensor(rbm.visibleBias)
-            file["\(prefix).\(i).hidden_bias"] = Tensor(rbm.hiddenBias)
-        }
+        remove(prefix: prefix + ".")
+        ModelArchive.addStack(stack, to: &file, prefix: prefix)
         setValue("\(prefix).units", stack.layers.map { [$0.visibleUnits.rawValue, $0.hiddenUnits.rawValue] })
     }
 
@@ -97,11 +93,8 @@ public struct Checkpoint: Sendable {
 
     /// Stores a network under `prefix`.
     public mutating func setNetwork(_ network: Network, prefix: String) {
-        removeTensors(prefix: prefix + ".")
-        for (i, layer) in network.layers.enumerated() {
-            file["\(prefix).\(i).weight"] = Tensor(layer.weight)
-            file["\(prefix).\(i).bias"] = Tensor(layer.bias)
-        }
+        remove(prefix: prefix + ".")
+        ModelArchive.addNetwork(network, to: &file, prefix: prefix)
         setValue("\(prefix).shape", NetworkShape(sizes: network.sizes, activation: network.hiddenActivation.name,
                                                  output: network.output.rawValue))
     }
@@ -157,7 +150,7 @@ public struct Checkpoint: Sendable {
 
     /// Stores fine-tuning progress under `prefix`.
     public mutating func setFineTuningProgress(_ p: FineTuningProgress, prefix: String) {
-        removeTensors(prefix: prefix + ".")
+        remove(prefix: prefix + ".")
         setNetwork(p.network, prefix: "\(prefix).network")
         if let best = p.best { setNetwork(best.network, prefix: "\(prefix).best") }
         for l in 0..<p.network.layers.count {

@@ -84,19 +84,25 @@ public enum ModelArchive {
         if let stack { meta.merge(stackMetadata(stack).filter { $0.key != Key.layerSizes }) { $1 } }
         if let stack { meta[Key.rbmLayerSizes] = json(stack.layerSizes) }
         var file = SafeTensors(metadata: meta.merging(metadata) { $1 })
-        for (i, layer) in network.layers.enumerated() {
-            file["layers.\(i).weight"] = Tensor(layer.weight)
-            file["layers.\(i).bias"] = Tensor(layer.bias)
-        }
+        addNetwork(network, to: &file)
         if let stack { addStack(stack, to: &file) }
         return file
     }
 
-    private static func addStack(_ stack: DeepBeliefNetwork, to file: inout SafeTensors) {
+    /// Adds a stack's tensors: `PREFIX.{i}.weight` [visible, hidden], `.visible_bias`, `.hidden_bias`.
+    static func addStack(_ stack: DeepBeliefNetwork, to file: inout SafeTensors, prefix: String = "rbm") {
         for (i, rbm) in stack.layers.enumerated() {
-            file["rbm.\(i).weight"] = Tensor(rbm.weight)
-            file["rbm.\(i).visible_bias"] = Tensor(rbm.visibleBias)
-            file["rbm.\(i).hidden_bias"] = Tensor(rbm.hiddenBias)
+            file["\(prefix).\(i).weight"] = Tensor(rbm.weight)
+            file["\(prefix).\(i).visible_bias"] = Tensor(rbm.visibleBias)
+            file["\(prefix).\(i).hidden_bias"] = Tensor(rbm.hiddenBias)
+        }
+    }
+
+    /// Adds a network's tensors: `PREFIX.{i}.weight` [fan_in, fan_out] and `PREFIX.{i}.bias`.
+    static func addNetwork(_ network: Network, to file: inout SafeTensors, prefix: String = "layers") {
+        for (i, layer) in network.layers.enumerated() {
+            file["\(prefix).\(i).weight"] = Tensor(layer.weight)
+            file["\(prefix).\(i).bias"] = Tensor(layer.bias)
         }
     }
 

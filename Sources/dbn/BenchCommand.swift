@@ -65,7 +65,7 @@ struct BenchCommand: ParsableCommand {
             var generator = Xoshiro256StarStar(seed: common.seed)
             let network = try Network(sizes: sizes, hiddenActivation: .sigmoid, initializer: .lecture, generator: &generator)
             let training = try LabeledData(inputs: data, labels: Array(set.trainLabels[0..<images]), classCount: set.classCount)
-            let test = try LabeledData(inputs: set.testImages, labels: set.testLabels, classCount: set.classCount)
+            let test = try set.labeledTest()
             let configuration = TrainingConfiguration(epochs: epochs, batchSize: batch, learningRate: 0.1, momentum: 0.9,
                                                       diagnosticRows: 0, seed: common.seed)
             let result = try Trainer(configuration: configuration).train(network, data: training, test: test, generator: &generator) { report, _ in

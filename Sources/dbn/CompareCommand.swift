@@ -104,8 +104,8 @@ struct CompareCommand: ParsableCommand {
                 unless("--finetune-epochs") { fineTuning.finetuneEpochs = 50 }
             }
             let data = try dataOptions.load()
-            training = try LabeledData(inputs: data.trainImages, labels: data.trainLabels, classCount: data.classCount)
-            test = try LabeledData(inputs: data.testImages, labels: data.testLabels, classCount: data.classCount)
+            training = try data.labeledTraining()
+            test = try data.labeledTest()
             inputCount = data.pixelCount
             console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images, \(data.classCount) classes")
         }

@@ -37,8 +37,8 @@ struct FinetuneCommand: ParsableCommand {
                                      pixels: data.pixelCount, classes: nil)
         let activation = try fineTuning.parsedActivation()
         let configuration = try fineTuning.configuration(seed: common.seed)
-        let training = try LabeledData(inputs: data.trainImages, labels: data.trainLabels, classCount: data.classCount)
-        let test = try LabeledData(inputs: data.testImages, labels: data.testLabels, classCount: data.classCount)
+        let training = try data.labeledTraining()
+        let test = try data.labeledTest()
         var generator = Xoshiro256StarStar(seed: common.seed &+ 1)
         let network = try Network(pretrained: stack, outputCount: data.classCount, hiddenActivation: activation,
                                   generator: &generator)

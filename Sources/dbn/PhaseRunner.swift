@@ -137,7 +137,7 @@ final class PhaseRunner {
         })
         bar.finish()
         if checkpoint != nil {
-            checkpoint!.removeTensors(prefix: "\(name).progress.")
+            checkpoint!.remove(prefix: "\(name).progress.")
             checkpoint!.setValue("\(name).progress", Optional<Int>.none)
             checkpoint!.setStack(stack, prefix: "\(name).result")
             checkpoint!.setValue("\(name).seconds", elapsed)
@@ -180,7 +180,7 @@ final class PhaseRunner {
             })
         bar.finish()
         if checkpoint != nil {
-            checkpoint!.removeTensors(prefix: "\(name).progress.")
+            checkpoint!.remove(prefix: "\(name).progress.")
             checkpoint!.setValue("\(name).progress", Optional<Int>.none)
             checkpoint!.setNetwork(result.network, prefix: "\(name).result")
             checkpoint!.setValue("\(name).reports", result.reports)

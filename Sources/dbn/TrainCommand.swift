@@ -69,14 +69,16 @@ struct TrainCommand: ParsableCommand {
         let data = try dataOptions.load()
         let hidden = try pretraining.hiddenSizes()
         let sizes = [data.pixelCount] + hidden + [data.classCount]
-        let training = try LabeledData(inputs: data.trainImages, labels: data.trainLabels, classCount: data.classCount)
-        let test = try LabeledData(inputs: data.testImages, labels: data.testLabels, classCount: data.classCount)
+        let training = try data.labeledTraining()
+        let test = try data.labeledTest()
+        let calibration = data.trainImages.rows(in: 0..<min(1000, data.trainImages.rows))  // LSUV's batch
+        let rbmConfiguration = pretraining.configuration(batchSize: fineTuning.batchSize, seed: common.seed)
         console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images of \(data.imageShape.map(String.init).joined(separator: "x")), \(data.classCount) classes")
 
         let fingerprint = ModelArchive.json([
             "command": "train", "sizes": "\(sizes)", "init": initialization, "baseline": baseline,
             "activation": activation.name, "baseline_activation": baselineActivation ?? activation.name,
-            "pretrain": ModelArchive.json(pretraining.configuration(batchSize: fineTuning.batchSize, seed: common.seed)),
+            "pretrain": ModelArchive.json(rbmConfiguration),
             "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)",
             "threads": "\(BLASThreads.count)"])
         let runner = try PhaseRunner(console: console, logPath: common.log, checkpointDir: checkpoints.checkpointDir,
@@ -89,7 +91,7 @@ struct TrainCommand: ParsableCommand {
             var generator = Xoshiro256StarStar(seed: common.seed)
             var dbn = DeepBeliefNetwork(layerSizes: Array(sizes.dropLast()), generator: &generator)
             pretrainSeconds = try runner.pretrain(&dbn, on: data.trainImages,
-                                                  configuration: pretraining.configuration(batchSize: fineTuning.batchSize, seed: common.seed))
+                                                  configuration: rbmConfiguration)
             stack = dbn
         }
 
@@ -101,7 +103,7 @@ struct TrainCommand: ParsableCommand {
                                   generator: &initGenerator)
         } else {
             network = try Network(sizes: sizes, hiddenActivation: activation, initializer: start,
-                                  calibrationData: data.trainImages.rows(in: 0..<min(1000, data.trainImages.rows)),
+                                  calibrationData: calibration,
                                   generator: &initGenerator)
         }
         let mainName = start.isPretrained ? "dbn" : initialization
@@ -115,7 +117,7 @@ struct TrainCommand: ParsableCommand {
             let baselineAct = try baselineActivation.map(parseActivation) ?? activation
             var generator = Xoshiro256StarStar(seed: common.seed &+ 1)
             let baselineNetwork = try Network(sizes: sizes, hiddenActivation: baselineAct, initializer: baselineStart,
-                                              calibrationData: data.trainImages.rows(in: 0..<min(1000, data.trainImages.rows)),
+                                              calibrationData: calibration,
                                               generator: &generator)
             let r = try runner.finetune(baselineNetwork, data: training, test: test, configuration: fineTuneConfiguration,
                                         name: "baseline", title: "Baseline (\(baseline) start)")
@@ -128,7 +130,7 @@ struct TrainCommand: ParsableCommand {
                         ModelArchive.Key.seed: String(common.seed),
                         ModelArchive.Key.fineTuning: ModelArchive.json(fineTuneConfiguration)]
         if stack != nil {
-            metadata[ModelArchive.Key.pretraining] = ModelArchive.json(pretraining.configuration(batchSize: fineTuning.batchSize, seed: common.seed))
+            metadata[ModelArchive.Key.pretraining] = ModelArchive.json(rbmConfiguration)
         }
         try ModelArchive.archive(network: main.result.network, stack: stack, metadata: metadata).write(to: output)
 
