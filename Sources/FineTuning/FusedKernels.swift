@@ -5,32 +5,34 @@ import Linalg
 // one pass. Written as plain loops over pointers so that LLVM vectorises them in release
 // builds. (Candidates to move into Linalg's `Kernels`.)
 enum FusedKernels {
-    /// For a (rows x columns) block: `y[r, c] = f(y[r, c] + bias[c])`.
-    static func addBiasActivate(_ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+    /// For a (rows x columns) block whose rows start `stride` floats apart (default: columns):
+    /// `y[r, c] = f(y[r, c] + bias[c])`.
+    static func addBiasActivate(_ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int? = nil,
                                 bias: UnsafePointer<Float>, activation: Activation) {
+        let stride = stride ?? columns
         switch activation {
         case .sigmoid:
-            addBiasMap(y, rows: rows, columns: columns, bias: bias, vector: sigmoid8, scalar: { 1 / (1 + fastExp(-$0)) })
+            addBiasMap(y, rows: rows, columns: columns, stride: stride, bias: bias, vector: sigmoid8, scalar: { 1 / (1 + fastExp(-$0)) })
         case .tanh:
-            addBiasMap(y, rows: rows, columns: columns, bias: bias, vector: tanh8, scalar: { 2 / (1 + fastExp(-2 * $0)) - 1 })
+            addBiasMap(y, rows: rows, columns: columns, stride: stride, bias: bias, vector: tanh8, scalar: { 2 / (1 + fastExp(-2 * $0)) - 1 })
         case .relu:
             for r in 0..<rows {
-                let row = y + r * columns
+                let row = y + r * stride
                 for c in 0..<columns { let v = row[c] + bias[c]; row[c] = v > 0 ? v : 0 }
             }
         case .leakyReLU:
             let slope = Activation.leakySlope
             for r in 0..<rows {
-                let row = y + r * columns
+                let row = y + r * stride
                 for c in 0..<columns { let v = row[c] + bias[c]; row[c] = v > 0 ? v : slope * v }
             }
         case .elu:
             let alpha = Activation.eluAlpha
-            addBiasMap(y, rows: rows, columns: columns, bias: bias, vector: { elu8($0, alpha: alpha) },
+            addBiasMap(y, rows: rows, columns: columns, stride: stride, bias: bias, vector: { elu8($0, alpha: alpha) },
                        scalar: { $0 > 0 ? $0 : alpha * (fastExp($0) - 1) })
         case .identity:
             for r in 0..<rows {
-                let row = y + r * columns
+                let row = y + r * stride
                 for c in 0..<columns { row[c] += bias[c] }
             }
         }
@@ -86,17 +88,34 @@ enum FusedKernels {
         }
     }
 
+    /// `backpropActivation` on a (rows x columns) block of matrices whose rows start `stride`
+    /// floats apart (g, y and mask share the layout).
+    static func backpropActivation(_ g: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>,
+                                   mask: UnsafePointer<Float>?, rows: Int, columns: Int, stride: Int,
+                                   activation: Activation) {
+        if columns == stride {
+            backpropActivation(g, output: y, mask: mask, count: rows * columns, activation: activation)
+            return
+        }
+        for r in 0..<rows {
+            backpropActivation(g + r * stride, output: y + r * stride, mask: mask.map { $0 + r * stride },
+                               count: columns, activation: activation)
+        }
+    }
+
     /// `sums[c] = beta * sums[c] + scale * (sum over rows of x[r, c])` for a (rows x columns)
-    /// block: a bias gradient folded into a running update.
-    static func accumulateColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int,
+    /// block whose rows start `stride` floats apart (default: columns): a bias gradient folded
+    /// into a running update.
+    static func accumulateColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int? = nil,
                                      into sums: UnsafeMutablePointer<Float>, scale: Float, beta: Float) {
+        let stride = stride ?? columns
         if beta == 0 {
             sums.update(repeating: 0, count: columns)
         } else if beta != 1 {
             for c in 0..<columns { sums[c] *= beta }
         }
         for r in 0..<rows {
-            let row = x + r * columns
+            let row = x + r * stride
             for c in 0..<columns { sums[c] += scale * row[c] }
         }
     }

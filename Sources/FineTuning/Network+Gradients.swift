@@ -8,7 +8,7 @@ extension Network {
         precondition(data.inputs.columns == inputCount && data.targets.columns == outputCount,
                      "lossGradients: data of shape \(data.inputs.columns) -> \(data.targets.columns) for a \(sizes) network")
         let rows = max(data.count, 1)
-        let state = TrainingState(network: self, capacity: rows, configuration: TrainingConfiguration())
+        let state = TrainingState(network: self, capacity: rows, configuration: TrainingConfiguration(), lanes: 1)
         data.inputs.elements.withUnsafeBufferPointer { x in
             data.targets.elements.withUnsafeBufferPointer { t in
                 state.loadRows(Array(0..<data.count)[...], inputs: x.baseAddress!, targets: t.baseAddress!)
@@ -36,7 +36,7 @@ extension Network {
                                    generator: inout Xoshiro256StarStar) -> Matrix {
         let rows = inputs.rows
         let configuration = TrainingConfiguration(inputDropout: inputDropout, hiddenDropout: hiddenDropout)
-        let state = TrainingState(network: self, capacity: max(rows, 1), configuration: configuration)
+        let state = TrainingState(network: self, capacity: max(rows, 1), configuration: configuration, lanes: 1)
         inputs.elements.withUnsafeBufferPointer { state.input.pointer.update(from: $0.baseAddress!, count: $0.count) }
         if inputDropout > 0 {
             FusedKernels.dropout(state.input.pointer, into: state.input.pointer, mask: nil, count: inputs.count,

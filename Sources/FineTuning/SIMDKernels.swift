@@ -73,11 +73,12 @@ extension FusedKernels {
     /// For each of `rows` rows of `columns` values: `y = f(y + bias)` with f given lane-wise
     /// (`vector`) and for the tail (`scalar`).
     @inline(__always)
-    static func addBiasMap(_ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>,
+    static func addBiasMap(_ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int,
+                           bias: UnsafePointer<Float>,
                            vector: (SIMD8<Float>) -> SIMD8<Float>, scalar: (Float) -> Float) {
         let whole = columns & ~7
         for r in 0..<rows {
-            let row = y + r * columns
+            let row = y + r * stride
             var c = 0
             while c < whole {
                 store8(vector(load8(row + c) + load8(bias + c)), row + c)

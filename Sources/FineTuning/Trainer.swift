@@ -96,20 +96,23 @@ public struct Trainer: Sendable {
             // The minibatch loop: gather, step (forward, loss, backward, update).
             let started = clock.now
             var lossSum = 0.0, batches = 0, errors = 0
-            try data.inputs.elements.withUnsafeBufferPointer { x in
-                try data.targets.elements.withUnsafeBufferPointer { t in
-                    var first = 0
-                    while first < order.count {
-                        let rows = min(state.capacity, order.count - first)
-                        state.loadRows(order[first..<(first + rows)], inputs: x.baseAddress!, targets: t.baseAddress!)
-                        let stats = state.step(rows: rows, learningRate: rate, trainHidden: trainHidden,
-                                               recordGradientNorms: first == 0, generator: &generator)
-                        let loss = stats.lossSum / Double(rows)
-                        guard loss.isFinite else { throw FineTuningError.diverged(epoch: epoch) }
-                        lossSum += loss
-                        errors += stats.errors
-                        batches += 1
-                        first += rows
+            // The lanes call BLAS side by side: single-threaded BLAS during the minibatch loop.
+            try Lanes.withSingleThreadedBLAS(lanes: state.lanes) {
+                try data.inputs.elements.withUnsafeBufferPointer { x in
+                    try data.targets.elements.withUnsafeBufferPointer { t in
+                        var first = 0
+                        while first < order.count {
+                            let rows = min(state.capacity, order.count - first)
+                            state.loadRows(order[first..<(first + rows)], inputs: x.baseAddress!, targets: t.baseAddress!)
+                            let stats = state.step(rows: rows, learningRate: rate, trainHidden: trainHidden,
+                                                   recordGradientNorms: first == 0, generator: &generator)
+                            let loss = stats.lossSum / Double(rows)
+                            guard loss.isFinite else { throw FineTuningError.diverged(epoch: epoch) }
+                            lossSum += loss
+                            errors += stats.errors
+                            batches += 1
+                            first += rows
+                        }
                     }
                 }
             }

@@ -17,6 +17,13 @@ final class TrainingState {
     let output: OutputKind
     let configuration: TrainingConfiguration
     let capacity: Int
+    /// The lanes a minibatch is split into (see `Lanes`): per layer, the column blocks of its
+    /// output (forward pass, bias updates) and the row blocks of its weight matrix (backward
+    /// pass and weight update), one block per lane. With several lanes, BLAS must be
+    /// single-threaded during `step` (the trainer sees to it).
+    let lanes: Int
+    let outputBlocks: [[Range<Int>]]
+    let inputBlocks: [[Range<Int>]]
 
     let weights: [FloatBuffer]
     let biases: [FloatBuffer]
@@ -41,7 +48,9 @@ final class TrainingState {
     let masks: [FloatBuffer?]
     let deltas: [FloatBuffer]
 
-    init(network: Network, capacity: Int, configuration: TrainingConfiguration) {
+    /// A state for `network` with room for `capacity` rows per minibatch, split into `lanes`
+    /// lanes (nil: `Lanes.defaultCount` for the largest layer).
+    init(network: Network, capacity: Int, configuration: TrainingConfiguration, lanes requestedLanes: Int? = nil) {
         precondition(capacity >= 1, "TrainingState: capacity must be positive")
         sizes = network.sizes
         layerCount = network.layers.count
@@ -50,6 +59,11 @@ final class TrainingState {
         self.configuration = configuration
         self.capacity = capacity
         let sizes = self.sizes, layerCount = self.layerCount
+        let largest = (0..<layerCount).map { sizes[$0] * sizes[$0 + 1] }.max() ?? 0
+        let lanes = max(1, requestedLanes ?? Lanes.defaultCount(productSize: largest))
+        self.lanes = lanes
+        outputBlocks = (0..<layerCount).map { Lanes.blocks(of: sizes[$0 + 1], count: lanes) }
+        inputBlocks = (0..<layerCount).map { Lanes.blocks(of: sizes[$0], count: lanes) }
         func perLayer(_ count: (Int) -> Int) -> [FloatBuffer] { (0..<layerCount).map { FloatBuffer(count: count($0)) } }
         let weightCount = { (l: Int) in sizes[l] * sizes[l + 1] }
         let biasCount = { (l: Int) in sizes[l + 1] }
@@ -112,6 +126,10 @@ final class TrainingState {
     /// `trainHidden`. With `recordGradientNorms` the weight gradients of every layer are formed
     /// explicitly (also for frozen layers) and their norms kept in `gradientNorms`.
     /// Returns the summed loss and errors of the minibatch (before the update).
+    ///
+    /// Per layer, from the top: one phase in lanes forms the lane's block of the lower delta
+    /// (reading the lane's rows of W_l, not yet updated) and then updates those rows of W_l
+    /// (and the lane's columns of b_l), so no lane reads what another writes.
     func step(rows: Int, learningRate: Float, trainHidden: Bool, recordGradientNorms: Bool,
               generator: inout Xoshiro256StarStar) -> OutputStatistics {
         if configuration.inputDropout > 0 {
@@ -124,50 +142,80 @@ final class TrainingState {
                                       rows: rows, columns: sizes[layerCount], write: .delta)
         let lowestUpdated = trainHidden ? 0 : last
         let lowest = recordGradientNorms ? 0 : lowestUpdated
-        backward(rows: rows, downTo: lowest)
-        for l in lowest...last {
-            if recordGradientNorms || needsExplicitGradient {
-                computeGradient(layer: l, rows: rows)
-                if recordGradientNorms { gradientNorms[l] = weightGradients[l].norm }
-                if l >= lowestUpdated { applyGradient(layer: l, learningRate: learningRate) }
-            } else {
-                foldedMomentumUpdate(layer: l, rows: rows, learningRate: learningRate)
+        let explicit = recordGradientNorms || needsExplicitGradient
+        if case .adam = configuration.optimizer {
+            for l in lowestUpdated...last { updateCounts[l] += 1 }
+        }
+        for l in stride(from: last, through: lowest, by: -1) {
+            Lanes.run(lanes) { lane in
+                let inputBlock = inputBlocks[l][lane], outputBlock = outputBlocks[l][lane]
+                if l > lowest { backward(layer: l, rows: rows, block: inputBlock) }
+                if explicit {
+                    computeGradient(layer: l, rows: rows, inputBlock: inputBlock, outputBlock: outputBlock)
+                    if l >= lowestUpdated {
+                        applyGradient(layer: l, learningRate: learningRate, inputBlock: inputBlock, outputBlock: outputBlock)
+                    }
+                } else if l >= lowestUpdated {
+                    foldedMomentumUpdate(layer: l, rows: rows, learningRate: learningRate,
+                                         inputBlock: inputBlock, outputBlock: outputBlock)
+                }
             }
+            if recordGradientNorms { gradientNorms[l] = weightGradients[l].norm }
         }
         return stats
     }
 
     /// Forward pass in training mode: every layer's output into `activations` (hidden dropout
     /// into `dropped`, remembering `masks`); the output layer's logits stay un-normalised.
+    /// Hidden layers run in lanes (a block of output columns each); the small output layer and
+    /// the dropout masks (one generator) run on the calling thread.
     func forward(rows: Int, generator: inout Xoshiro256StarStar) {
         for l in 0..<layerCount {
-            let fanIn = sizes[l], fanOut = sizes[l + 1]
-            let y = activations[l].pointer
-            // Y_l (rows x fanOut) = X_l (rows x fanIn) * W_l (fanIn x fanOut)
-            sgemm(.none, .none, m: rows, n: fanOut, k: fanIn, alpha: 1, a: layerInput(l), lda: fanIn,
-                  b: weights[l].pointer, ldb: fanOut, beta: 0, c: y, ldc: fanOut)
-            // Y_l = f(Y_l + b_l), fused; the output layer keeps its logits.
-            FusedKernels.addBiasActivate(y, rows: rows, columns: fanOut, bias: biases[l].pointer,
-                                         activation: l == layerCount - 1 ? .identity : activation)
+            let fanOut = sizes[l + 1]
+            if l == layerCount - 1 {
+                forward(layer: l, rows: rows, block: 0..<fanOut)
+            } else {
+                Lanes.run(lanes) { lane in forward(layer: l, rows: rows, block: outputBlocks[l][lane]) }
+            }
             if let d = dropped[l], let mask = masks[l] {
-                FusedKernels.dropout(y, into: d.pointer, mask: mask.pointer, count: rows * fanOut,
+                FusedKernels.dropout(activations[l].pointer, into: d.pointer, mask: mask.pointer, count: rows * fanOut,
                                      rate: configuration.hiddenDropout, generator: &generator)
             }
         }
     }
 
-    /// Backward pass from the output delta down to `deltas[lowest]`. No gradient with respect
-    /// to the network's input is formed.
+    /// The columns `block` of layer l's output: Y_l[:, block] = f(X_l W_l[:, block] + b_l[block]).
+    private func forward(layer l: Int, rows: Int, block: Range<Int>) {
+        guard !block.isEmpty else { return }
+        let fanIn = sizes[l], fanOut = sizes[l + 1], lo = block.lowerBound
+        let y = activations[l].pointer + lo
+        // Y_l[:, block] (rows x |block|) = X_l (rows x fanIn) * W_l[:, block] (fanIn x |block|)
+        sgemm(.none, .none, m: rows, n: block.count, k: fanIn, alpha: 1, a: layerInput(l), lda: fanIn,
+              b: weights[l].pointer + lo, ldb: fanOut, beta: 0, c: y, ldc: fanOut)
+        // Y_l = f(Y_l + b_l), fused; the output layer keeps its logits.
+        FusedKernels.addBiasActivate(y, rows: rows, columns: block.count, stride: fanOut, bias: biases[l].pointer + lo,
+                                     activation: l == layerCount - 1 ? .identity : activation)
+    }
+
+    /// Backward pass from the output delta down to `deltas[lowest]`, on the calling thread. No
+    /// gradient with respect to the network's input is formed.
     func backward(rows: Int, downTo lowest: Int) {
         for l in stride(from: layerCount - 1, to: lowest, by: -1) {
-            let fanIn = sizes[l], fanOut = sizes[l + 1]
-            // delta_{l-1} (rows x fanIn) = delta_l (rows x fanOut) * W_l^T (fanOut x fanIn)
-            sgemm(.none, .transposed, m: rows, n: fanIn, k: fanOut, alpha: 1, a: deltas[l].pointer, lda: fanOut,
-                  b: weights[l].pointer, ldb: fanOut, beta: 0, c: deltas[l - 1].pointer, ldc: fanIn)
-            // delta_{l-1} *= mask_{l-1} * f'(y_{l-1}), fused
-            FusedKernels.backpropActivation(deltas[l - 1].pointer, output: activations[l - 1].pointer,
-                                            mask: masks[l - 1]?.pointer, count: rows * fanIn, activation: activation)
+            backward(layer: l, rows: rows, block: 0..<sizes[l])
         }
+    }
+
+    /// The columns `block` of delta_{l-1} (the rows `block` of W_l are read).
+    private func backward(layer l: Int, rows: Int, block: Range<Int>) {
+        guard !block.isEmpty else { return }
+        let fanIn = sizes[l], fanOut = sizes[l + 1], lo = block.lowerBound
+        // delta_{l-1}[:, block] (rows x |block|) = delta_l (rows x fanOut) * W_l[block, :]^T (fanOut x |block|)
+        sgemm(.none, .transposed, m: rows, n: block.count, k: fanOut, alpha: 1, a: deltas[l].pointer, lda: fanOut,
+              b: weights[l].pointer + lo * fanOut, ldb: fanOut, beta: 0, c: deltas[l - 1].pointer + lo, ldc: fanIn)
+        // delta_{l-1} *= mask_{l-1} * f'(y_{l-1}), fused
+        FusedKernels.backpropActivation(deltas[l - 1].pointer + lo, output: activations[l - 1].pointer + lo,
+                                        mask: masks[l - 1].map { $0.pointer + lo }, rows: rows, columns: block.count,
+                                        stride: fanIn, activation: activation)
     }
 
     // MARK: - Updates
@@ -182,63 +230,92 @@ final class TrainingState {
     /// The gradient of the mean loss of the minibatch for layer l, into `weightGradients[l]`
     /// and `biasGradients[l]` (without weight decay).
     func computeGradient(layer l: Int, rows: Int) {
-        let fanIn = sizes[l], fanOut = sizes[l + 1]
-        let inverse = 1 / Float(rows)
-        // G_l (fanIn x fanOut) = (1/rows) X_l^T (fanIn x rows) * delta_l (rows x fanOut)
-        sgemm(.transposed, .none, m: fanIn, n: fanOut, k: rows, alpha: inverse, a: layerInput(l), lda: fanIn,
-              b: deltas[l].pointer, ldb: fanOut, beta: 0, c: weightGradients[l].pointer, ldc: fanOut)
-        // g_b = (1/rows) * column sums of delta_l
-        FusedKernels.accumulateColumnSums(deltas[l].pointer, rows: rows, columns: fanOut,
-                                          into: biasGradients[l].pointer, scale: inverse, beta: 0)
+        computeGradient(layer: l, rows: rows, inputBlock: 0..<sizes[l], outputBlock: 0..<sizes[l + 1])
     }
 
-    /// Applies the update rule to layer l from its explicit gradient.
+    /// `computeGradient` for the weight rows `inputBlock` and the bias entries `outputBlock`.
+    private func computeGradient(layer l: Int, rows: Int, inputBlock: Range<Int>, outputBlock: Range<Int>) {
+        let fanIn = sizes[l], fanOut = sizes[l + 1], lo = inputBlock.lowerBound
+        let inverse = 1 / Float(rows)
+        if !inputBlock.isEmpty {
+            // G_l[block, :] (|block| x fanOut) = (1/rows) X_l[:, block]^T (|block| x rows) * delta_l (rows x fanOut)
+            sgemm(.transposed, .none, m: inputBlock.count, n: fanOut, k: rows, alpha: inverse, a: layerInput(l) + lo,
+                  lda: fanIn, b: deltas[l].pointer, ldb: fanOut, beta: 0,
+                  c: weightGradients[l].pointer + lo * fanOut, ldc: fanOut)
+        }
+        // g_b = (1/rows) * column sums of delta_l
+        FusedKernels.accumulateColumnSums(deltas[l].pointer + outputBlock.lowerBound, rows: rows,
+                                          columns: outputBlock.count, stride: fanOut,
+                                          into: biasGradients[l].pointer + outputBlock.lowerBound, scale: inverse, beta: 0)
+    }
+
+    /// Applies the update rule to layer l from its explicit gradient (Adam's step count is
+    /// advanced by the caller).
     func applyGradient(layer l: Int, learningRate: Float) {
-        let c = configuration
+        if case .adam = configuration.optimizer { updateCounts[l] += 1 }
+        applyGradient(layer: l, learningRate: learningRate, inputBlock: 0..<sizes[l], outputBlock: 0..<sizes[l + 1])
+    }
+
+    /// `applyGradient` on the weight rows `inputBlock` and the bias entries `outputBlock`.
+    private func applyGradient(layer l: Int, learningRate: Float, inputBlock: Range<Int>, outputBlock: Range<Int>) {
+        let c = configuration, fanOut = sizes[l + 1]
+        let w = inputBlock.lowerBound * fanOut, wCount = inputBlock.count * fanOut
+        let b = outputBlock.lowerBound, bCount = outputBlock.count
         switch c.optimizer {
         case .sgd:
-            UpdateRules.momentum(weights[l].pointer, velocity: weightMoments[l].pointer, gradient: weightGradients[l].pointer,
-                                 count: weights[l].count, rate: learningRate, momentum: c.momentum,
-                                 decay: c.weightDecay, nesterov: c.nesterov)
-            UpdateRules.momentum(biases[l].pointer, velocity: biasMoments[l].pointer, gradient: biasGradients[l].pointer,
-                                 count: biases[l].count, rate: learningRate, momentum: c.momentum,
-                                 decay: 0, nesterov: c.nesterov)
+            UpdateRules.momentum(weights[l].pointer + w, velocity: weightMoments[l].pointer + w,
+                                 gradient: weightGradients[l].pointer + w, count: wCount, rate: learningRate,
+                                 momentum: c.momentum, decay: c.weightDecay, nesterov: c.nesterov)
+            UpdateRules.momentum(biases[l].pointer + b, velocity: biasMoments[l].pointer + b,
+                                 gradient: biasGradients[l].pointer + b, count: bCount, rate: learningRate,
+                                 momentum: c.momentum, decay: 0, nesterov: c.nesterov)
         case .adam(let beta1, let beta2, let epsilon):
-            updateCounts[l] += 1
             let t = updateCounts[l]
-            UpdateRules.adam(weights[l].pointer, first: weightMoments[l].pointer, second: weightSecondMoments[l].pointer,
-                             gradient: weightGradients[l].pointer, count: weights[l].count, rate: learningRate,
-                             beta1: beta1, beta2: beta2, epsilon: epsilon, step: t, decay: c.weightDecay)
-            UpdateRules.adam(biases[l].pointer, first: biasMoments[l].pointer, second: biasSecondMoments[l].pointer,
-                             gradient: biasGradients[l].pointer, count: biases[l].count, rate: learningRate,
-                             beta1: beta1, beta2: beta2, epsilon: epsilon, step: t, decay: 0)
+            UpdateRules.adam(weights[l].pointer + w, first: weightMoments[l].pointer + w,
+                             second: weightSecondMoments[l].pointer + w, gradient: weightGradients[l].pointer + w,
+                             count: wCount, rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: t,
+                             decay: c.weightDecay)
+            UpdateRules.adam(biases[l].pointer + b, first: biasMoments[l].pointer + b,
+                             second: biasSecondMoments[l].pointer + b, gradient: biasGradients[l].pointer + b,
+                             count: bCount, rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: t,
+                             decay: 0)
         }
     }
 
     /// Classical momentum (or plain SGD) with the gradient folded into one gemm:
     /// the same result as `UpdateRules.momentum` without forming the gradient.
     func foldedMomentumUpdate(layer l: Int, rows: Int, learningRate: Float) {
-        let fanIn = sizes[l], fanOut = sizes[l + 1]
+        foldedMomentumUpdate(layer: l, rows: rows, learningRate: learningRate, inputBlock: 0..<sizes[l],
+                             outputBlock: 0..<sizes[l + 1])
+    }
+
+    /// `foldedMomentumUpdate` on the weight rows `inputBlock` and the bias entries `outputBlock`.
+    private func foldedMomentumUpdate(layer l: Int, rows: Int, learningRate: Float, inputBlock: Range<Int>,
+                                      outputBlock: Range<Int>) {
+        let fanIn = sizes[l], fanOut = sizes[l + 1], lo = inputBlock.lowerBound
         let momentum = configuration.momentum, decay = learningRate * configuration.weightDecay
         let alpha = -learningRate / Float(rows)
-        if momentum == 0 {
-            // W (fanIn x fanOut) = (1 - rate lambda) W - (rate/rows) X_l^T delta_l: decay in beta.
-            sgemm(.transposed, .none, m: fanIn, n: fanOut, k: rows, alpha: alpha, a: layerInput(l), lda: fanIn,
-                  b: deltas[l].pointer, ldb: fanOut, beta: 1 - decay, c: weights[l].pointer, ldc: fanOut)
-            // b -= (rate/rows) * column sums of delta_l
-            FusedKernels.accumulateColumnSums(deltas[l].pointer, rows: rows, columns: fanOut,
-                                              into: biases[l].pointer, scale: alpha, beta: 1)
-        } else {
-            // V (fanIn x fanOut) = momentum V - (rate/rows) X_l^T delta_l: one gemm, beta = momentum.
-            sgemm(.transposed, .none, m: fanIn, n: fanOut, k: rows, alpha: alpha, a: layerInput(l), lda: fanIn,
-                  b: deltas[l].pointer, ldb: fanOut, beta: momentum, c: weightMoments[l].pointer, ldc: fanOut)
+        let w = weights[l].pointer + lo * fanOut, v = weightMoments[l].pointer + lo * fanOut
+        let x = layerInput(l) + lo, delta = deltas[l].pointer
+        let b = outputBlock.lowerBound, bCount = outputBlock.count
+        if !inputBlock.isEmpty {
+            // momentum 0: W[block, :] (|block| x fanOut) = (1 - rate lambda) W[block, :] - (rate/rows) X_l[:, block]^T delta_l,
+            // the decay in beta; else V[block, :] = momentum V[block, :] - (rate/rows) X_l[:, block]^T delta_l.
+            sgemm(.transposed, .none, m: inputBlock.count, n: fanOut, k: rows, alpha: alpha, a: x, lda: fanIn,
+                  b: delta, ldb: fanOut, beta: momentum == 0 ? 1 - decay : momentum, c: momentum == 0 ? w : v,
+                  ldc: fanOut)
             // V -= rate lambda W; W += V (one pass)
-            UpdateRules.applyVelocity(weights[l].pointer, velocity: weightMoments[l].pointer,
-                                      count: weights[l].count, decay: decay)
+            if momentum != 0 { UpdateRules.applyVelocity(w, velocity: v, count: inputBlock.count * fanOut, decay: decay) }
+        }
+        if momentum == 0 {
+            // b -= (rate/rows) * column sums of delta_l
+            FusedKernels.accumulateColumnSums(delta + b, rows: rows, columns: bCount, stride: fanOut,
+                                              into: biases[l].pointer + b, scale: alpha, beta: 1)
+        } else {
             // v_b = momentum v_b - (rate/rows) * column sums of delta_l; b += v_b
-            FusedKernels.accumulateColumnSums(deltas[l].pointer, rows: rows, columns: fanOut,
-                                              into: biasMoments[l].pointer, scale: alpha, beta: momentum)
-            UpdateRules.applyVelocity(biases[l].pointer, velocity: biasMoments[l].pointer, count: fanOut, decay: 0)
+            FusedKernels.accumulateColumnSums(delta + b, rows: rows, columns: bCount, stride: fanOut,
+                                              into: biasMoments[l].pointer + b, scale: alpha, beta: momentum)
+            UpdateRules.applyVelocity(biases[l].pointer + b, velocity: biasMoments[l].pointer + b, count: bCount, decay: 0)
         }
     }
 }

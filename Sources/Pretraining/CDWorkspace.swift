@@ -1,4 +1,3 @@
-import Dispatch
 import Linalg
 
 /// The buffers of CD-k and persistent CD training, allocated once per training run and reused
@@ -63,7 +62,7 @@ final class CDWorkspace: @unchecked Sendable {
 
     /// The default number of lanes: the BLAS thread count, or 1 for RBMs too small to gain.
     static func defaultLanes(visibleCount: Int, hiddenCount: Int) -> Int {
-        visibleCount * hiddenCount < 32_768 ? 1 : max(1, BLASThreads.count)
+        Lanes.defaultCount(productSize: visibleCount * hiddenCount)
     }
 
     /// The number of lanes a workspace for a V x H RBM uses when `requested` (nil: the default)
@@ -146,13 +145,7 @@ final class CDWorkspace: @unchecked Sendable {
 
     /// Runs `body(lane)` for every lane, side by side when there are several, and returns when
     /// all are done (the barrier between phases).
-    private func inLanes(_ body: (Int) -> Void) {
-        if lanes == 1 { body(0); return }
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let work = body
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in work(lane) }
-        }
-    }
+    private func inLanes(_ body: (Int) -> Void) { Lanes.run(lanes, body) }
 
     // MARK: - One minibatch
 

@@ -1,0 +1,49 @@
+import Dispatch
+
+/// Work split into lanes that run side by side, each calling single-threaded BLAS on its own
+/// block of columns (or rows). On products of minibatch size (100 x 784 x 500 and the like) two
+/// half-width single-threaded products finish sooner than one product on OpenBLAS's two
+/// threads, and the elementwise passes that follow each product run in the lanes too.
+///
+/// Callers set `BLASThreads` to 1 while lanes run (OpenBLAS's own threads would otherwise
+/// compete with the lanes).
+public enum Lanes {
+    /// The number of lanes for work of this many multiply-adds per product: the BLAS thread
+    /// count, or 1 when the products are too small to gain from splitting.
+    public static func defaultCount(productSize: Int) -> Int {
+        productSize < 32_768 ? 1 : max(1, BLASThreads.count)
+    }
+
+    /// `count` contiguous blocks covering 0..<n, as equal as possible, with inner boundaries on
+    /// multiples of 8 (whole SIMD vectors) when every block can keep at least 8 elements.
+    public static func blocks(of n: Int, count: Int) -> [Range<Int>] {
+        precondition(count >= 1, "Lanes.blocks: \(count) lanes")
+        let aligned = n >= 8 * count
+        let bounds = (0...count).map { lane -> Int in
+            let exact = n * lane / count
+            guard aligned, lane > 0, lane < count else { return exact }
+            return min(n, (exact + 4) / 8 * 8)
+        }
+        return (0..<count).map { bounds[$0]..<max(bounds[$0], bounds[$0 + 1]) }
+    }
+
+    /// Runs `body(lane)` for lanes 0..<count, side by side when count > 1, and returns when
+    /// all are done (the barrier between phases). The lanes must write disjoint memory.
+    public static func run(_ count: Int, _ body: (Int) -> Void) {
+        if count == 1 { body(0); return }
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let work = body
+            DispatchQueue.concurrentPerform(iterations: count) { lane in work(lane) }
+        }
+    }
+
+    /// Runs `body` with OpenBLAS single-threaded when `lanes > 1` (restoring the thread count
+    /// afterwards, also when `body` throws); otherwise runs it as is.
+    public static func withSingleThreadedBLAS<T>(lanes: Int, _ body: () throws -> T) rethrows -> T {
+        guard lanes > 1 else { return try body() }
+        let saved = BLASThreads.count
+        BLASThreads.set(1)
+        defer { BLASThreads.set(saved) }
+        return try body()
+    }
+}
