@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Reruns the README's results section on the bundled MNIST (release build) and writes the
-# figures and pictures into docs/results/. Steps: train hinton2006 compare loglik pictures plots bench,
-# or all.
-#   scripts/results.sh all          # everything (about 40 minutes on 2 cores)
+# figures and pictures into docs/results/. Steps: train hinton2006 dropout compare deep-grid loglik
+# pictures plots bench, or all.
+#   scripts/results.sh all          # everything (about 2 hours 20 minutes on 2 cores)
 #   scripts/results.sh loglik       # one step
+#   DBN=/tmp/dbn scripts/results.sh dropout loglik   # steps run by a given binary
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 out="docs/results"
 mkdir -p "$out"
-dbn=".build/release/dbn"
-swift build -c release --product dbn >/dev/null
+# DBN=/path/to/dbn uses a given binary instead of building the release one.
+dbn="${DBN:-.build/release/dbn}"
+[ -n "${DBN:-}" ] || swift build -c release --product dbn >/dev/null
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(all)
 want() { for s in "${steps[@]}"; do [ "$s" = all ] || [ "$s" = "$1" ] && return 0; done; return 1; }
@@ -21,12 +23,15 @@ if want train; then
     timed "dbn train" $dbn train --log "$out/train.jsonl" --output "$out/model.safetensors" --json | tee "$out/train.txt"
 fi
 if want hinton2006; then
-    # The published recipe: 50 CD-1 epochs per layer, then fine-tuning; then dropout fine-tuning
-    # of the same stack.
+    # The published recipe: 50 CD-1 epochs per layer, then 30 epochs of SGD fine-tuning.
     timed "hinton2006" $dbn train --pretrain-epochs 50 --finetune-epochs 30 --baseline none \
         --log "$out/hinton2006.jsonl" --output "$out/hinton2006.safetensors" --json | tee "$out/hinton2006.txt"
+fi
+if want dropout; then
+    # Dropout fine-tuning of the same pre-trained stack (needs the hinton2006 step's model):
+    # 50% hidden and 20% input dropout, learning rate 0.5 decaying by 4% per epoch, 100 epochs.
     timed "hinton2006 dropout" $dbn finetune --weights "$out/hinton2006.safetensors" --dropout 0.5 --input-dropout 0.2 \
-        --finetune-epochs 40 --finetune-learning-rate 0.5 --log "$out/hinton2006-dropout.jsonl" \
+        --finetune-epochs 100 --finetune-learning-rate 0.5 --schedule exp:0.96 --log "$out/hinton2006-dropout.jsonl" \
         --output "$out/hinton2006-dropout.safetensors" --json | tee "$out/hinton2006-dropout.txt"
 fi
 if want compare; then
@@ -36,11 +41,20 @@ if want compare; then
         --report "$out/compare" --log "$out/compare.jsonl" --json | tee "$out/compare.txt"
     timed "dbn compare --preset deep-xor" $dbn compare --preset deep-xor --report "$out/deep-xor" --json | tee "$out/deep-xor.txt"
 fi
+if want deep-grid; then
+    # Seven starts x three activations on 5 hidden layers of 1000 units, full MNIST.
+    timed "deep grid" $dbn compare --inits dbn,xavier-normal,he-normal,lsuv,orthogonal,normal:0.01,zeros \
+        --activations sigmoid,tanh,relu --layers 1000,1000,1000,1000,1000 \
+        --pretrain-epochs 5 --finetune-epochs 10 --finetune-learning-rate 0.01 \
+        --report "$out/deep-grid-full" --log "$out/deep-grid-full.jsonl" --json | tee "$out/deep-grid-full.txt"
+fi
 if want loglik; then
-    # AIS test log-likelihood of 500-hidden-unit RBMs on stochastically binarised MNIST.
-    for recipe in "cd1:--cd-steps 1" "cd3:--cd-steps 3" "pcd:--persistent --learning-rate 0.01"; do
+    # AIS test log-likelihood of 500-hidden-unit RBMs on stochastically binarised MNIST:
+    # CD-1 and CD-3 for 50 epochs (the recipe of REFERENCES.md's NumPy re-run), CD-25 for 10.
+    for recipe in "cd1:--epochs 50 --cd-steps 1" "cd3:--epochs 50 --cd-steps 3" "cd25:--epochs 10 --cd-steps 25" \
+                  "pcd:--epochs 10 --persistent --learning-rate 0.01"; do
         name=${recipe%%:*}; flags=${recipe#*:}
-        timed "pretrain $name" $dbn pretrain --layers 500 --epochs 10 --binarize stochastic --learning-rate 0.05 $flags \
+        timed "pretrain $name" $dbn pretrain --layers 500 --binarize stochastic --learning-rate 0.05 $flags \
             --output "$out/rbm-$name.safetensors" --quiet
         timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" --json | tee "$out/loglik-$name.txt"
     done
@@ -56,6 +70,12 @@ if want plots; then
     python3 scripts/plot.py curves "$out/train.jsonl" --output "$out/curves.png" --title "dbn train (defaults)"
     python3 scripts/plot.py compare "$out/compare.json" --output "$out/compare.png"
     python3 scripts/plot.py gradients "$out/compare.json" --output "$out/gradients.png"
+    if [ -f "$out/deep-grid-full.json" ]; then
+        python3 scripts/plot.py compare "$out/deep-grid-full.json" --output "$out/deep-grid-full.png"
+        python3 scripts/plot.py gradients "$out/deep-grid-full.json" --output "$out/deep-grid-full-gradients.png"
+    fi
+    [ -f "$out/hinton2006-dropout.jsonl" ] && python3 scripts/plot.py curves "$out/hinton2006-dropout.jsonl" \
+        --output "$out/hinton2006-dropout-curves.png" --title "dropout fine-tuning of the 2006 stack"
 fi
 if want bench; then
     bash scripts/bench/run.sh | tee "$out/bench.txt"

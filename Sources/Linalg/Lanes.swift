@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Work split into lanes that run side by side, each calling single-threaded BLAS on its own
 /// block of columns (or rows). On products of minibatch size (100 x 784 x 500 and the like) two
 /// half-width single-threaded products finish sooner than one product on OpenBLAS's two
@@ -29,12 +27,10 @@ public enum Lanes {
 
     /// Runs `body(lane)` for lanes 0..<count, side by side when count > 1, and returns when
     /// all are done (the barrier between phases). The lanes must write disjoint memory.
+    /// Runs on `LanePool`'s threads, which allocate nothing per run.
     public static func run(_ count: Int, _ body: (Int) -> Void) {
         if count == 1 { body(0); return }
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let work = body
-            DispatchQueue.concurrentPerform(iterations: count) { lane in work(lane) }
-        }
+        LanePool.shared.run(count, body)
     }
 
     /// Runs `body` with OpenBLAS single-threaded when `lanes > 1` (restoring the thread count

@@ -1,0 +1,105 @@
+import DeepBelief
+
+/// Setup state of the CD-1 benchmarks: a 784 -> 500 RBM's stepper and a shuffled order of
+/// the training rows, walked in minibatches of 100 (allocated outside the measured region).
+final class CDFixture {
+    let stepper: ContrastiveDivergenceStepper
+    let data: Matrix
+    let order: [Int]
+    var position = 0
+    static let batchSize = 100
+
+    init(lanes: Int) throws {
+        data = TrainingData.labeled.inputs
+        var g = Xoshiro256StarStar(seed: 1)
+        let rbm = RBM(visibleCount: 784, hiddenCount: 500, initialization: .hintonSalakhutdinov2006, data: data,
+                      generator: &g)
+        stepper = try ContrastiveDivergenceStepper(rbm: rbm, configuration: RBMTrainingConfiguration(),
+                                                   batchSize: CDFixture.batchSize, lanes: lanes, generator: &g)
+        var order = Array(0..<data.rows)
+        g.shuffle(&order)
+        self.order = order
+    }
+
+    /// One CD-1 update (momentum 0.9) on the next minibatch; the summed reconstruction error.
+    func step() -> Double {
+        if position + CDFixture.batchSize > order.count { position = 0 }
+        let rows = order[position..<(position + CDFixture.batchSize)]
+        position += CDFixture.batchSize
+        return stepper.step(on: data, rows: rows, momentum: 0.9)
+    }
+}
+
+/// Setup state of the fine-tuning benchmark: a 784-500-500-2000-10 sigmoid network (softmax
+/// output) trained by SGD with momentum 0.9 on minibatches of 100.
+final class FineTuningFixture {
+    let stepper: FineTuningStepper
+    let data: LabeledData
+    let order: [Int]
+    var position = 0
+    var generator = Xoshiro256StarStar(seed: 2)
+    static let batchSize = 100
+
+    init() throws {
+        data = TrainingData.labeled
+        let network = try Network(sizes: [784, 500, 500, 2000, 10], hiddenActivation: .sigmoid, output: .softmax,
+                                  initializer: .xavierUniform, generator: &generator)
+        let configuration = TrainingConfiguration(batchSize: FineTuningFixture.batchSize, optimizer: .sgd,
+                                                  learningRate: 0.05, momentum: 0.9)
+        stepper = try FineTuningStepper(network: network, configuration: configuration)
+        var order = Array(0..<data.count)
+        generator.shuffle(&order)
+        self.order = order
+    }
+
+    /// One forward-backward-update step on the next minibatch; the summed loss.
+    func step() -> Double {
+        if position + FineTuningFixture.batchSize > order.count { position = 0 }
+        let rows = order[position..<(position + FineTuningFixture.batchSize)]
+        position += FineTuningFixture.batchSize
+        return stepper.step(on: data, rows: rows, generator: &generator).lossSum
+    }
+}
+
+/// Setup state of the elementwise kernels: a 100 x 500 buffer (a minibatch of hidden units),
+/// its bias, and probabilities with their Bernoulli destination.
+final class KernelFixture {
+    static let rows = 100, columns = 500
+    let values: UnsafeMutableBufferPointer<Float>
+    let bias: UnsafeMutableBufferPointer<Float>
+    let probabilities: UnsafeMutableBufferPointer<Float>
+    let samples: UnsafeMutableBufferPointer<Float>
+    var generator = Xoshiro256StarStar(seed: 3)
+
+    init() {
+        let count = KernelFixture.rows * KernelFixture.columns
+        values = .allocate(capacity: count)
+        bias = .allocate(capacity: KernelFixture.columns)
+        probabilities = .allocate(capacity: count)
+        samples = .allocate(capacity: count)
+        for i in 0..<count {
+            values[i] = 4 * generator.nextFloat() - 2
+            probabilities[i] = generator.nextFloat()
+            samples[i] = 0
+        }
+        for j in 0..<KernelFixture.columns { bias[j] = generator.nextFloat() - 0.5 }
+    }
+
+    deinit {
+        values.deallocate()
+        bias.deallocate()
+        probabilities.deallocate()
+        samples.deallocate()
+    }
+
+    /// values = sigmoid(values + bias) row by row. Repeated in place, the values stay in
+    /// (-0.5, 1.5), where the kernel's cost does not depend on them.
+    func addBiasSigmoid() {
+        Kernels.addBiasSigmoid(values, bias: UnsafeBufferPointer(bias))
+    }
+
+    /// samples[i] = 1 with probability probabilities[i], else 0.
+    func sampleBernoulli() {
+        generator.sampleBernoulli(UnsafeBufferPointer(probabilities), into: samples)
+    }
+}
