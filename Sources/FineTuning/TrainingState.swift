@@ -10,7 +10,7 @@ import Linalg
 ///   which the output pass overwrites with the output delta (so `deltas[L-1]` is the same buffer);
 /// - `dropped[l]`, `masks[l]` B x n_{l+1} for hidden layers when hidden dropout is on;
 /// - `deltas[l]` B x n_{l+1}: the gradient of the summed loss w.r.t. layer l's pre-activation.
-final class TrainingState {
+final class TrainingState: LaneTask {
     let sizes: [Int]
     let layerCount: Int
     let activation: Activation
@@ -24,6 +24,13 @@ final class TrainingState {
     let lanes: Int
     let outputBlocks: [[Range<Int>]]
     let inputBlocks: [[Range<Int>]]
+
+    /// What the lanes run next and its settings, written between phases (the task form of
+    /// `Lanes.run` allocates nothing, unlike a closure per phase).
+    private enum Phase { case forward, backwardAndUpdate }
+    private var phase = Phase.forward
+    private var phaseLayer = 0, phaseRows = 0, phaseLowest = 0, phaseLowestUpdated = 0
+    private var phaseExplicit = false, phaseRate: Float = 0
 
     let weights: [FloatBuffer]
     let biases: [FloatBuffer]
@@ -146,23 +153,37 @@ final class TrainingState {
         if case .adam = configuration.optimizer {
             for l in lowestUpdated...last { updateCounts[l] += 1 }
         }
+        (phaseRows, phaseLowest, phaseLowestUpdated, phaseExplicit, phaseRate) =
+            (rows, lowest, lowestUpdated, explicit, learningRate)
+        phase = .backwardAndUpdate
         for l in stride(from: last, through: lowest, by: -1) {
-            Lanes.run(lanes) { lane in
-                let inputBlock = inputBlocks[l][lane], outputBlock = outputBlocks[l][lane]
-                if l > lowest { backward(layer: l, rows: rows, block: inputBlock) }
-                if explicit {
-                    computeGradient(layer: l, rows: rows, inputBlock: inputBlock, outputBlock: outputBlock)
-                    if l >= lowestUpdated {
-                        applyGradient(layer: l, learningRate: learningRate, inputBlock: inputBlock, outputBlock: outputBlock)
-                    }
-                } else if l >= lowestUpdated {
-                    foldedMomentumUpdate(layer: l, rows: rows, learningRate: learningRate,
-                                         inputBlock: inputBlock, outputBlock: outputBlock)
-                }
-            }
+            phaseLayer = l
+            Lanes.run(lanes, task: self)
             if recordGradientNorms { gradientNorms[l] = weightGradients[l].norm }
         }
         return stats
+    }
+
+    /// Lane `lane`'s share of the current phase: its output columns of layer `phaseLayer`
+    /// (forward), or its block of the lower delta and its rows of the layer's update.
+    func runLane(_ lane: Int) {
+        let l = phaseLayer, rows = phaseRows
+        switch phase {
+        case .forward:
+            forward(layer: l, rows: rows, block: outputBlocks[l][lane])
+        case .backwardAndUpdate:
+            let inputBlock = inputBlocks[l][lane], outputBlock = outputBlocks[l][lane]
+            if l > phaseLowest { backward(layer: l, rows: rows, block: inputBlock) }
+            if phaseExplicit {
+                computeGradient(layer: l, rows: rows, inputBlock: inputBlock, outputBlock: outputBlock)
+                if l >= phaseLowestUpdated {
+                    applyGradient(layer: l, learningRate: phaseRate, inputBlock: inputBlock, outputBlock: outputBlock)
+                }
+            } else if l >= phaseLowestUpdated {
+                foldedMomentumUpdate(layer: l, rows: rows, learningRate: phaseRate,
+                                     inputBlock: inputBlock, outputBlock: outputBlock)
+            }
+        }
     }
 
     /// Forward pass in training mode: every layer's output into `activations` (hidden dropout
@@ -175,7 +196,8 @@ final class TrainingState {
             if l == layerCount - 1 {
                 forward(layer: l, rows: rows, block: 0..<fanOut)
             } else {
-                Lanes.run(lanes) { lane in forward(layer: l, rows: rows, block: outputBlocks[l][lane]) }
+                (phase, phaseLayer, phaseRows) = (.forward, l, rows)
+                Lanes.run(lanes, task: self)
             }
             if let d = dropped[l], let mask = masks[l] {
                 FusedKernels.dropout(activations[l].pointer, into: d.pointer, mask: mask.pointer, count: rows * fanOut,

@@ -33,6 +33,8 @@ final class LanePool: @unchecked Sendable {
     /// function type itself: passing the closure through a generic pointer would reabstract it
     /// into a heap-allocated thunk on every run.
     private var job: (Int) -> Void = LanePool.idle
+    /// The lanes' task of the current run, when it was given as an object.
+    private var task: (any LaneTask)?
     private static let idle: @Sendable (Int) -> Void = { _ in }
     private var laneCount = 0
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
@@ -50,47 +52,72 @@ final class LanePool: @unchecked Sendable {
     }
 
     /// Runs `body(lane)` for lanes 0..<count on the caller and the workers, and returns when
-    /// all are done.
+    /// all are done. (`withoutActuallyEscaping` costs one small allocation per run; `run(_:task:)`
+    /// costs none.)
     func run(_ count: Int, _ body: (Int) -> Void) {
-        guard count > 1, workerCount > 0,
-              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+        guard acquire(count) else {
             for lane in 0..<count { body(lane) }
             return
         }
         defer { busy.store(false, ordering: .releasing) }
-        startWorkers()
         withoutActuallyEscaping(body) { body in
             job = body
-            laneCount = count
-            remaining.store(workerCount, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)
-            pthread_mutex_lock(mutex)
-            pthread_cond_broadcast(condition)
-            pthread_mutex_unlock(mutex)
-            LanePool.call(body, lanes: stride(from: 0, to: count, by: workerCount + 1))
-            var spins = 0
-            while remaining.load(ordering: .acquiring) > 0 {
-                spins += 1
-                if spins > LanePool.spinLimit { sched_yield() }
-            }
+            dispatch(count)
             job = LanePool.idle
         }
     }
 
-    /// Calls the job for each lane (not inlined, so that the copies of the closure are released
-    /// before the caller reports the lanes done).
-    @inline(never)
-    private static func call(_ job: (Int) -> Void, lanes: StrideTo<Int>) {
-        for lane in lanes { job(lane) }
+    /// Runs `task.runLane(lane)` for lanes 0..<count on the caller and the workers, and returns
+    /// when all are done. Allocates nothing.
+    func run(_ count: Int, task: any LaneTask) {
+        guard acquire(count) else {
+            for lane in 0..<count { task.runLane(lane) }
+            return
+        }
+        defer { busy.store(false, ordering: .releasing) }
+        self.task = task
+        dispatch(count)
+        self.task = nil
     }
 
-    /// A worker's lanes of the current run. Not inlined: its copy of `job` is released when it
-    /// returns, before the worker reports done (the caller's `withoutActuallyEscaping` checks
-    /// that no copy outlives the run).
+    /// Whether this run can use the workers (several lanes, workers exist, no other run); if
+    /// so the pool is now busy and its workers are started.
+    private func acquire(_ count: Int) -> Bool {
+        guard count > 1, workerCount > 0,
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        startWorkers()
+        return true
+    }
+
+    /// Publishes a run of `count` lanes (its work already in `job` or `task`), runs the
+    /// caller's lanes and waits for the workers'.
+    private func dispatch(_ count: Int) {
+        laneCount = count
+        remaining.store(workerCount, ordering: .relaxed)
+        generation.add(1, ordering: .releasing)
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
+        runLanes(of: 0)
+        var spins = 0
+        while remaining.load(ordering: .acquiring) > 0 {
+            spins += 1
+            if spins > LanePool.spinLimit { sched_yield() }
+        }
+    }
+
+    /// The lanes of thread `thread` (0: the caller) in the current run. Not inlined: its copy
+    /// of `job` is released when it returns, before a worker reports done (the caller's
+    /// `withoutActuallyEscaping` checks that no copy outlives the run).
     @inline(never)
-    private func runLanes(of worker: Int) {
-        let job = self.job
-        for lane in stride(from: worker, to: laneCount, by: workerCount + 1) { job(lane) }
+    private func runLanes(of thread: Int) {
+        let lanes = stride(from: thread, to: laneCount, by: workerCount + 1)
+        if let task {
+            for lane in lanes { task.runLane(lane) }
+        } else {
+            let job = self.job
+            for lane in lanes { job(lane) }
+        }
     }
 
     private func startWorkers() {

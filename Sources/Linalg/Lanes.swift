@@ -27,10 +27,18 @@ public enum Lanes {
 
     /// Runs `body(lane)` for lanes 0..<count, side by side when count > 1, and returns when
     /// all are done (the barrier between phases). The lanes must write disjoint memory.
-    /// Runs on `LanePool`'s threads, which allocate nothing per run.
+    /// Runs on `LanePool`'s threads (one small allocation per run, for the closure).
     public static func run(_ count: Int, _ body: (Int) -> Void) {
         if count == 1 { body(0); return }
         LanePool.shared.run(count, body)
+    }
+
+    /// Runs `task.runLane(lane)` for lanes 0..<count, side by side when count > 1, and returns
+    /// when all are done; allocates nothing (the hot loops' form: the task object holds the
+    /// phase and its parameters).
+    public static func run(_ count: Int, task: some LaneTask) {
+        if count == 1 { task.runLane(0); return }
+        LanePool.shared.run(count, task: task)
     }
 
     /// Runs `body` with OpenBLAS single-threaded when `lanes > 1` (restoring the thread count
@@ -42,4 +50,11 @@ public enum Lanes {
         defer { BLASThreads.set(saved) }
         return try body()
     }
+}
+
+/// An object whose work is split into lanes: `runLane(lane)` does lane `lane`'s share of the
+/// current phase (the object holds which phase and its parameters). Lanes of one run must
+/// write disjoint memory.
+public protocol LaneTask: AnyObject {
+    func runLane(_ lane: Int)
 }

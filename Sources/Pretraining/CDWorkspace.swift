@@ -20,10 +20,10 @@ import Linalg
 /// nonlinearities, sampling and statistics run in the lanes too. A minibatch of CD-1 is three
 /// parallel phases (hidden, visible, hidden + update). Each lane samples from its own
 /// generator, so results depend on the number of lanes but not on thread scheduling.
-final class CDWorkspace: @unchecked Sendable {
+final class CDWorkspace: LaneTask, @unchecked Sendable {
     // @unchecked Sendable: lanes write disjoint column blocks of the buffers below and each
     // lane owns one slot of `laneGenerators`; phases are separated by the barrier at the end
-    // of `DispatchQueue.concurrentPerform`.
+    // of `Lanes.run`, and the phase settings are written only between phases.
     let visibleCount: Int, hiddenCount: Int, batchSize: Int
     let visibleUnits: VisibleUnits, hiddenUnits: HiddenUnits
     let learningRate: Float, weightCost: Float, cdSteps: Int, persistent: Bool
@@ -59,6 +59,16 @@ final class CDWorkspace: @unchecked Sendable {
     var sparsityStarted = false
     /// The number of rows of the last minibatch (for the test accessors).
     private(set) var lastBatchRows = 0
+
+    /// What the lanes run next, and the settings of the current minibatch (the lanes read them;
+    /// the task form of `Lanes.run` allocates nothing, unlike a closure per phase).
+    private enum Phase {
+        case positive, reconstruction, hidden, fantasyReconstruction, fantasyHidden, fantasyVisible, finalHidden,
+             update
+    }
+    private var phase = Phase.positive
+    private var rows = 0, gibbsStep = 1
+    private var momentum: Float = 0, nextMomentum: Float = 0
 
     /// The default number of lanes: the BLAS thread count, or 1 for RBMs too small to gain.
     static func defaultLanes(visibleCount: Int, hiddenCount: Int) -> Int {
@@ -143,9 +153,29 @@ final class CDWorkspace: @unchecked Sendable {
             && finite(hiddenBias, hiddenCount)
     }
 
-    /// Runs `body(lane)` for every lane, side by side when there are several, and returns when
-    /// all are done (the barrier between phases).
-    private func inLanes(_ body: (Int) -> Void) { Lanes.run(lanes, body) }
+    /// Runs the phase `next` in every lane, side by side when there are several, and returns
+    /// when all are done (the barrier between phases).
+    private func inLanes(_ next: Phase) {
+        phase = next
+        Lanes.run(lanes, task: self)
+    }
+
+    /// Lane `lane`'s share of the current phase.
+    func runLane(_ lane: Int) {
+        let last = gibbsStep == cdSteps
+        switch phase {
+        case .positive: positivePhase(lane: lane, rows: rows)
+        case .reconstruction: reconstructionPhase(lane: lane, first: gibbsStep == 1, last: last)
+        case .hidden: hiddenPhase(lane: lane, last: last)
+        case .fantasyReconstruction: fantasyReconstructionPhase(lane: lane)
+        case .fantasyHidden: fantasyHiddenPhase(lane: lane)
+        case .fantasyVisible: fantasyVisiblePhase(lane: lane, last: last)
+        case .finalHidden: finalHiddenPhase(lane: lane)
+        case .update:
+            finishVisible(lane: lane, rows: rows, momentum: momentum)
+            updateHiddenBlock(lane: lane, rows: rows, momentum: momentum, nextMomentum: nextMomentum)
+        }
+    }
 
     // MARK: - One minibatch
 
@@ -163,12 +193,11 @@ final class CDWorkspace: @unchecked Sendable {
         let v0 = visibleStack
         for (r, index) in rows.enumerated() { (v0 + r * nv).update(from: data + index * nv, count: nv) }
 
-        inLanes { lane in positivePhase(lane: lane, rows: b) }
-        if persistent {
-            negativePhasePersistent(rows: b, momentum: momentum, nextMomentum: nextMomentum)
-        } else {
-            negativePhaseCD(rows: b, momentum: momentum, nextMomentum: nextMomentum)
-        }
+        self.rows = b
+        self.momentum = momentum
+        self.nextMomentum = nextMomentum
+        inLanes(.positive)
+        if persistent { negativePhasePersistent() } else { negativePhaseCD() }
         var error = 0.0
         for i in 0..<nv { error += squaredError[i] }
         return error
@@ -199,112 +228,135 @@ final class CDWorkspace: @unchecked Sendable {
     /// CD-k as in rbm.m: the sampled hidden states drive the reconstruction, which uses
     /// probabilities; intermediate steps sample the hidden states again; the negative
     /// statistics are the last reconstruction's probabilities v1 and h1 = E[h | v1].
-    private func negativePhaseCD(rows b: Int, momentum: Float, nextMomentum: Float) {
-        let nv = visibleCount, nh = hiddenCount
-        let v0 = visibleStack, v1 = visibleStack + b * nv, h1 = hiddenStack + b * nh
+    private func negativePhaseCD() {
         for step in 1...cdSteps {
-            let last = step == cdSteps
-            inLanes { lane in
-                let vr = visibleBlocks[lane], lo = vr.lowerBound
-                if step == 1 {
-                    (visibleStatistic + lo).update(repeating: 0, count: vr.count)
-                    (squaredError + lo).update(repeating: 0, count: vr.count)
-                }
-                // v1[:, vr] = h_sample W[vr, :]^T : (b, H) * (H, |vr|) -> (b, |vr|); then
-                // E[v | h_sample], with sum (v0 - v1) at the last step and the error at the first.
-                sgemm(.none, .transposed, m: b, n: vr.count, k: nh, alpha: 1, a: hiddenSample, lda: nh,
-                      b: weight + lo * nh, ldb: nh, beta: 0, c: v1 + lo, ldc: nv)
-                UnitKernels.reconstruction(visibleUnits, v1 + lo, rows: b, bias: visibleBias + lo, columns: vr.count,
-                                           stride: nv, data: v0 + lo, statistic: last ? visibleStatistic + lo : nil,
-                                           squaredError: step == 1 ? squaredError + lo : nil)
-                if last { finishVisible(lane: lane, rows: b, momentum: momentum) }
-            }
-            inLanes { lane in
-                let hr = hiddenBlocks[lane], lo = hr.lowerBound
-                // h1[:, hr] = v1 W[:, hr] : (b, V) * (V, |hr|) -> (b, |hr|); then -E[h | v1] and
-                // sum h1 at the last step (followed by this lane's share of the update), a new
-                // h_sample before it.
-                sgemm(.none, .none, m: b, n: hr.count, k: nv, alpha: 1, a: v1, lda: nv, b: weight + lo, ldb: nh,
-                      beta: 0, c: h1 + lo, ldc: nh)
-                UnitKernels.hiddenMeansAndSamples(hiddenUnits, h1 + lo, rows: b, bias: hiddenBias + lo,
-                                                  columns: hr.count, stride: nh,
-                                                  sample: last ? nil : hiddenSample + lo,
-                                                  statistic: last ? hiddenStatistic + lo : nil, sign: -1,
-                                                  generator: &laneGenerators[lane])
-                if last { updateHiddenBlock(lane: lane, rows: b, momentum: momentum, nextMomentum: nextMomentum) }
-            }
+            gibbsStep = step
+            inLanes(.reconstruction)
+            inLanes(.hidden)
         }
         sparsityStarted = true
+    }
+
+    /// CD's visible block vr at Gibbs step `gibbsStep`: v1[:, vr] = E[v | h_sample], with the
+    /// error at the first step and sum (v0 - v1) plus the visible update at the last.
+    private func reconstructionPhase(lane: Int, first: Bool, last: Bool) {
+        let nv = visibleCount, nh = hiddenCount, b = rows
+        let v0 = visibleStack, v1 = visibleStack + b * nv
+        let vr = visibleBlocks[lane], lo = vr.lowerBound
+        if first {
+            (visibleStatistic + lo).update(repeating: 0, count: vr.count)
+            (squaredError + lo).update(repeating: 0, count: vr.count)
+        }
+        // v1[:, vr] = h_sample W[vr, :]^T : (b, H) * (H, |vr|) -> (b, |vr|); then
+        // E[v | h_sample], with sum (v0 - v1) at the last step and the error at the first.
+        sgemm(.none, .transposed, m: b, n: vr.count, k: nh, alpha: 1, a: hiddenSample, lda: nh,
+              b: weight + lo * nh, ldb: nh, beta: 0, c: v1 + lo, ldc: nv)
+        UnitKernels.reconstruction(visibleUnits, v1 + lo, rows: b, bias: visibleBias + lo, columns: vr.count,
+                                   stride: nv, data: v0 + lo, statistic: last ? visibleStatistic + lo : nil,
+                                   squaredError: first ? squaredError + lo : nil)
+        if last { finishVisible(lane: lane, rows: b, momentum: momentum) }
+    }
+
+    /// CD's hidden block hr after a reconstruction: h1[:, hr] = v1 W[:, hr], then -E[h | v1]
+    /// and sum h1 at the last step (followed by this lane's share of the update), a new
+    /// h_sample before it.
+    private func hiddenPhase(lane: Int, last: Bool) {
+        let nv = visibleCount, nh = hiddenCount, b = rows
+        let v1 = visibleStack + b * nv, h1 = hiddenStack + b * nh
+        let hr = hiddenBlocks[lane], lo = hr.lowerBound
+        // h1[:, hr] = v1 W[:, hr] : (b, V) * (V, |hr|) -> (b, |hr|)
+        sgemm(.none, .none, m: b, n: hr.count, k: nv, alpha: 1, a: v1, lda: nv, b: weight + lo, ldb: nh,
+              beta: 0, c: h1 + lo, ldc: nh)
+        UnitKernels.hiddenMeansAndSamples(hiddenUnits, h1 + lo, rows: b, bias: hiddenBias + lo,
+                                          columns: hr.count, stride: nh,
+                                          sample: last ? nil : hiddenSample + lo,
+                                          statistic: last ? hiddenStatistic + lo : nil, sign: -1,
+                                          generator: &laneGenerators[lane])
+        if last { updateHiddenBlock(lane: lane, rows: b, momentum: momentum, nextMomentum: nextMomentum) }
     }
 
     /// PCD (Tieleman 2008): the negative statistics come from persistent fantasy chains, one
     /// per minibatch row, advanced by k full Gibbs steps (sampled h, sampled v) per update;
     /// v1 holds the fantasy states and h1 = E[h | v1]. The data's reconstruction is still
     /// computed, for the error monitor.
-    private func negativePhasePersistent(rows b: Int, momentum: Float, nextMomentum: Float) {
-        let nv = visibleCount, nh = hiddenCount
-        let v0 = visibleStack, v1 = visibleStack + b * nv, h1 = hiddenStack + b * nh
+    private func negativePhasePersistent() {
+        let nv = visibleCount, b = rows
         if !fantasyStarted {
             // Start the chains at data (the first minibatch, repeated if it is short).
-            for r in 0..<batchSize { (fantasy + r * nv).update(from: v0 + (r % b) * nv, count: nv) }
+            for r in 0..<batchSize { (fantasy + r * nv).update(from: visibleStack + (r % b) * nv, count: nv) }
             fantasyStarted = true
         }
-        inLanes { lane in
-            let vr = visibleBlocks[lane], lo = vr.lowerBound
-            (squaredError + lo).update(repeating: 0, count: vr.count)
-            (visibleStatistic + lo).update(repeating: 0, count: vr.count)
-            // reconstruction[:, vr] = h_sample W[vr, :]^T : (b, H) * (H, |vr|) -> (b, |vr|);
-            // E[v | h_sample] and the error; sum v0.
-            sgemm(.none, .transposed, m: b, n: vr.count, k: nh, alpha: 1, a: hiddenSample, lda: nh,
-                  b: weight + lo * nh, ldb: nh, beta: 0, c: reconstruction + lo, ldc: nv)
-            UnitKernels.reconstruction(visibleUnits, reconstruction + lo, rows: b, bias: visibleBias + lo,
-                                       columns: vr.count, stride: nv, data: v0 + lo, statistic: nil,
-                                       squaredError: squaredError + lo)
-            UnitKernels.accumulateColumns(v0 + lo, rows: b, columns: vr.count, stride: nv, sign: 1,
-                                          into: visibleStatistic + lo)
-        }
+        inLanes(.fantasyReconstruction)
         for step in 1...cdSteps {
-            let last = step == cdSteps
-            inLanes { lane in
-                let hr = hiddenBlocks[lane], lo = hr.lowerBound
-                // h1[:, hr] = fantasy W[:, hr] : (b, V) * (V, |hr|) -> (b, |hr|) (scratch);
-                // h_sample ~ p(h | fantasy).
-                sgemm(.none, .none, m: b, n: hr.count, k: nv, alpha: 1, a: fantasy, lda: nv, b: weight + lo, ldb: nh,
-                      beta: 0, c: h1 + lo, ldc: nh)
-                UnitKernels.hiddenMeansAndSamples(hiddenUnits, h1 + lo, rows: b, bias: hiddenBias + lo,
-                                                  columns: hr.count, stride: nh, sample: hiddenSample + lo,
-                                                  statistic: nil, sign: 1, generator: &laneGenerators[lane])
-            }
-            inLanes { lane in
-                let vr = visibleBlocks[lane], lo = vr.lowerBound
-                // v1[:, vr] = h_sample W[vr, :]^T : (b, H) * (H, |vr|) -> (b, |vr|) (scratch);
-                // fantasy ~ p(v | h_sample).
-                sgemm(.none, .transposed, m: b, n: vr.count, k: nh, alpha: 1, a: hiddenSample, lda: nh,
-                      b: weight + lo * nh, ldb: nh, beta: 0, c: v1 + lo, ldc: nv)
-                UnitKernels.visibleMeans(visibleUnits, v1 + lo, rows: b, bias: visibleBias + lo, columns: vr.count,
-                                         stride: nv)
-                UnitKernels.sampleVisible(visibleUnits, means: v1 + lo, rows: b, columns: vr.count, stride: nv,
-                                          into: fantasy + lo, generator: &laneGenerators[lane])
-                guard last else { return }
-                // v1 = the fantasy states; sum v0 - sum v1.
-                for r in 0..<b { (v1 + r * nv + lo).update(from: fantasy + r * nv + lo, count: vr.count) }
-                UnitKernels.accumulateColumns(v1 + lo, rows: b, columns: vr.count, stride: nv, sign: -1,
-                                              into: visibleStatistic + lo)
-                finishVisible(lane: lane, rows: b, momentum: momentum)
-            }
+            gibbsStep = step
+            inLanes(.fantasyHidden)
+            inLanes(.fantasyVisible)
         }
-        inLanes { lane in
-            let hr = hiddenBlocks[lane], lo = hr.lowerBound
-            // h1[:, hr] = v1 W[:, hr] : (b, V) * (V, |hr|) -> (b, |hr|); then -E[h | v1], sum h1,
-            // and this lane's share of the update.
-            sgemm(.none, .none, m: b, n: hr.count, k: nv, alpha: 1, a: v1, lda: nv, b: weight + lo, ldb: nh,
-                  beta: 0, c: h1 + lo, ldc: nh)
-            UnitKernels.hiddenMeansAndSamples(hiddenUnits, h1 + lo, rows: b, bias: hiddenBias + lo, columns: hr.count,
-                                              stride: nh, sample: nil, statistic: hiddenStatistic + lo, sign: -1,
-                                              generator: &laneGenerators[lane])
-            updateHiddenBlock(lane: lane, rows: b, momentum: momentum, nextMomentum: nextMomentum)
-        }
+        inLanes(.finalHidden)
         sparsityStarted = true
+    }
+
+    /// PCD's visible block vr of the data's reconstruction (for the error monitor) and sum v0.
+    private func fantasyReconstructionPhase(lane: Int) {
+        let nv = visibleCount, nh = hiddenCount, b = rows, v0 = visibleStack
+        let vr = visibleBlocks[lane], lo = vr.lowerBound
+        (squaredError + lo).update(repeating: 0, count: vr.count)
+        (visibleStatistic + lo).update(repeating: 0, count: vr.count)
+        // reconstruction[:, vr] = h_sample W[vr, :]^T : (b, H) * (H, |vr|) -> (b, |vr|);
+        // E[v | h_sample] and the error; sum v0.
+        sgemm(.none, .transposed, m: b, n: vr.count, k: nh, alpha: 1, a: hiddenSample, lda: nh,
+              b: weight + lo * nh, ldb: nh, beta: 0, c: reconstruction + lo, ldc: nv)
+        UnitKernels.reconstruction(visibleUnits, reconstruction + lo, rows: b, bias: visibleBias + lo,
+                                   columns: vr.count, stride: nv, data: v0 + lo, statistic: nil,
+                                   squaredError: squaredError + lo)
+        UnitKernels.accumulateColumns(v0 + lo, rows: b, columns: vr.count, stride: nv, sign: 1,
+                                      into: visibleStatistic + lo)
+    }
+
+    /// PCD's hidden block hr of a Gibbs step: h_sample ~ p(h | fantasy).
+    private func fantasyHiddenPhase(lane: Int) {
+        let nv = visibleCount, nh = hiddenCount, b = rows, h1 = hiddenStack + b * nh
+        let hr = hiddenBlocks[lane], lo = hr.lowerBound
+        // h1[:, hr] = fantasy W[:, hr] : (b, V) * (V, |hr|) -> (b, |hr|) (scratch)
+        sgemm(.none, .none, m: b, n: hr.count, k: nv, alpha: 1, a: fantasy, lda: nv, b: weight + lo, ldb: nh,
+              beta: 0, c: h1 + lo, ldc: nh)
+        UnitKernels.hiddenMeansAndSamples(hiddenUnits, h1 + lo, rows: b, bias: hiddenBias + lo,
+                                          columns: hr.count, stride: nh, sample: hiddenSample + lo,
+                                          statistic: nil, sign: 1, generator: &laneGenerators[lane])
+    }
+
+    /// PCD's visible block vr of a Gibbs step: fantasy ~ p(v | h_sample); at the last step v1
+    /// takes the fantasy states, sum v0 - sum v1 is complete and the visible update runs.
+    private func fantasyVisiblePhase(lane: Int, last: Bool) {
+        let nv = visibleCount, nh = hiddenCount, b = rows, v1 = visibleStack + b * nv
+        let vr = visibleBlocks[lane], lo = vr.lowerBound
+        // v1[:, vr] = h_sample W[vr, :]^T : (b, H) * (H, |vr|) -> (b, |vr|) (scratch)
+        sgemm(.none, .transposed, m: b, n: vr.count, k: nh, alpha: 1, a: hiddenSample, lda: nh,
+              b: weight + lo * nh, ldb: nh, beta: 0, c: v1 + lo, ldc: nv)
+        UnitKernels.visibleMeans(visibleUnits, v1 + lo, rows: b, bias: visibleBias + lo, columns: vr.count,
+                                 stride: nv)
+        UnitKernels.sampleVisible(visibleUnits, means: v1 + lo, rows: b, columns: vr.count, stride: nv,
+                                  into: fantasy + lo, generator: &laneGenerators[lane])
+        guard last else { return }
+        for r in 0..<b { (v1 + r * nv + lo).update(from: fantasy + r * nv + lo, count: vr.count) }
+        UnitKernels.accumulateColumns(v1 + lo, rows: b, columns: vr.count, stride: nv, sign: -1,
+                                      into: visibleStatistic + lo)
+        finishVisible(lane: lane, rows: b, momentum: momentum)
+    }
+
+    /// PCD's hidden block hr after the chains moved: h1[:, hr] = E[h | v1] (stored negated),
+    /// sum h1, and this lane's share of the update.
+    private func finalHiddenPhase(lane: Int) {
+        let nv = visibleCount, nh = hiddenCount, b = rows
+        let v1 = visibleStack + b * nv, h1 = hiddenStack + b * nh
+        let hr = hiddenBlocks[lane], lo = hr.lowerBound
+        // h1[:, hr] = v1 W[:, hr] : (b, V) * (V, |hr|) -> (b, |hr|)
+        sgemm(.none, .none, m: b, n: hr.count, k: nv, alpha: 1, a: v1, lda: nv, b: weight + lo, ldb: nh,
+              beta: 0, c: h1 + lo, ldc: nh)
+        UnitKernels.hiddenMeansAndSamples(hiddenUnits, h1 + lo, rows: b, bias: hiddenBias + lo, columns: hr.count,
+                                          stride: nh, sample: nil, statistic: hiddenStatistic + lo, sign: -1,
+                                          generator: &laneGenerators[lane])
+        updateHiddenBlock(lane: lane, rows: b, momentum: momentum, nextMomentum: nextMomentum)
     }
 
     // MARK: - The update
@@ -370,10 +422,10 @@ final class CDWorkspace: @unchecked Sendable {
     /// Applies the update to all parameters from the statistics in the stacks (for testing
     /// against a textbook update; `setMinibatchStatistics` fills them; no sparsity).
     func updateParameters(rows b: Int, momentum: Float, nextMomentum: Float) {
-        inLanes { lane in
-            finishVisible(lane: lane, rows: b, momentum: momentum)
-            updateHiddenBlock(lane: lane, rows: b, momentum: momentum, nextMomentum: nextMomentum)
-        }
+        rows = b
+        self.momentum = momentum
+        self.nextMomentum = nextMomentum
+        inLanes(.update)
     }
 
     /// The stacked buffers of the last minibatch, as matrices: v0, v1 (b, V); h0, -h1 (b, H);
