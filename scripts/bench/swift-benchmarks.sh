@@ -4,7 +4,9 @@
 # with wall clock, throughput and the malloc counters (allocations per step).
 #
 #   scripts/bench/swift-benchmarks.sh                      # full run (about a minute after the build)
-#   scripts/bench/swift-benchmarks.sh --smoke              # CI: 3 iterations each (a few seconds after the build)
+#   scripts/bench/swift-benchmarks.sh --smoke              # CI: 3 iterations each (a few seconds after the build);
+#                                                          # fails unless the 2-lane CD-1 step and the fine-tuning
+#                                                          # step show zero mallocs
 #   scripts/bench/swift-benchmarks.sh --filter 'CD-1.*'    # other arguments go to `benchmark run`
 #   scripts/bench/swift-benchmarks.sh --allocation-stacks  # where the allocations of each benchmark come from
 #
@@ -23,4 +25,29 @@ for argument in "$@"; do
 done
 
 cd "$repo"
-exec swift package --package-path Benchmarks benchmark run --no-progress "${args[@]}"
+if [ -z "${DBN_BENCH_SMOKE:-}" ]; then
+    exec swift package --package-path Benchmarks benchmark run --no-progress "${args[@]}"
+fi
+# Smoke: run, show the tables, then check the malloc counters of the minibatch steps.
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+swift package --package-path Benchmarks benchmark run --no-progress "${args[@]}" | tee "$log"
+python3 - "$log" <<'PY'
+import re, sys
+current, found, bad = None, 0, []
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    line = line.rstrip("\n")
+    if line and not line.startswith(("│", "├", "╞", "╘", "╒", " ", "=")):
+        current = line.strip()
+    match = re.match(r"│ Malloc \(total\) \*\s*│(.*)│\s*$", line)
+    if match and current and ("2 lanes" in current or current.startswith("Fine-tuning step")):
+        cells = [c.strip() for c in match.group(1).split("│")]
+        found += 1
+        if any(c not in ("0", "") for c in cells[:-1]):
+            bad.append(f"{current}: mallocs per step {cells[:-1]}")
+if found < 2:
+    sys.exit(f"swift-benchmarks: expected malloc counters of 2 step benchmarks, found {found}")
+if bad:
+    sys.exit("swift-benchmarks: allocations in a minibatch step:\n  " + "\n  ".join(bad))
+print("swift-benchmarks: 0 mallocs per 2-lane CD-1 step and per fine-tuning step")
+PY

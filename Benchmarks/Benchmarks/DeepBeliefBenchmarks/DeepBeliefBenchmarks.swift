@@ -30,9 +30,9 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { blackHole(0) }
     }
 
-    // Two lanes side by side on single-threaded BLAS (the default on 2 cores). Each of the
-    // step's 3 parallel phases is one `DispatchQueue.concurrentPerform`, which allocates about
-    // 4 small blocks per call (the Swift overlay's closure context and `_Block_copy`).
+    // Two lanes side by side on single-threaded BLAS (the default on 2 cores): the step's 3
+    // parallel phases run on LanePool's threads as a LaneTask, which allocates nothing
+    // (`DispatchQueue.concurrentPerform` allocated about 4 small blocks per call).
     Benchmark("CD-1 step 784x500 batch 100, 2 lanes",
               configuration: configuration(iterations: 2_000, seconds: 5)) { benchmark, fixture in
         for _ in benchmark.scaledIterations { blackHole(fixture.step()) }
@@ -49,8 +49,9 @@ let benchmarks: @Sendable () -> Void = {
         try CDFixture(lanes: 1)
     }
 
-    // OpenBLAS's threads, 11 sgemm calls per step (4 forward, 3 backward, 4 updates): the
-    // same 512 KiB job array per call.
+    // Lanes on single-threaded BLAS, as the trainer runs it: 3 forward and 4 backward/update
+    // phases per step, no allocation (on OpenBLAS's own threads each of the 11 sgemm calls
+    // would malloc the same 512 KiB job array).
     Benchmark("Fine-tuning step 784-500-500-2000-10 batch 100, SGD momentum 0.9",
               configuration: configuration(iterations: 2_000, seconds: 5)) { benchmark, fixture in
         for _ in benchmark.scaledIterations { blackHole(fixture.step()) }
