@@ -507,7 +507,9 @@ def command_compare(arguments):
     hatched = top * 1.05 if values else 100.0  # the height of a diverged run's bar
     floor = min(positive) / 10 if positive else top / 100  # the bottom of a log-scale axis
 
-    figure, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    # Many bars: a wider figure and vertical value labels, so that neighbours do not overlap.
+    crowded = len(starts) * len(activations) > 9
+    figure, ax = plt.subplots(figsize=(11 if crowded else 8, 5), layout="constrained")
     groups = np.arange(len(starts))
     width = 0.8 / len(activations)
     colors = plt.get_cmap("tab10")
@@ -536,7 +538,7 @@ def command_compare(arguments):
                 height = error if error > 0 or not arguments.log_scale else floor
                 ax.bar(x, height, width * 0.95, color=color, edgecolor="black", linewidth=0.5)
                 ax.annotate(f"{error:.2f}%", (x, height), xytext=(0, 3), textcoords="offset points",
-                            ha="center", va="bottom", fontsize=9)
+                            ha="center", va="bottom", fontsize=8 if crowded else 9, rotation=90 if crowded else 0)
     ax.set_xticks(groups)
     ax.set_xticklabels(starts)
     ax.set_xlabel("start (initialization)")
@@ -546,7 +548,7 @@ def command_compare(arguments):
         log_y(ax)
         ax.set_ylim(floor, hatched * 2.5)
     else:
-        ax.set_ylim(0, hatched * 1.15)
+        ax.set_ylim(0, hatched * (1.3 if crowded else 1.15))
     handles = [Patch(facecolor=colors(i % 10), edgecolor="black", linewidth=0.5, label=name)
                for i, name in enumerate(activations)]
     if any_diverged:
