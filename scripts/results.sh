@@ -33,6 +33,9 @@ if want dropout; then
     timed "hinton2006 dropout" $dbn finetune --weights "$out/hinton2006.safetensors" --dropout 0.5 --input-dropout 0.2 \
         --finetune-epochs 100 --finetune-learning-rate 0.5 --schedule exp:0.96 --log "$out/hinton2006-dropout.jsonl" \
         --output "$out/hinton2006-dropout.safetensors" --json | tee "$out/hinton2006-dropout.txt"
+    # An ensemble of the three MNIST classifiers (averaged class probabilities).
+    [ -f "$out/model.safetensors" ] && $dbn evaluate --model "$out/hinton2006.safetensors" \
+        --model "$out/hinton2006-dropout.safetensors" --model "$out/model.safetensors" | tee "$out/ensemble.txt"
 fi
 if want compare; then
     # Starts and activations side by side on the same network, data, seed, epochs and optimiser.
