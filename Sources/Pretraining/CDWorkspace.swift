@@ -26,7 +26,7 @@ final class CDWorkspace: LaneTask, @unchecked Sendable {
     // of `Lanes.run`, and the phase settings are written only between phases.
     let visibleCount: Int, hiddenCount: Int, batchSize: Int
     let visibleUnits: VisibleUnits, hiddenUnits: HiddenUnits
-    let learningRate: Float, weightCost: Float, cdSteps: Int, persistent: Bool
+    let learningRate: Float, weightCost: Float, cdSteps: Int, persistent: Bool, resampleBinaryData: Bool
     let sparsityTarget: Float?, sparsityCost: Float, sparsityDecay: Float
     /// The number of lanes, and the column blocks of each.
     let lanes: Int
@@ -90,6 +90,7 @@ final class CDWorkspace: LaneTask, @unchecked Sendable {
         visibleUnits = rbm.visibleUnits; hiddenUnits = rbm.hiddenUnits
         learningRate = configuration.learningRate; weightCost = configuration.weightCost
         cdSteps = configuration.cdSteps; persistent = configuration.persistent
+        resampleBinaryData = configuration.resampleBinaryData
         sparsityTarget = configuration.sparsityTarget; sparsityCost = configuration.sparsityCost
         sparsityDecay = configuration.sparsityDecay
         let lanes = CDWorkspace.laneCount(requested: requestedLanes, visibleCount: v, hiddenCount: h)
@@ -191,7 +192,14 @@ final class CDWorkspace: LaneTask, @unchecked Sendable {
         precondition(b >= 1 && b <= batchSize, "CDWorkspace.step: \(b) rows for a batch size of \(batchSize)")
         lastBatchRows = b
         let v0 = visibleStack
-        for (r, index) in rows.enumerated() { (v0 + r * nv).update(from: data + index * nv, count: nv) }
+        if resampleBinaryData {
+            // v0 ~ Bernoulli(data rows), a fresh sample each time (from lane 0's generator).
+            for (r, index) in rows.enumerated() {
+                UnitKernels.fillBernoulli(data + index * nv, into: v0 + r * nv, count: nv, generator: &laneGenerators[0])
+            }
+        } else {
+            for (r, index) in rows.enumerated() { (v0 + r * nv).update(from: data + index * nv, count: nv) }
+        }
 
         self.rows = b
         self.momentum = momentum

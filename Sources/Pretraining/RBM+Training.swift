@@ -44,6 +44,10 @@ extension RBM {
                         onEpoch: (RBMEpochReport) -> Void = { _ in },
                         onProgress: ((RBMTrainingProgress) throws -> Void)? = nil) throws {
         try configuration.validate()
+        if configuration.resampleBinaryData && visibleUnits != .bernoulli {
+            throw PretrainingError.invalidConfiguration(
+                "resampleBinaryData needs Bernoulli visible units, this RBM has \(visibleUnits.rawValue) ones")
+        }
         try validate(data, what: layer == 0 ? "training data" : "training data of layer \(layer + 1)")
         let rows = data.rows
         let batchSize = min(configuration.batchSize, rows)

@@ -49,6 +49,11 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
     public var sparsityDecay: Float
     /// What the next layer of a `DeepBeliefNetwork` is trained on.
     public var nextLayerInput: NextLayerInput
+    /// Whether each minibatch's data is replaced by a fresh binary sample every time it is
+    /// used: v0 ~ Bernoulli(data), the data read as probabilities (as Salakhutdinov & Murray
+    /// 2008 trained their MNIST RBMs). Needs Bernoulli visible units. Off: the data are used
+    /// as they are (probabilities, as in `rbm.m`, or binarised once by the caller).
+    public var resampleBinaryData: Bool
     /// The seed the caller creates the training generator from (`makeGenerator()`); the
     /// training functions take the generator itself, per the project's rule that randomness
     /// is passed in. Minibatch order, sampling and monitors all draw from that generator.
@@ -58,7 +63,7 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
                 initialMomentum: Float = 0.5, finalMomentum: Float = 0.9, momentumSwitchEpoch: Int = 5,
                 weightCost: Float = 2e-4, cdSteps: Int = 1, persistent: Bool = false,
                 sparsityTarget: Float? = nil, sparsityCost: Float = 0.1, sparsityDecay: Float = 0.9,
-                nextLayerInput: NextLayerInput = .probabilities, seed: UInt64 = 42) {
+                nextLayerInput: NextLayerInput = .probabilities, resampleBinaryData: Bool = false, seed: UInt64 = 42) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -72,6 +77,7 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
         self.sparsityCost = sparsityCost
         self.sparsityDecay = sparsityDecay
         self.nextLayerInput = nextLayerInput
+        self.resampleBinaryData = resampleBinaryData
         self.seed = seed
     }
 

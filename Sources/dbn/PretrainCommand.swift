@@ -34,7 +34,7 @@ struct PretrainCommand: ParsableCommand {
     var visibleUnits: String = "bernoulli"
     @Option(help: "Hidden units: bernoulli, or rectified (noisy ReLU).")
     var hiddenUnits: String = "bernoulli"
-    @Option(help: "Binarise the images first: none, threshold (0.5), stochastic (seeded).")
+    @Option(help: "Binarise the images: none, threshold (0.5), stochastic (once, seeded), resample (a fresh sample of every minibatch each time it is used).")
     var binarize: String = "none"
     @Flag(help: "Monitor the free-energy gap between training images and the test images each epoch.")
     var freeEnergyGap = false
@@ -94,7 +94,8 @@ struct PretrainCommand: ParsableCommand {
         let sizes = [images.columns] + (try parseSizes(layers, flag: "--layers"))
         var configuration = RBMTrainingConfiguration(
             epochs: epochs, batchSize: batchSize, learningRate: learningRate, initialMomentum: initialMomentum,
-            weightCost: weightCost, cdSteps: cdSteps, persistent: persistent, sparsityTarget: sparsityTarget, seed: common.seed)
+            weightCost: weightCost, cdSteps: cdSteps, persistent: persistent, sparsityTarget: sparsityTarget,
+            resampleBinaryData: binarize.lowercased() == "resample", seed: common.seed)
         try configuration.validate()
         configuration.seed = common.seed
         let monitors = MonitorOptions(heldOut: heldOut, sampleCount: 1000, pseudoLogLikelihood: pseudoLikelihood)
@@ -135,6 +136,7 @@ func parseBinarization(_ text: String, seed: UInt64) throws -> Binarization? {
     case "none": return nil
     case "threshold": return .threshold(0.5)
     case "stochastic": return .stochastic(seed: seed)
-    default: throw ValidationError("--binarize must be none, threshold or stochastic, got '\(text)'")
+    case "resample": return nil  // sampled during training (RBMTrainingConfiguration.resampleBinaryData)
+    default: throw ValidationError("--binarize must be none, threshold, stochastic or resample, got '\(text)'")
     }
 }
