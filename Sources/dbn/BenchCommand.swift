@@ -12,13 +12,14 @@ struct BenchCommand: ParsableCommand {
     enum Work: String, ExpressibleByArgument, CaseIterable {
         case cd1, pretrain, finetune
         /// The matrix products of a cd1 or finetune epoch alone (the BLAS floor under its time).
-        case cd1Products = "cd1-products", finetuneProducts = "finetune-products"
+        case cd1Products = "cd1-products", pretrainProducts = "pretrain-products"
+        case finetuneProducts = "finetune-products"
     }
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: RunOptions
 
-    @Option(help: "cd1 (784->500 CD-1 epoch), pretrain (784-500-500-2000 greedy epoch), finetune (784-500-500-2000-10 SGD epoch); cd1-products, finetune-products: their matrix products alone.")
+    @Option(help: "cd1 (784->500 CD-1 epoch), pretrain (784-500-500-2000 greedy epoch), finetune (784-500-500-2000-10 SGD epoch); cd1-products, pretrain-products, finetune-products: their matrix products alone.")
     var work: Work = .cd1
 
     @Option(help: "Lanes of the *-products work (default: the BLAS thread count; 1: each product threaded by OpenBLAS).")
@@ -63,16 +64,23 @@ struct BenchCommand: ParsableCommand {
             }
             times = perEpoch
             finalError = errors.last
-        case .cd1Products, .finetuneProducts:
+        case .cd1Products, .pretrainProducts, .finetuneProducts:
             let lanes = max(1, self.lanes ?? BLASThreads.count)
-            let sizes = work == .cd1Products ? [data.columns, 500] : [data.columns, 500, 500, 2000, set.classCount]
+            let sizes = switch work {
+            case .cd1Products: [data.columns, 500]
+            case .pretrainProducts: [data.columns, 500, 500, 2000]
+            default: [data.columns, 500, 500, 2000, set.classCount]
+            }
             let products = zip(sizes, sizes.dropFirst()).map { Double($0 * $1) }
-            flop = work == .cd1Products ? 10 * Double(images) * products[0]
-                : 2 * Double(images) * (3 * products.reduce(0, +) - products[0])
+            flop = work == .finetuneProducts ? 2 * Double(images) * (3 * products.reduce(0, +) - products[0])
+                : 10 * Double(images) * products.reduce(0, +)
             for epoch in 0..<epochs {
-                let seconds = work == .cd1Products
-                    ? ProductFloor.cd1(images: images, visible: sizes[0], hidden: sizes[1], batch: batch, lanes: lanes)
-                    : ProductFloor.finetune(images: images, sizes: sizes, batch: batch, lanes: lanes)
+                // A greedy epoch is one CD-1 epoch per RBM of the stack.
+                let seconds = work == .finetuneProducts
+                    ? ProductFloor.finetune(images: images, sizes: sizes, batch: batch, lanes: lanes)
+                    : zip(sizes, sizes.dropFirst()).reduce(0.0) { total, rbm in
+                        total + ProductFloor.cd1(images: images, visible: rbm.0, hidden: rbm.1, batch: batch, lanes: lanes)
+                    }
                 times.append(seconds)
                 console.say("  epoch \(epoch + 1): \(String(format: "%.3f", seconds)) s of products in \(lanes) lane(s)")
             }
