@@ -26,7 +26,9 @@ final class CDWorkspace: LaneTask, @unchecked Sendable {
     // of `Lanes.run`, and the phase settings are written only between phases.
     let visibleCount: Int, hiddenCount: Int, batchSize: Int
     let visibleUnits: VisibleUnits, hiddenUnits: HiddenUnits
-    let learningRate: Float, weightCost: Float, cdSteps: Int, persistent: Bool, resampleBinaryData: Bool
+    let weightCost: Float, persistent: Bool, resampleBinaryData: Bool
+    /// The learning rate and the k of CD-k of the current epoch (see `setEpoch`).
+    private(set) var learningRate: Float, cdSteps: Int
     let sparsityTarget: Float?, sparsityCost: Float, sparsityDecay: Float
     /// The number of lanes, and the column blocks of each.
     let lanes: Int
@@ -53,6 +55,13 @@ final class CDWorkspace: LaneTask, @unchecked Sendable {
     let hiddenActivity: UnsafeMutablePointer<Float>   // (H): q, the running mean activation (sparsity)
     let sparsityGradient: UnsafeMutablePointer<Float> // (H): q - target
     let visibleMean: UnsafeMutablePointer<Float>      // (V): mean of v0 (sparsity's weight term)
+    /// Sets the learning rate and k of `epoch` (0-based) from `configuration` (they change
+    /// per epoch only with `growCDSteps`).
+    func setEpoch(_ epoch: Int, of configuration: RBMTrainingConfiguration) {
+        learningRate = configuration.learningRate(forEpoch: epoch)
+        cdSteps = configuration.gibbsSteps(forEpoch: epoch)
+    }
+
     /// Whether the persistent chains hold states (set by the first PCD minibatch).
     var fantasyStarted = false
     /// Whether a minibatch has run (the running mean q starts at the first minibatch's mean).
@@ -117,6 +126,7 @@ final class CDWorkspace: LaneTask, @unchecked Sendable {
         hiddenActivity = zeros(h, Float.self); sparsityGradient = zeros(h, Float.self)
         visibleMean = zeros(v, Float.self)
         load(rbm)
+        setEpoch(0, of: configuration)
     }
 
     deinit {

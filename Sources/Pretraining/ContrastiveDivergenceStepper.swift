@@ -12,6 +12,7 @@ import Linalg
 ///     let stepper = try ContrastiveDivergenceStepper(rbm: rbm, configuration: c,
 ///                                                    batchSize: min(c.batchSize, n), generator: &generator)
 ///     var order = Array(0..<n); generator.shuffle(&order)
+///     stepper.setEpoch(e)                         // k and the rate of epoch e (growCDSteps)
 ///     for each minibatch `order[first..<last]` of epoch e:
 ///         stepper.step(on: data, rows: order[first..<last], momentum: c.momentum(forEpoch: e),
 ///                      nextMomentum: last < n ? c.momentum(forEpoch: e) : c.momentum(forEpoch: e + 1))
@@ -51,6 +52,13 @@ public final class ContrastiveDivergenceStepper {
                                 generator: &generator)
         template = rbm
         self.configuration = configuration
+    }
+
+    /// Uses the learning rate and k of CD-k of `epoch` (0-based) from here on: they change
+    /// from epoch to epoch only with `configuration.growCDSteps` (a new stepper starts at
+    /// epoch 0's).
+    public func setEpoch(_ epoch: Int) {
+        workspace.setEpoch(epoch, of: configuration)
     }
 
     /// The number of visible units V (the columns of the data).

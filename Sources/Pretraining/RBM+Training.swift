@@ -85,6 +85,7 @@ extension RBM {
             let start = clock.now
             generator.shuffle(&order)
             let momentum = configuration.momentum(forEpoch: epoch)
+            workspace.setEpoch(epoch, of: configuration)
             var error = 0.0
             // The lanes call BLAS side by side: single-threaded BLAS during the updates.
             let blasThreads = BLASThreads.count

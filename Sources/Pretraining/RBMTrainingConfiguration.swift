@@ -31,6 +31,11 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
     public var weightCost: Float
     /// The number k of Gibbs steps of CD-k (or of the persistent chains per update).
     public var cdSteps: Int
+    /// Whether k grows over the run instead of being `cdSteps` throughout: epoch e (0-based) of
+    /// E uses k_e = 1 + round((cdSteps - 1) e / (E - 1)), from 1 up to `cdSteps`, with the
+    /// learning rate divided by k_e (how Salakhutdinov & Murray 2008 trained their CD-25 RBMs,
+    /// "k gradually increased from 1 to 25"). See `gibbsSteps(forEpoch:)`.
+    public var growCDSteps: Bool
     /// Persistent CD (Tieleman 2008): negative statistics from fantasy chains (one per
     /// minibatch row) kept across minibatches instead of chains started at the data.
     /// PCD wants smaller steps than CD: with momentum 0.9 the chains lag behind the model and
@@ -61,7 +66,7 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
 
     public init(epochs: Int = 10, batchSize: Int = 100, learningRate: Float = 0.1,
                 initialMomentum: Float = 0.5, finalMomentum: Float = 0.9, momentumSwitchEpoch: Int = 5,
-                weightCost: Float = 2e-4, cdSteps: Int = 1, persistent: Bool = false,
+                weightCost: Float = 2e-4, cdSteps: Int = 1, growCDSteps: Bool = false, persistent: Bool = false,
                 sparsityTarget: Float? = nil, sparsityCost: Float = 0.1, sparsityDecay: Float = 0.9,
                 nextLayerInput: NextLayerInput = .probabilities, resampleBinaryData: Bool = false, seed: UInt64 = 42) {
         self.epochs = epochs
@@ -72,6 +77,7 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
         self.momentumSwitchEpoch = momentumSwitchEpoch
         self.weightCost = weightCost
         self.cdSteps = cdSteps
+        self.growCDSteps = growCDSteps
         self.persistent = persistent
         self.sparsityTarget = sparsityTarget
         self.sparsityCost = sparsityCost
@@ -84,6 +90,20 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
     /// The momentum used during `epoch` (0-based).
     public func momentum(forEpoch epoch: Int) -> Float {
         epoch < momentumSwitchEpoch ? initialMomentum : finalMomentum
+    }
+
+    /// The k of CD-k during `epoch` (0-based): `cdSteps`, or with `growCDSteps` a linear ramp
+    /// from 1 at the first epoch to `cdSteps` at the last.
+    public func gibbsSteps(forEpoch epoch: Int) -> Int {
+        guard growCDSteps, cdSteps > 1, epochs > 1 else { return cdSteps }
+        let e = min(max(epoch, 0), epochs - 1)
+        return 1 + Int((Double(cdSteps - 1) * Double(e) / Double(epochs - 1)).rounded())
+    }
+
+    /// The learning rate during `epoch` (0-based): `learningRate`, divided by k with
+    /// `growCDSteps`.
+    public func learningRate(forEpoch epoch: Int) -> Float {
+        growCDSteps ? learningRate / Float(gibbsSteps(forEpoch: epoch)) : learningRate
     }
 
     /// A generator seeded with `seed`.

@@ -22,6 +22,8 @@ struct PretrainCommand: ParsableCommand {
     var learningRate: Float = 0.1
     @Option(help: "Gibbs steps k of CD-k.")
     var cdSteps: Int = 1
+    @Flag(help: "Grow k from 1 at the first epoch to --cd-steps at the last, dividing the learning rate by k (Salakhutdinov & Murray's CD-25).")
+    var growCdSteps = false
     @Flag(help: "Persistent contrastive divergence (Tieleman 2008).")
     var persistent = false
     @Option(help: "L2 weight cost (weights only).")
@@ -94,7 +96,8 @@ struct PretrainCommand: ParsableCommand {
         let sizes = [images.columns] + (try parseSizes(layers, flag: "--layers"))
         var configuration = RBMTrainingConfiguration(
             epochs: epochs, batchSize: batchSize, learningRate: learningRate, initialMomentum: initialMomentum,
-            weightCost: weightCost, cdSteps: cdSteps, persistent: persistent, sparsityTarget: sparsityTarget,
+            weightCost: weightCost, cdSteps: cdSteps, growCDSteps: growCdSteps, persistent: persistent,
+            sparsityTarget: sparsityTarget,
             resampleBinaryData: binarize.lowercased() == "resample", seed: common.seed)
         try configuration.validate()
         configuration.seed = common.seed
