@@ -63,6 +63,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var nesterov: Bool
     /// L2 weight decay `lambda`: `lambda w` is added to the gradient of the weights (not the biases).
     public var weightDecay: Float
+    /// Max-norm constraint (Srivastava et al. 2014): after each update, every unit's vector of
+    /// incoming weights (a column of W, fanIn x fanOut) longer than this is scaled back to this
+    /// length; nil = no constraint. Usual values 3-4, with dropout.
+    public var maxNorm: Float?
     /// Dropout rate of the input units (0 = none); inverted dropout, off at evaluation.
     public var inputDropout: Float
     /// Dropout rate of the hidden units (0 = none); inverted dropout, off at evaluation.
@@ -87,7 +91,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
 
     /// A configuration; defaults: 10 epochs, batch 100, SGD with momentum 0.9 at rate 0.05.
     public init(epochs: Int = 10, batchSize: Int = 100, optimizer: Optimizer = .sgd, learningRate: Float = 0.05,
-                momentum: Float = 0.9, nesterov: Bool = false, weightDecay: Float = 0,
+                momentum: Float = 0.9, nesterov: Bool = false, weightDecay: Float = 0, maxNorm: Float? = nil,
                 inputDropout: Float = 0, hiddenDropout: Float = 0, schedule: LearningRateSchedule = .constant,
                 validationCount: Int = 0, validationSelection: ValidationSelection = .last,
                 earlyStoppingPatience: Int? = nil, freezeHiddenEpochs: Int = 0, diagnosticRows: Int = 1000,
@@ -99,6 +103,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         self.momentum = momentum
         self.nesterov = nesterov
         self.weightDecay = weightDecay
+        self.maxNorm = maxNorm
         self.inputDropout = inputDropout
         self.hiddenDropout = hiddenDropout
         self.schedule = schedule
@@ -124,6 +129,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         try check(learningRate > 0 && learningRate.isFinite, "learningRate must be positive, got \(learningRate)")
         try check(momentum >= 0 && momentum < 1, "momentum must be in [0, 1), got \(momentum)")
         try check(weightDecay >= 0 && weightDecay.isFinite, "weightDecay must be non-negative, got \(weightDecay)")
+        if let maxNorm { try check(maxNorm > 0 && maxNorm.isFinite, "maxNorm must be positive, got \(maxNorm)") }
         try check(inputDropout >= 0 && inputDropout < 1, "inputDropout must be in [0, 1), got \(inputDropout)")
         try check(hiddenDropout >= 0 && hiddenDropout < 1, "hiddenDropout must be in [0, 1), got \(hiddenDropout)")
         try check(validationCount >= 0, "validationCount must be non-negative, got \(validationCount)")

@@ -27,7 +27,7 @@ final class TrainingState: LaneTask {
 
     /// What the lanes run next and its settings, written between phases (the task form of
     /// `Lanes.run` allocates nothing, unlike a closure per phase).
-    private enum Phase { case forward, backwardAndUpdate }
+    private enum Phase { case forward, backwardAndUpdate, maxNorm }
     private var phase = Phase.forward
     private var phaseLayer = 0, phaseRows = 0, phaseLowest = 0, phaseLowestUpdated = 0
     private var phaseExplicit = false, phaseRate: Float = 0
@@ -54,6 +54,9 @@ final class TrainingState: LaneTask {
     let dropped: [FloatBuffer?]
     let masks: [FloatBuffer?]
     let deltas: [FloatBuffer]
+    /// Per layer, the scale of each unit's incoming weights under the max-norm constraint
+    /// (fanOut values; empty without a constraint).
+    let columnScales: [FloatBuffer]
 
     /// A state for `network` with room for `capacity` rows per minibatch, split into `lanes`
     /// lanes (nil: `Lanes.defaultCount` for the largest layer).
@@ -94,6 +97,7 @@ final class TrainingState: LaneTask {
         dropped = (0..<layerCount).map { dropout && $0 < layerCount - 1 ? FloatBuffer(count: capacity * sizes[$0 + 1]) : nil }
         masks = (0..<layerCount).map { dropout && $0 < layerCount - 1 ? FloatBuffer(count: capacity * sizes[$0 + 1]) : nil }
         deltas = (0..<layerCount).map { $0 == layerCount - 1 ? activations[$0] : FloatBuffer(count: capacity * sizes[$0 + 1]) }
+        columnScales = perLayer { configuration.maxNorm == nil ? 0 : sizes[$0 + 1] }
     }
 
     /// Copies the parameters back into `network` (same architecture).
@@ -159,6 +163,11 @@ final class TrainingState: LaneTask {
         for l in stride(from: last, through: lowest, by: -1) {
             phaseLayer = l
             Lanes.run(lanes, task: self)
+            if configuration.maxNorm != nil && l >= lowestUpdated {
+                phase = .maxNorm
+                Lanes.run(lanes, task: self)
+                phase = .backwardAndUpdate
+            }
             if recordGradientNorms { gradientNorms[l] = weightGradients[l].norm }
         }
         return stats
@@ -171,6 +180,8 @@ final class TrainingState: LaneTask {
         switch phase {
         case .forward:
             forward(layer: l, rows: rows, block: outputBlocks[l][lane])
+        case .maxNorm:
+            constrainNorms(layer: l, block: outputBlocks[l][lane])
         case .backwardAndUpdate:
             let inputBlock = inputBlocks[l][lane], outputBlock = outputBlocks[l][lane]
             if l > phaseLowest { backward(layer: l, rows: rows, block: inputBlock) }
@@ -241,6 +252,30 @@ final class TrainingState: LaneTask {
     }
 
     // MARK: - Updates
+
+    /// The max-norm constraint on the units `block` of layer l: each column of W_l (a unit's
+    /// incoming weights) longer than `configuration.maxNorm` is scaled back to that length.
+    private func constrainNorms(layer l: Int, block: Range<Int>) {
+        guard let limit = configuration.maxNorm, !block.isEmpty else { return }
+        let fanIn = sizes[l], fanOut = sizes[l + 1], lo = block.lowerBound, n = block.count
+        let w = weights[l].pointer + lo, scales = columnScales[l].pointer + lo
+        scales.update(repeating: 0, count: n)
+        for i in 0..<fanIn {
+            let row = w + i * fanOut
+            for j in 0..<n { scales[j] += row[j] * row[j] }
+        }
+        var any = false
+        for j in 0..<n {
+            let length = scales[j].squareRoot()
+            scales[j] = length > limit ? limit / length : 1
+            any = any || length > limit
+        }
+        guard any else { return }
+        for i in 0..<fanIn {
+            let row = w + i * fanOut
+            for j in 0..<n { row[j] *= scales[j] }
+        }
+    }
 
     /// Whether the update rule needs the gradient on its own (Adam, Nesterov) rather than
     /// folded into the velocity's gemm.

@@ -74,6 +74,8 @@ struct FineTuningOptions: ParsableArguments {
     @Option(help: "L2 weight decay of fine-tuning (weights only).")
     var weightDecay: Float = 0
 
+    @Option(help: "Max-norm constraint: scale each unit's incoming weight vector back to this length after every update (3-4 with dropout).")
+    var maxNorm: Float?
     @Option(help: "Dropout rate of hidden layers (inverted dropout, off at evaluation).")
     var dropout: Float = 0
 
@@ -108,6 +110,7 @@ struct FineTuningOptions: ParsableArguments {
             throw ValidationError("\(name) must be in [0, 1), got \(rate)")
         }
         if !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        if let maxNorm, !(maxNorm > 0 && maxNorm.isFinite) { throw ValidationError("--max-norm must be positive, got \(maxNorm)") }
         if validation < 0 { throw ValidationError("--validation must be >= 0, got \(validation)") }
         if patience != nil && validation == 0 { throw ValidationError("--patience needs --validation N") }
     }
@@ -145,7 +148,7 @@ struct FineTuningOptions: ParsableArguments {
         let (optimizer, nesterov) = try parsedOptimizer()
         return TrainingConfiguration(
             epochs: finetuneEpochs, batchSize: batchSize, optimizer: optimizer, learningRate: finetuneLearningRate,
-            momentum: momentum, nesterov: nesterov, weightDecay: weightDecay, inputDropout: inputDropout,
+            momentum: momentum, nesterov: nesterov, weightDecay: weightDecay, maxNorm: maxNorm, inputDropout: inputDropout,
             hiddenDropout: dropout, schedule: try parsedSchedule(), validationCount: validation,
             earlyStoppingPatience: patience, freezeHiddenEpochs: freezeHiddenEpochs, seed: seed)
     }

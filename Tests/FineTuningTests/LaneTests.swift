@@ -12,6 +12,7 @@ import Testing
         ("Nesterov", TrainingConfiguration(learningRate: 0.1, momentum: 0.9, nesterov: true)),
         ("Adam", TrainingConfiguration(optimizer: .adam(), learningRate: 0.01)),
         ("dropout", TrainingConfiguration(learningRate: 0.2, inputDropout: 0.2, hiddenDropout: 0.5)),
+        ("dropout + max-norm", TrainingConfiguration(learningRate: 0.2, maxNorm: 0.8, hiddenDropout: 0.5)),
     ]
 
     /// Runs five steps (the first records gradient norms, the third leaves hidden layers
@@ -42,7 +43,7 @@ import Testing
         return (state, losses)
     }
 
-    @Test(arguments: [0, 1, 2, 3, 4], [Activation.sigmoid, .relu])
+    @Test(arguments: [0, 1, 2, 3, 4, 5], [Activation.sigmoid, .relu])
     func lanesComputeWhatOneLaneComputes(configurationIndex: Int, activation: Activation) throws {
         let (name, configuration) = LaneTests.configurations[configurationIndex]
         let one = try trained(lanes: 1, configuration: configuration, activation: activation)
