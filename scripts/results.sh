@@ -33,6 +33,11 @@ if want dropout; then
     timed "hinton2006 dropout" $dbn finetune --weights "$out/hinton2006.safetensors" --dropout 0.5 --input-dropout 0.2 \
         --finetune-epochs 100 --finetune-learning-rate 0.5 --schedule exp:0.96 --log "$out/hinton2006-dropout.jsonl" \
         --output "$out/hinton2006-dropout.safetensors" --json | tee "$out/hinton2006-dropout.txt"
+    # Twice as long, with a max-norm constraint that caps only the longest pre-trained columns.
+    timed "hinton2006 dropout long" $dbn finetune --weights "$out/hinton2006.safetensors" --dropout 0.5 --input-dropout 0.2 \
+        --max-norm 8 --finetune-epochs 200 --finetune-learning-rate 0.5 --schedule exp:0.98 \
+        --log "$out/hinton2006-dropout-long.jsonl" --output "$out/hinton2006-dropout-long.safetensors" --json \
+        | tee "$out/hinton2006-dropout-long.txt"
     # An ensemble of the three MNIST classifiers (averaged class probabilities).
     [ -f "$out/model.safetensors" ] && $dbn evaluate --model "$out/hinton2006.safetensors" \
         --model "$out/hinton2006-dropout.safetensors" --model "$out/model.safetensors" | tee "$out/ensemble.txt"
