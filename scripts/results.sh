@@ -77,8 +77,8 @@ if want pictures; then
     $dbn filters --model "$out/model.safetensors" --output "$out/filters.png" --count 100
     $dbn reconstruct --model "$out/model.safetensors" --output "$out/reconstructions.png" --count 20
     $dbn sample --model "$out/model.safetensors" --output "$out/samples.png" --count 20 --steps 200
-    [ -f "$out/rbm-cd3.safetensors" ] && $dbn sample --model "$out/rbm-cd3.safetensors" --output "$out/samples-rbm-cd3.png" \
-        --count 20 --layer 0 --steps 1000
+    [ -f "$out/rbm-cd25-grow.safetensors" ] && $dbn sample --model "$out/rbm-cd25-grow.safetensors" \
+        --output "$out/samples-rbm-cd25.png" --count 20 --layer 0 --steps 1000
 fi
 if want plots; then
     python3 scripts/plot.py curves "$out/train.jsonl" --output "$out/curves.png" --title "dbn train (defaults)"
