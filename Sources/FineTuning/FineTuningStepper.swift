@@ -79,12 +79,7 @@ public final class FineTuningStepper {
                      generator: inout Xoshiro256StarStar) -> Statistics {
         let b = rows.count
         precondition(b >= 1 && b <= batchSize, "FineTuningStepper.step: \(b) rows for a batch size of \(batchSize)")
-        // Gather: input (b, n_0) and target (b, n_L) from the chosen rows.
-        let n0 = inputCount, nL = outputCount
-        for (row, index) in rows.enumerated() {
-            (state.input.pointer + row * n0).update(from: inputs + index * n0, count: n0)
-            (state.target.pointer + row * nL).update(from: targets + index * nL, count: nL)
-        }
+        state.loadRows(rows, inputs: inputs, targets: targets)
         let stats = Lanes.withSingleThreadedBLAS(lanes: state.lanes) {
             state.step(rows: b, learningRate: learningRate ?? configuration.learningRate,
                        trainHidden: trainHidden, recordGradientNorms: recordGradientNorms,

@@ -121,7 +121,7 @@ final class TrainingState: LaneTask {
 
     /// Copies the samples `indices` of `inputs` (N x n_0) and `targets` (N x n_L) into the
     /// minibatch buffers.
-    func loadRows(_ indices: ArraySlice<Int>, inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>) {
+    func loadRows(_ indices: some Collection<Int>, inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>) {
         precondition(indices.count <= capacity, "loadRows: \(indices.count) rows for a capacity of \(capacity)")
         let n0 = sizes[0], nL = sizes[layerCount]
         for (row, index) in indices.enumerated() {

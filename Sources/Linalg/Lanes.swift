@@ -13,10 +13,12 @@ public enum Lanes {
     }
 
     /// `count` contiguous blocks covering 0..<n, as equal as possible, with inner boundaries on
-    /// multiples of 8 (whole SIMD vectors) when every block can keep at least 8 elements.
-    public static func blocks(of n: Int, count: Int) -> [Range<Int>] {
+    /// multiples of 8 (whole SIMD vectors) when `aligned` and every block can keep at least 8
+    /// elements. (CD-k uses unaligned blocks: its lanes' random streams, and so its results,
+    /// depend on where the blocks start.)
+    public static func blocks(of n: Int, count: Int, aligned: Bool = true) -> [Range<Int>] {
         precondition(count >= 1, "Lanes.blocks: \(count) lanes")
-        let aligned = n >= 8 * count
+        let aligned = aligned && n >= 8 * count
         let bounds = (0...count).map { lane -> Int in
             let exact = n * lane / count
             guard aligned, lane > 0, lane < count else { return exact }
@@ -42,10 +44,12 @@ public enum Lanes {
     }
 
     /// Runs `body` with OpenBLAS single-threaded when `lanes > 1` (restoring the thread count
-    /// afterwards, also when `body` throws); otherwise runs it as is.
+    /// afterwards, also when `body` throws); otherwise, or when OpenBLAS is single-threaded
+    /// already, runs it as is.
     public static func withSingleThreadedBLAS<T>(lanes: Int, _ body: () throws -> T) rethrows -> T {
         guard lanes > 1 else { return try body() }
         let saved = BLASThreads.count
+        guard saved != 1 else { return try body() }
         BLASThreads.set(1)
         defer { BLASThreads.set(saved) }
         return try body()

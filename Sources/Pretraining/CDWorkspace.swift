@@ -104,8 +104,8 @@ final class CDWorkspace: LaneTask, @unchecked Sendable {
         sparsityDecay = configuration.sparsityDecay
         let lanes = CDWorkspace.laneCount(requested: requestedLanes, visibleCount: v, hiddenCount: h)
         self.lanes = lanes
-        hiddenBlocks = (0..<lanes).map { (h * $0 / lanes)..<(h * ($0 + 1) / lanes) }
-        visibleBlocks = (0..<lanes).map { (v * $0 / lanes)..<(v * ($0 + 1) / lanes) }
+        hiddenBlocks = Lanes.blocks(of: h, count: lanes, aligned: false)
+        visibleBlocks = Lanes.blocks(of: v, count: lanes, aligned: false)
         laneGenerators = .allocate(capacity: lanes)
         for lane in 0..<lanes { (laneGenerators + lane).initialize(to: generator.split()) }
         func zeros<T: Numeric>(_ count: Int, _: T.Type) -> UnsafeMutablePointer<T> {

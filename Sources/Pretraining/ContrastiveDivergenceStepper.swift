@@ -83,10 +83,9 @@ public final class ContrastiveDivergenceStepper {
                      nextMomentum: Float? = nil) -> Double {
         precondition(rows.count >= 1 && rows.count <= batchSize,
                      "ContrastiveDivergenceStepper.step: \(rows.count) rows for a batch size of \(batchSize)")
-        let threads = workspace.lanes > 1 ? BLASThreads.count : 1
-        if threads != 1 { BLASThreads.set(1) }
-        defer { if threads != 1 { BLASThreads.set(threads) } }
-        return workspace.step(data: data, rows: rows, momentum: momentum, nextMomentum: nextMomentum ?? momentum)
+        return Lanes.withSingleThreadedBLAS(lanes: workspace.lanes) {
+            workspace.step(data: data, rows: rows, momentum: momentum, nextMomentum: nextMomentum ?? momentum)
+        }
     }
 
     /// `step` on the rows `rows` of `data` (shape (n, visibleCount)); the indices are checked.

@@ -88,22 +88,21 @@ extension RBM {
             workspace.setEpoch(epoch, of: configuration)
             var error = 0.0
             // The lanes call BLAS side by side: single-threaded BLAS during the updates.
-            let blasThreads = BLASThreads.count
-            if workspace.lanes > 1 && blasThreads != 1 { BLASThreads.set(1) }
-            data.elements.withUnsafeBufferPointer { pd in
-                order.withUnsafeBufferPointer { po in
-                    var first = 0
-                    while first < rows {
-                        let last = min(first + batchSize, rows)
-                        let next = last < rows ? momentum : configuration.momentum(forEpoch: epoch + 1)
-                        error += workspace.step(data: pd.baseAddress!,
-                                                rows: UnsafeBufferPointer(rebasing: po[first..<last]),
-                                                momentum: momentum, nextMomentum: next)
-                        first = last
+            Lanes.withSingleThreadedBLAS(lanes: workspace.lanes) {
+                data.elements.withUnsafeBufferPointer { pd in
+                    order.withUnsafeBufferPointer { po in
+                        var first = 0
+                        while first < rows {
+                            let last = min(first + batchSize, rows)
+                            let next = last < rows ? momentum : configuration.momentum(forEpoch: epoch + 1)
+                            error += workspace.step(data: pd.baseAddress!,
+                                                    rows: UnsafeBufferPointer(rebasing: po[first..<last]),
+                                                    momentum: momentum, nextMomentum: next)
+                            first = last
+                        }
                     }
                 }
             }
-            if BLASThreads.count != blasThreads { BLASThreads.set(blasThreads) }
             guard workspace.parametersAreFinite else { throw PretrainingError.diverged(layer: layer, epoch: epoch) }
             workspace.store(into: &self)
             let seconds = (clock.now - start).seconds

@@ -14,6 +14,27 @@ struct BenchCommand: ParsableCommand {
         /// The matrix products of a cd1 or finetune epoch alone (the BLAS floor under its time).
         case cd1Products = "cd1-products", pretrainProducts = "pretrain-products"
         case finetuneProducts = "finetune-products"
+
+        /// Whether the work is (the products of) fine-tuning rather than RBM training.
+        var isFineTuning: Bool { self == .finetune || self == .finetuneProducts }
+
+        /// The layer sizes of the work's network, for `pixels` inputs and `classes` outputs.
+        func sizes(pixels: Int, classes: Int) -> [Int] {
+            switch self {
+            case .cd1, .cd1Products: [pixels, 500]
+            case .pretrain, .pretrainProducts: [pixels, 500, 500, 2000]
+            case .finetune, .finetuneProducts: [pixels, 500, 500, 2000, classes]
+            }
+        }
+
+        /// The matrix-product FLOPs of one epoch over `images` images (as scripts/bench/flops.py):
+        /// 5 products per CD-1 minibatch and RBM; forward, deltas (not the first layer's) and
+        /// weight gradients for fine-tuning.
+        func flop(sizes: [Int], images: Int) -> Double {
+            let products = zip(sizes, sizes.dropFirst()).map { Double($0 * $1) }
+            let total = products.reduce(0, +)
+            return isFineTuning ? 2 * Double(images) * (3 * total - products[0]) : 10 * Double(images) * total
+        }
     }
 
     @OptionGroup var dataOptions: DataOptions
@@ -47,11 +68,10 @@ struct BenchCommand: ParsableCommand {
         let data = set.trainImages.rows(in: 0..<images)
         var times: [Double] = []
         var finalError: Double?
-        let flop: Double
+        let sizes = work.sizes(pixels: data.columns, classes: set.classCount)
+        let flop = work.flop(sizes: sizes, images: images)
         switch work {
         case .cd1, .pretrain:
-            let sizes = work == .cd1 ? [data.columns, 500] : [data.columns, 500, 500, 2000]
-            flop = zip(sizes, sizes.dropFirst()).reduce(0.0) { $0 + 10 * Double(images) * Double($1.0 * $1.1) }
             var generator = Xoshiro256StarStar(seed: common.seed)
             var stack = DeepBeliefNetwork(layerSizes: sizes, initialization: .hintonSalakhutdinov2006, generator: &generator)
             let configuration = RBMTrainingConfiguration(epochs: epochs, batchSize: batch, seed: common.seed)
@@ -66,17 +86,9 @@ struct BenchCommand: ParsableCommand {
             finalError = errors.last
         case .cd1Products, .pretrainProducts, .finetuneProducts:
             let lanes = max(1, self.lanes ?? BLASThreads.count)
-            let sizes = switch work {
-            case .cd1Products: [data.columns, 500]
-            case .pretrainProducts: [data.columns, 500, 500, 2000]
-            default: [data.columns, 500, 500, 2000, set.classCount]
-            }
-            let products = zip(sizes, sizes.dropFirst()).map { Double($0 * $1) }
-            flop = work == .finetuneProducts ? 2 * Double(images) * (3 * products.reduce(0, +) - products[0])
-                : 10 * Double(images) * products.reduce(0, +)
             for epoch in 0..<epochs {
                 // A greedy epoch is one CD-1 epoch per RBM of the stack.
-                let seconds = work == .finetuneProducts
+                let seconds = work.isFineTuning
                     ? ProductFloor.finetune(images: images, sizes: sizes, batch: batch, lanes: lanes)
                     : zip(sizes, sizes.dropFirst()).reduce(0.0) { total, rbm in
                         total + ProductFloor.cd1(images: images, visible: rbm.0, hidden: rbm.1, batch: batch, lanes: lanes)
@@ -85,9 +97,6 @@ struct BenchCommand: ParsableCommand {
                 console.say("  epoch \(epoch + 1): \(String(format: "%.3f", seconds)) s of products in \(lanes) lane(s)")
             }
         case .finetune:
-            let sizes = [data.columns, 500, 500, 2000, set.classCount]
-            let products = zip(sizes, sizes.dropFirst()).map { Double($0 * $1) }
-            flop = 2 * Double(images) * (3 * products.reduce(0, +) - products[0])
             var generator = Xoshiro256StarStar(seed: common.seed)
             let network = try Network(sizes: sizes, hiddenActivation: .sigmoid, initializer: .lecture, generator: &generator)
             let training = try LabeledData(inputs: data, labels: Array(set.trainLabels[0..<images]), classCount: set.classCount)

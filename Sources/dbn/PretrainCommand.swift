@@ -88,9 +88,10 @@ struct PretrainCommand: ParsableCommand {
             images = set.images
             imageShape = set.imageShape
         }
-        if let binarization = try parseBinarization(binarize, seed: common.seed) {
-            images = images.binarized(binarization)
-            heldOut = heldOut?.binarized(binarization)
+        let binarization = try parseBinarization(binarize, seed: common.seed)
+        if case .once(let once) = binarization {
+            images = images.binarized(once)
+            heldOut = heldOut?.binarized(once)
         }
         console.say("Data: \(images.rows) training images of \(imageShape.map(String.init).joined(separator: "x"))")
         let sizes = [images.columns] + (try parseSizes(layers, flag: "--layers"))
@@ -98,7 +99,7 @@ struct PretrainCommand: ParsableCommand {
             epochs: epochs, batchSize: batchSize, learningRate: learningRate, initialMomentum: initialMomentum,
             weightCost: weightCost, cdSteps: cdSteps, growCDSteps: growCdSteps, persistent: persistent,
             sparsityTarget: sparsityTarget,
-            resampleBinaryData: binarize.lowercased() == "resample", seed: common.seed)
+            resampleBinaryData: binarization == .resample, seed: common.seed)
         try configuration.validate()
         configuration.seed = common.seed
         let monitors = MonitorOptions(heldOut: heldOut, sampleCount: 1000, pseudoLogLikelihood: pseudoLikelihood)
@@ -133,13 +134,23 @@ struct PretrainCommand: ParsableCommand {
     }
 }
 
+/// How `dbn pretrain` binarises its training images.
+enum DataBinarization: Equatable {
+    /// Pixels as they are (probabilities).
+    case none
+    /// Binarised once, before training.
+    case once(Binarization)
+    /// A fresh sample of each minibatch every time it is used (`resampleBinaryData`).
+    case resample
+}
+
 /// Parses a binarisation option.
-func parseBinarization(_ text: String, seed: UInt64) throws -> Binarization? {
+func parseBinarization(_ text: String, seed: UInt64) throws -> DataBinarization {
     switch text.lowercased() {
-    case "none": return nil
-    case "threshold": return .threshold(0.5)
-    case "stochastic": return .stochastic(seed: seed)
-    case "resample": return nil  // sampled during training (RBMTrainingConfiguration.resampleBinaryData)
+    case "none": return .none
+    case "threshold": return .once(.threshold(0.5))
+    case "stochastic": return .once(.stochastic(seed: seed))
+    case "resample": return .resample
     default: throw ValidationError("--binarize must be none, threshold, stochastic or resample, got '\(text)'")
     }
 }

@@ -12,8 +12,8 @@ enum ProductFloor {
         let visibleStack = constant(2 * b * nv, 0.5), hiddenStack = constant(2 * b * nh, 0.5)
         let weight = constant(nv * nh, 0.01), velocity = constant(nv * nh, 0)
         defer { for p in [visibleStack, hiddenStack, weight, velocity] { p.deallocate() } }
-        let hiddenBlocks = (0..<lanes).map { (nh * $0 / lanes)..<(nh * ($0 + 1) / lanes) }
-        let visibleBlocks = (0..<lanes).map { (nv * $0 / lanes)..<(nv * ($0 + 1) / lanes) }
+        let hiddenBlocks = Lanes.blocks(of: nh, count: lanes, aligned: false)
+        let visibleBlocks = Lanes.blocks(of: nv, count: lanes, aligned: false)
         let v1 = visibleStack + b * nv, h1 = hiddenStack + b * nh
         return timed(lanes: lanes) {
             for _ in 0..<(images / b) {
