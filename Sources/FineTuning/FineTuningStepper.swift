@@ -80,7 +80,7 @@ public final class FineTuningStepper {
         let b = rows.count
         precondition(b >= 1 && b <= batchSize, "FineTuningStepper.step: \(b) rows for a batch size of \(batchSize)")
         state.loadRows(rows, inputs: inputs, targets: targets)
-        let stats = Lanes.withSingleThreadedBLAS(lanes: state.lanes) {
+        let stats = Lanes.withSingleThreadedBLAS {
             state.step(rows: b, learningRate: learningRate ?? configuration.learningRate,
                        trainHidden: trainHidden, recordGradientNorms: recordGradientNorms,
                        generator: &generator)

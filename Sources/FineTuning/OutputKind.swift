@@ -62,7 +62,7 @@ extension OutputKind {
             var sum: Float = 0
             for c in 0..<columns { sum += fastExp(row[c] - m) }
             // log-sum-exp of the row, in double precision for the loss.
-            let lse = Double(m) + _log(Double(sum))
+            let lse = Double(m) + Libm.log(Double(sum))
             if let targets {
                 let t = targets + r * columns
                 var loss = 0.0
@@ -97,7 +97,7 @@ extension OutputKind {
             for i in 0..<count {
                 let x = Double(z[i]), t = Double(targets[i])
                 // max(z, 0) - z t + log(1 + e^-|z|): never overflows.
-                loss += max(x, 0) - x * t + _log1p(_exp(-abs(x)))
+                loss += max(x, 0) - x * t + Libm.log1p(Libm.exp(-abs(x)))
                 if (z[i] >= 0) != (targets[i] >= 0.5) { stats.errors += 1 }
             }
             stats.lossSum = loss

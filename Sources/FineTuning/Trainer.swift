@@ -97,7 +97,7 @@ public struct Trainer: Sendable {
             let started = clock.now
             var lossSum = 0.0, batches = 0, errors = 0
             // The lanes call BLAS side by side: single-threaded BLAS during the minibatch loop.
-            try Lanes.withSingleThreadedBLAS(lanes: state.lanes) {
+            try Lanes.withSingleThreadedBLAS {
                 try data.inputs.elements.withUnsafeBufferPointer { x in
                     try data.targets.elements.withUnsafeBufferPointer { t in
                         var first = 0

@@ -1,3 +1,5 @@
+import Linalg
+
 /// The update rule of fine-tuning.
 public enum Optimizer: Sendable, Codable, Equatable {
     /// Minibatch SGD with momentum (`TrainingConfiguration.momentum`, 0 for plain SGD),
@@ -33,8 +35,8 @@ public enum LearningRateSchedule: Sendable, Codable, Equatable {
     public func rate(base: Float, epoch: Int) -> Float {
         switch self {
         case .constant: base
-        case .step(let every, let factor): base * Float(_pow(Double(factor), Double((epoch - 1) / max(every, 1))))
-        case .exponential(let gamma): base * Float(_pow(Double(gamma), Double(epoch - 1)))
+        case .step(let every, let factor): base * Float(Libm.pow(Double(factor), Double((epoch - 1) / max(every, 1))))
+        case .exponential(let gamma): base * Float(Libm.pow(Double(gamma), Double(epoch - 1)))
         }
     }
 }

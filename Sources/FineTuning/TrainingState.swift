@@ -70,7 +70,7 @@ final class TrainingState: LaneTask {
         self.capacity = capacity
         let sizes = self.sizes, layerCount = self.layerCount
         let largest = (0..<layerCount).map { sizes[$0] * sizes[$0 + 1] }.max() ?? 0
-        let lanes = max(1, requestedLanes ?? Lanes.defaultCount(productSize: largest))
+        let lanes = max(1, requestedLanes ?? Lanes.blockCount(productSize: largest))
         self.lanes = lanes
         outputBlocks = (0..<layerCount).map { Lanes.blocks(of: sizes[$0 + 1], count: lanes) }
         inputBlocks = (0..<layerCount).map { Lanes.blocks(of: sizes[$0], count: lanes) }
@@ -175,7 +175,7 @@ final class TrainingState: LaneTask {
 
     /// Lane `lane`'s share of the current phase: its output columns of layer `phaseLayer`
     /// (forward), or its block of the lower delta and its rows of the layer's update.
-    func runLane(_ lane: Int) {
+    func runBlock(_ lane: Int) {
         let l = phaseLayer, rows = phaseRows
         switch phase {
         case .forward:
@@ -419,8 +419,8 @@ enum UpdateRules {
     static func adam(_ w: UnsafeMutablePointer<Float>, first m: UnsafeMutablePointer<Float>,
                      second s: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int,
                      rate: Float, beta1: Float, beta2: Float, epsilon: Float, step: Int, decay: Float) {
-        let correction1 = Float(1 - _pow(Double(beta1), Double(step)))
-        let correction2 = Float(1 - _pow(Double(beta2), Double(step)))
+        let correction1 = Float(1 - Libm.pow(Double(beta1), Double(step)))
+        let correction2 = Float(1 - Libm.pow(Double(beta2), Double(step)))
         let inverse1 = 1 / correction1, inverse2 = 1 / correction2
         // Lane-wise in blocks of 8 with `sqrt8` (the scalar loop did not vectorise), then the tail.
         @inline(__always) func update(_ w: SIMD8<Float>, _ m: SIMD8<Float>, _ s: SIMD8<Float>, _ g: SIMD8<Float>)

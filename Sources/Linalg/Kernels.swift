@@ -36,46 +36,63 @@ public func fastExp(_ x: Float) -> Float {
 @inlinable @inline(__always)
 public func sigmoid(_ x: Float) -> Float { 1 / (1 + fastExp(-x)) }
 
+/// tanh(x) = 2 sigmoid(2x) - 1, the scalar form of `tanh8` (absolute error below 1e-7).
+@inlinable @inline(__always)
+public func fastTanh(_ x: Float) -> Float { 2 / (1 + fastExp(-2 * x)) - 1 }
+
+/// x > 0 ? x : alpha (e^x - 1), the scalar form of `elu8`.
+@inlinable @inline(__always)
+public func fastELU(_ x: Float, alpha: Float) -> Float { x > 0 ? x : alpha * (fastExp(x > 0 ? 0 : x) - 1) }
+
 /// log(1 + e^x), computed stably: max(x, 0) + log1p(e^-|x|). Uses libm (not for hot loops).
 @inlinable
 public func softplus(_ x: Float) -> Float {
     let a = Double(x)
-    return Float(max(a, 0) + _log1p(_exp(-abs(a))))
+    return Float(max(a, 0) + Libm.log1p(Libm.exp(-abs(a))))
 }
 
 /// log(1 + e^x) in double precision, for monitors and likelihoods.
 @inlinable
-public func softplus(_ x: Double) -> Double { max(x, 0) + _log1p(_exp(-abs(x))) }
+public func softplus(_ x: Double) -> Double { max(x, 0) + Libm.log1p(Libm.exp(-abs(x))) }
 
 /// log(sum(e^values)) computed stably in double precision; -inf for an empty input.
 public func logSumExp(_ values: some Sequence<Double>) -> Double {
     let array = Array(values)
     guard let m = array.max(), m.isFinite else { return array.max() ?? -.infinity }
     var sum = 0.0
-    for v in array { sum += _exp(v - m) }
-    return m + _log(sum)
+    for v in array { sum += Libm.exp(v - m) }
+    return m + Libm.log(sum)
 }
 
 // MARK: - Buffer kernels
 
-/// Elementwise kernels over raw buffers (in place unless stated).
+/// Elementwise kernels over raw buffers (in place unless stated), on the SIMD8 forms of
+/// Vector.swift with the scalar polynomial on the tails (the same bits either way).
 public enum Kernels {
+    /// x = f(x), f given lane-wise (`vector`) and for the tail (`scalar`).
+    @inlinable @inline(__always)
+    public static func map(_ x: UnsafeMutableBufferPointer<Float>, vector: (SIMD8<Float>) -> SIMD8<Float>,
+                           scalar: (Float) -> Float) {
+        guard let base = x.baseAddress else { return }
+        let whole = x.count & ~7
+        var i = 0
+        while i < whole { store8(vector(load8(base + i)), base + i); i += 8 }
+        while i < x.count { base[i] = scalar(base[i]); i += 1 }
+    }
+
     /// x = sigmoid(x).
     @inlinable
     public static func sigmoid(_ x: UnsafeMutableBufferPointer<Float>) {
-        for i in 0..<x.count { x[i] = 1 / (1 + fastExp(-x[i])) }
+        map(x, vector: sigmoid8, scalar: Linalg.sigmoid)
     }
 
     /// For each row r: x[r, c] = sigmoid(x[r, c] + bias[c]) (bias add fused with the logistic).
     @inlinable
     public static func addBiasSigmoid(_ x: UnsafeMutableBufferPointer<Float>, bias: UnsafeBufferPointer<Float>) {
         let columns = bias.count
-        guard columns > 0 else { return }
-        let rows = x.count / columns
-        for r in 0..<rows {
-            let row = x.baseAddress! + r * columns
-            for c in 0..<columns { row[c] = 1 / (1 + fastExp(-(row[c] + bias[c]))) }
-        }
+        guard columns > 0, let base = x.baseAddress else { return }
+        addBiasMap(base, rows: x.count / columns, columns: columns, stride: columns, bias: bias.baseAddress!,
+                   vector: sigmoid8, scalar: Linalg.sigmoid)
     }
 
     /// For each row r: x[r, c] += bias[c].
@@ -93,7 +110,7 @@ public enum Kernels {
     /// x = tanh(x), as 2 sigmoid(2x) - 1 (absolute error below 1e-7).
     @inlinable
     public static func tanh(_ x: UnsafeMutableBufferPointer<Float>) {
-        for i in 0..<x.count { x[i] = 2 / (1 + fastExp(-2 * x[i])) - 1 }
+        map(x, vector: tanh8, scalar: fastTanh)
     }
 
     /// x = max(x, 0).
@@ -111,7 +128,7 @@ public enum Kernels {
     /// x = x > 0 ? x : alpha (e^x - 1)  (Clevert et al. 2016).
     @inlinable
     public static func elu(_ x: UnsafeMutableBufferPointer<Float>, alpha: Float) {
-        for i in 0..<x.count { let v = x[i]; x[i] = v > 0 ? v : alpha * (fastExp(v) - 1) }
+        map(x, vector: { elu8($0, alpha: alpha) }, scalar: { fastELU($0, alpha: alpha) })
     }
 
     /// Row-wise softmax of a rows x columns buffer: each row minus its maximum, exponentiated

@@ -62,7 +62,7 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
     public mutating func nextNormal() -> Float {
         let u1 = 1 - nextDouble()  // (0, 1]
         let u2 = nextDouble()
-        return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
+        return Float((-2 * Libm.log(u1)).squareRoot() * Libm.cos(2 * Double.pi * u2))
     }
 
     /// 1 with probability `p`, else 0.
@@ -101,10 +101,10 @@ extension Xoshiro256StarStar {
             while i < b.count {
                 let u1 = 1 - nextDouble()
                 let u2 = nextDouble()
-                let radius = (-2 * _log(u1)).squareRoot()
+                let radius = (-2 * Libm.log(u1)).squareRoot()
                 let angle = 2 * Double.pi * u2
-                b[i] = mean + standardDeviation * Float(radius * _cos(angle))
-                if i + 1 < b.count { b[i + 1] = mean + standardDeviation * Float(radius * _sin(angle)) }
+                b[i] = mean + standardDeviation * Float(radius * Libm.cos(angle))
+                if i + 1 < b.count { b[i + 1] = mean + standardDeviation * Float(radius * Libm.sin(angle)) }
                 i += 2
             }
         }

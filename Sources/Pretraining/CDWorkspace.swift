@@ -81,7 +81,7 @@ final class CDWorkspace: LaneTask, @unchecked Sendable {
 
     /// The default number of lanes: the BLAS thread count, or 1 for RBMs too small to gain.
     static func defaultLanes(visibleCount: Int, hiddenCount: Int) -> Int {
-        Lanes.defaultCount(productSize: visibleCount * hiddenCount)
+        Lanes.blockCount(productSize: visibleCount * hiddenCount)
     }
 
     /// The number of lanes a workspace for a V x H RBM uses when `requested` (nil: the default)
@@ -172,7 +172,7 @@ final class CDWorkspace: LaneTask, @unchecked Sendable {
     }
 
     /// Lane `lane`'s share of the current phase.
-    func runLane(_ lane: Int) {
+    func runBlock(_ lane: Int) {
         let last = gibbsStep == cdSteps
         switch phase {
         case .positive: positivePhase(lane: lane, rows: rows)

@@ -83,7 +83,7 @@ public final class ContrastiveDivergenceStepper {
                      nextMomentum: Float? = nil) -> Double {
         precondition(rows.count >= 1 && rows.count <= batchSize,
                      "ContrastiveDivergenceStepper.step: \(rows.count) rows for a batch size of \(batchSize)")
-        return Lanes.withSingleThreadedBLAS(lanes: workspace.lanes) {
+        return Lanes.withSingleThreadedBLAS {
             workspace.step(data: data, rows: rows, momentum: momentum, nextMomentum: nextMomentum ?? momentum)
         }
     }

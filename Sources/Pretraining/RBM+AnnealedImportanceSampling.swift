@@ -72,7 +72,7 @@ extension RBM {
     public static func baseRateVisibleBias(for data: Matrix, smoothing: Double = 0.05) -> [Float] {
         data.columnMeans().map { m in
             let p = min(max((Double(m) + smoothing) / (1 + smoothing), 1e-3), 1 - 1e-3)
-            return Float(_logDouble(p / (1 - p)))
+            return Float(Libm.log(p / (1 - p)))
         }
     }
 
@@ -103,7 +103,7 @@ extension RBM {
         let cDouble = c.map(Double.init)
 
         // log Z_A: the base model times the target's hidden layer at beta = 0 (2^H states).
-        let logBaseZ = biasA.reduce(0.0) { $0 + softplus(Double($1)) } + Double(hCount) * _logDouble(2)
+        let logBaseZ = biasA.reduce(0.0) { $0 + softplus(Double($1)) } + Double(hCount) * Libm.log(2)
 
         // v_1 ~ p_0 = the base-rate model: independent pixels with p = sigmoid(b_A).
         var v = Matrix(rows: runs, columns: vCount)
@@ -176,19 +176,19 @@ extension AISResult {
         let m = Double(logWeights.count)
         var sum = LogSumExpAccumulator()
         for w in logWeights { sum.add(w) }
-        let logMean = sum.value - _logDouble(m)
+        let logMean = sum.value - Libm.log(m)
         let top = logWeights.max() ?? 0
-        let scaled = logWeights.map { _expDouble($0 - top) }
+        let scaled = logWeights.map { Libm.exp($0 - top) }
         let mean = scaled.reduce(0, +) / m
         let variance = scaled.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / max(m - 1, 1)
         // log of the standard error of the mean weight.
-        let logStandardError = 0.5 * _logDouble(variance) + top - 0.5 * _logDouble(m)
-        let logThree = _logDouble(3)
+        let logStandardError = 0.5 * Libm.log(variance) + top - 0.5 * Libm.log(m)
+        let logThree = Libm.log(3)
         let spread = logThree + logStandardError
-        let high = max(spread, logMean) + _log1pDouble(_expDouble(-abs(spread - logMean)))
-        let low = spread < logMean ? logMean + _log1pDouble(-_expDouble(spread - logMean)) : -Double.infinity
+        let high = max(spread, logMean) + Libm.log1p(Libm.exp(-abs(spread - logMean)))
+        let low = spread < logMean ? logMean + Libm.log1p(-Libm.exp(spread - logMean)) : -Double.infinity
         self.init(logZ: logMean + logBaseZ, logZLow: low + logBaseZ, logZHigh: high + logBaseZ,
-                  standardDeviation: _expDouble(logStandardError - logMean), runs: logWeights.count,
+                  standardDeviation: Libm.exp(logStandardError - logMean), runs: logWeights.count,
                   temperatureCount: temperatureCount, logBaseZ: logBaseZ, logWeights: logWeights)
     }
 }

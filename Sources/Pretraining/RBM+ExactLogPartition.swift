@@ -22,7 +22,7 @@ extension RBM {
         var states = Matrix(rows: chunk, columns: n)
         var product = Matrix(rows: 0, columns: 0)
         var accumulator = LogSumExpAccumulator()
-        let logTwoPi = _logDouble(2 * Double.pi)
+        let logTwoPi = Libm.log(2 * Double.pi)
         var start = 0
         while start < total {
             let count = min(chunk, total - start)
@@ -95,15 +95,15 @@ struct LogSumExpAccumulator {
     mutating func add(_ a: Double) {
         if a.isNaN { maximum = .nan; return }
         if a <= maximum {
-            scaledSum += _expDouble(a - maximum)
+            scaledSum += Libm.exp(a - maximum)
         } else {
-            scaledSum = (maximum == -.infinity ? 0 : scaledSum * _expDouble(maximum - a)) + 1
+            scaledSum = (maximum == -.infinity ? 0 : scaledSum * Libm.exp(maximum - a)) + 1
             maximum = a
         }
     }
 
     /// The log of the sum so far (-inf when empty).
-    var value: Double { maximum == -.infinity ? -.infinity : maximum + _logDouble(scaledSum) }
+    var value: Double { maximum == -.infinity ? -.infinity : maximum + Libm.log(scaledSum) }
 }
 
 extension RBM {

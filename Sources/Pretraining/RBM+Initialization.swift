@@ -76,7 +76,7 @@ extension RBM {
             let lo = RBM.visibleProbabilityClip, hi = 1 - RBM.visibleProbabilityClip
             visibleBias = means.map { m in
                 let p = Double(min(max(m, lo), hi))
-                return Float(_logDouble(p / (1 - p)))
+                return Float(Libm.log(p / (1 - p)))
             }
         case .gaussian:
             visibleBias = means

@@ -88,7 +88,7 @@ extension RBM {
             workspace.setEpoch(epoch, of: configuration)
             var error = 0.0
             // The lanes call BLAS side by side: single-threaded BLAS during the updates.
-            Lanes.withSingleThreadedBLAS(lanes: workspace.lanes) {
+            Lanes.withSingleThreadedBLAS {
                 data.elements.withUnsafeBufferPointer { pd in
                     order.withUnsafeBufferPointer { po in
                         var first = 0

@@ -44,10 +44,10 @@ enum UnitKernels {
         while i < count {
             let u1 = 1 - generator.nextDouble()  // (0, 1]
             let u2 = generator.nextDouble()
-            let radius = (-2 * _logDouble(u1)).squareRoot()
+            let radius = (-2 * Libm.log(u1)).squareRoot()
             let angle = 2 * Double.pi * u2
-            z[i] = Float(radius * _cosDouble(angle))
-            if i + 1 < count { z[i + 1] = Float(radius * _sinDouble(angle)) }
+            z[i] = Float(radius * Libm.cos(angle))
+            if i + 1 < count { z[i + 1] = Float(radius * Libm.sin(angle)) }
             i += 2
         }
     }

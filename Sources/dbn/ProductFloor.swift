@@ -96,7 +96,7 @@ enum ProductFloor {
     private static func timed(lanes: Int, _ body: () -> Void) -> Double {
         let clock = ContinuousClock()
         let start = clock.now
-        Lanes.withSingleThreadedBLAS(lanes: lanes, body)
+        Lanes.withSingleThreadedBLAS(body)
         let (s, attoseconds) = (clock.now - start).components
         return Double(s) + Double(attoseconds) * 1e-18
     }

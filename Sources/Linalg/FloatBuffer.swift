@@ -2,14 +2,15 @@
 ///
 /// Allocated once (zero-filled) and never reallocated, so the hot loop works on stable
 /// pointers without copy-on-write or exclusivity checks. Internal to the module.
-final class FloatBuffer {
+public final class FloatBuffer: @unchecked Sendable {
+    // @unchecked Sendable: the engines' blocks write disjoint ranges, between barriers.
     /// The first element.
-    let pointer: UnsafeMutablePointer<Float>
+    public let pointer: UnsafeMutablePointer<Float>
     /// Number of elements.
-    let count: Int
+    public let count: Int
 
     /// `count` zeros.
-    init(count: Int) {
+    public init(count: Int) {
         precondition(count >= 0, "FloatBuffer: negative count \(count)")
         self.count = count
         pointer = .allocate(capacity: max(count, 1))
@@ -17,7 +18,7 @@ final class FloatBuffer {
     }
 
     /// A copy of `values`.
-    convenience init(_ values: [Float]) {
+    public convenience init(_ values: [Float]) {
         self.init(count: values.count)
         copy(from: values)
     }
@@ -25,27 +26,27 @@ final class FloatBuffer {
     deinit { pointer.deallocate() }
 
     /// Overwrites the contents with `values` (same count).
-    func copy(from values: [Float]) {
+    public func copy(from values: [Float]) {
         precondition(values.count == count, "FloatBuffer: \(values.count) values for \(count) elements")
         guard count > 0 else { return }
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
     }
 
     /// Sets every element to `value`.
-    func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
+    public func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
 
     /// The contents as an array.
-    var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
     /// Whether every element is finite.
-    var isFinite: Bool {
+    public var isFinite: Bool {
         var bad = false
         for i in 0..<count where !pointer[i].isFinite { bad = true; break }
         return !bad
     }
 
     /// The Euclidean norm, accumulated in double precision.
-    var norm: Double {
+    public var norm: Double {
         var sum = 0.0
         for i in 0..<count { sum += Double(pointer[i]) * Double(pointer[i]) }
         return sum.squareRoot()
