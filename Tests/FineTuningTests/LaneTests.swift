@@ -34,7 +34,7 @@ import Testing
                                    targets: tb.baseAddress!)
                 }
             }
-            let stats = Lanes.withSingleThreadedBLAS(lanes: lanes) {
+            let stats = Lanes.withSingleThreadedBLAS {
                 state.step(rows: 12, learningRate: configuration.learningRate, trainHidden: step != 2,
                            recordGradientNorms: step == 0, generator: &g)
             }

@@ -18,7 +18,7 @@ import Testing
                 state.loadRows(Array(0..<16)[...], inputs: xb.baseAddress!, targets: tb.baseAddress!)
             }
         }
-        _ = Lanes.withSingleThreadedBLAS(lanes: lanes) {
+        _ = Lanes.withSingleThreadedBLAS {
             state.step(rows: 16, learningRate: 0.5, trainHidden: true, recordGradientNorms: false, generator: &g)
         }
         return state

@@ -1,9 +1,11 @@
 import Linalg
 import Testing
 
-/// The premise of lane-independent results: a product computed in column blocks (or row
-/// blocks) by single-threaded BLAS gives every element the same bits as the whole product, on
-/// one thread or on OpenBLAS's threads, for the shapes of CD and backprop at batch 100.
+/// Why products are split into blocks fixed by their shape: OpenBLAS's bits change with the
+/// split (its edge kernels accumulate in other orders), so a product computed in 2 or 3
+/// column blocks, or on OpenBLAS's 2 threads, generally differs in the last bits from the whole
+/// product (measured with Debian's OpenBLAS 0.3.21: thousands of elements of 50,000); but the
+/// same blocks give the same bits whichever thread runs them and however many threads run.
 @Suite(.serialized) struct GemmSplitTests {
     struct Shape: Sendable, CustomTestStringConvertible {
         let ta: Transpose, tb: Transpose, m: Int, n: Int, k: Int
@@ -18,21 +20,23 @@ import Testing
     ]
 
     @Test(arguments: shapes)
-    func blocksEqualTheWholeProduct(shape s: Shape) {
+    func sameBlocksGiveTheSameBitsOnAnyNumberOfThreads(shape s: Shape) {
         var g = Xoshiro256StarStar(seed: 5)
         let aRows = s.ta == .none ? s.m : s.k, aCols = s.ta == .none ? s.k : s.m
         let bRows = s.tb == .none ? s.k : s.n, bCols = s.tb == .none ? s.n : s.k
         let a = Matrix.normal(rows: aRows, columns: aCols, using: &g)
         let b = Matrix.normal(rows: bRows, columns: bCols, using: &g)
         func product(threads: Int, blocks: [Range<Int>], byRows: Bool) -> [Float] {
-            let saved = BLASThreads.count
-            BLASThreads.set(threads)
-            defer { BLASThreads.set(saved) }
+            let saved = Lanes.threads
+            Lanes.setThreads(threads)
+            defer { Lanes.setThreads(saved) }
             var c = [Float](repeating: 0, count: s.m * s.n)
             a.elements.withUnsafeBufferPointer { pa in
                 b.elements.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
-                        for r in blocks {
+                        nonisolated(unsafe) let (pa, pb, pc) = (pa, pb, pc)
+                        Lanes.withSingleThreadedBLAS { Lanes.run(blocks.count) { block in
+                            let r = blocks[block]
                             if byRows {
                                 let aOffset = s.ta == .none ? r.lowerBound * aCols : r.lowerBound
                                 sgemm(s.ta, s.tb, m: r.count, n: s.n, k: s.k, alpha: 0.5, a: pa.baseAddress! + aOffset,
@@ -44,19 +48,22 @@ import Testing
                                       lda: aCols, b: pb.baseAddress! + bOffset, ldb: bCols, beta: 0,
                                       c: pc.baseAddress! + r.lowerBound, ldc: s.n)
                             }
-                        }
+                        } }
                     }
                 }
             }
             return c
         }
-        let whole = product(threads: 1, blocks: [0..<s.n], byRows: false)
-        func differing(_ c: [Float]) -> Int { zip(c, whole).filter { $0.0.bitPattern != $0.1.bitPattern }.count }
-        #expect(differing(product(threads: 2, blocks: [0..<s.n], byRows: false)) == 0, "2 threads")
-        for count in [2, 3, 5] {
+        for count in [1, 2, 3, 4] {
             let columns = Lanes.blocks(of: s.n, count: count), rows = Lanes.blocks(of: s.m, count: count)
-            #expect(differing(product(threads: 1, blocks: columns, byRows: false)) == 0, "\(columns)")
-            #expect(differing(product(threads: 1, blocks: rows, byRows: true)) == 0, "rows \(rows)")
+            let byColumns = product(threads: 1, blocks: columns, byRows: false)
+            let byRows = product(threads: 1, blocks: rows, byRows: true)
+            for threads in [2, 3] {
+                #expect(product(threads: threads, blocks: columns, byRows: false).map(\.bitPattern)
+                        == byColumns.map(\.bitPattern), "\(count) column blocks on \(threads) threads")
+                #expect(product(threads: threads, blocks: rows, byRows: true).map(\.bitPattern)
+                        == byRows.map(\.bitPattern), "\(count) row blocks on \(threads) threads")
+            }
         }
     }
 }
