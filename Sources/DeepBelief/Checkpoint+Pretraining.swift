@@ -5,6 +5,7 @@ import Pretraining
 extension Checkpoint {
     struct RBMScalars: Codable {
         var completedEpochs: Int
+        var rows: Int
         var hasFantasy: Bool
         var hasHiddenActivity: Bool
         var reports: [RBMEpochReport]
@@ -22,12 +23,18 @@ extension Checkpoint {
         setFloats("\(prefix).hidden_velocity", p.hiddenVelocity)
         if let fantasy = p.fantasy { setFloats("\(prefix).fantasy", fantasy) }
         if let activity = p.hiddenActivity { setFloats("\(prefix).hidden_activity", activity) }
-        setWords("\(prefix).generator", p.generatorState)
-        setWords("\(prefix).lane_generators", p.laneGeneratorStates)
-        setWords("\(prefix).monitor_generator", p.monitorGeneratorState)
-        setIntegers("\(prefix).order", p.order)
-        setValue(prefix, RBMScalars(completedEpochs: p.completedEpochs, hasFantasy: p.fantasy != nil,
+        setWords("\(prefix).seed", [p.seed])
+        setValue(prefix, RBMScalars(completedEpochs: p.completedEpochs, rows: p.rows, hasFantasy: p.fantasy != nil,
                                     hasHiddenActivity: p.hiddenActivity != nil, reports: p.reports))
+    }
+
+    /// The one-word seed stored as `name`.
+    func seed(_ name: String) throws -> UInt64 {
+        let values = try words(name)
+        guard values.count == 1 else {
+            throw CheckpointError.corrupt(file: file.source, reason: "'\(name)' holds \(values.count) words, expected one seed")
+        }
+        return values[0]
     }
 
     /// The progress of one RBM's training stored under `prefix`, if any.
@@ -43,10 +50,7 @@ extension Checkpoint {
             hiddenVelocity: try floats("\(prefix).hidden_velocity"),
             fantasy: s.hasFantasy ? try floats("\(prefix).fantasy") : nil,
             hiddenActivity: s.hasHiddenActivity ? try floats("\(prefix).hidden_activity") : nil,
-            generatorState: try words("\(prefix).generator"),
-            laneGeneratorStates: try words("\(prefix).lane_generators"),
-            monitorGeneratorState: try words("\(prefix).monitor_generator"),
-            order: try integers("\(prefix).order"), reports: s.reports)
+            seed: try seed("\(prefix).seed"), rows: s.rows, reports: s.reports)
     }
 
     /// Stores the progress of a greedy stack pre-training under `prefix`.
@@ -54,7 +58,6 @@ extension Checkpoint {
         remove(prefix: prefix + ".")
         setStack(p.stack, prefix: "\(prefix).stack")
         setRBMProgress(p.layerProgress, prefix: "\(prefix).layer")
-        setWords("\(prefix).generator", p.generatorState)
         setValue(prefix, StackScalars(layer: p.layer))
     }
 
@@ -64,7 +67,6 @@ extension Checkpoint {
         guard let stack = try stack(prefix: "\(prefix).stack"), let layer = try rbmProgress(prefix: "\(prefix).layer") else {
             throw CheckpointError.corrupt(file: file.source, reason: "pre-training state '\(prefix)' is incomplete")
         }
-        return StackPretrainingProgress(layer: s.layer, stack: stack, layerProgress: layer,
-                                        generatorState: try words("\(prefix).generator"))
+        return StackPretrainingProgress(layer: s.layer, stack: stack, layerProgress: layer)
     }
 }

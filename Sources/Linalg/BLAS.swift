@@ -1,3 +1,4 @@
+import Synchronization
 // The only file that imports the C module CBLAS (OpenBLAS's CBLAS and LAPACKE).
 import CBLAS
 
@@ -147,12 +148,42 @@ public func orthonormalColumns(of a: Matrix) throws -> Matrix {
 // MARK: - Threads
 
 /// The number of threads OpenBLAS uses for each call.
+/// OpenBLAS's thread count, shared by the whole process. Training steps need OpenBLAS on one
+/// thread (their blocks call it side by side, and its own threads would change the bits), also
+/// when other threads of the process set a count meanwhile: while any `singleThreaded` section
+/// runs, OpenBLAS stays on one thread and a `set` only records the count to restore after it.
 public enum BLASThreads {
-    /// The current thread count of OpenBLAS.
-    public static var count: Int { Int(openblas_get_num_threads()) }
+    private struct State {
+        var requested: Int
+        var sections = 0
+    }
+    private static let state = Mutex(State(requested: Int(openblas_get_num_threads())))
 
-    /// Sets the OpenBLAS thread count (at least 1).
+    /// The thread count asked for (OpenBLAS runs on it outside single-threaded sections).
+    public static var count: Int { state.withLock { $0.requested } }
+
+    /// Sets the OpenBLAS thread count (at least 1); inside a single-threaded section it takes
+    /// effect when the last section ends.
     public static func set(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
+        state.withLock { s in
+            s.requested = max(1, count)
+            if s.sections == 0 { openblas_set_num_threads(Int32(s.requested)) }
+        }
+    }
+
+    /// Runs `body` with OpenBLAS on one thread, restoring the requested count when the last
+    /// such section of the process ends (also when `body` throws). Allocates nothing.
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        state.withLock { s in
+            if s.sections == 0 && s.requested != 1 { openblas_set_num_threads(1) }
+            s.sections += 1
+        }
+        defer {
+            state.withLock { s in
+                s.sections -= 1
+                if s.sections == 0 && s.requested != 1 { openblas_set_num_threads(Int32(s.requested)) }
+            }
+        }
+        return try body()
     }
 }

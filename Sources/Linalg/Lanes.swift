@@ -54,15 +54,10 @@ public enum Lanes {
         LanePool.shared.run(count, task: task)
     }
 
-    /// Runs `body` with OpenBLAS single-threaded (restoring the thread count afterwards, also
-    /// when `body` throws): training steps call BLAS from the block threads, one block per
+    /// Runs `body` with OpenBLAS single-threaded (`BLASThreads.singleThreaded`): training steps call BLAS from the block threads, one block per
     /// call, so that the bits never depend on OpenBLAS's own split.
     public static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
-        let saved = BLASThreads.count
-        guard saved != 1 else { return try body() }
-        BLASThreads.set(1)
-        defer { BLASThreads.set(saved) }
-        return try body()
+        try BLASThreads.singleThreaded(body)
     }
 }
 

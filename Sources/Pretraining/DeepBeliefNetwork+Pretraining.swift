@@ -10,7 +10,7 @@ extension DeepBeliefNetwork {
                                   onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in },
                                   onProgress: ((StackPretrainingProgress) throws -> Void)? = nil) throws {
         try pretrain(on: data, configurations: Array(repeating: configuration, count: layers.count),
-                     monitors: monitors, visibleBias: visibleBias, lanes: nil, generator: &generator,
+                     monitors: monitors, visibleBias: visibleBias, generator: &generator,
                      resumeFrom: progress, onEpoch: onEpoch, onProgress: onProgress)
     }
 
@@ -24,8 +24,8 @@ extension DeepBeliefNetwork {
     /// stack as hidden probabilities. `onEpoch` receives the layer index (0-based) and the
     /// epoch report.
     ///
-    /// Randomness: each layer trains with its own generator, split off `generator` when the
-    /// layer starts. A `.samples` input is drawn from a generator seeded from a hash of the
+    /// Randomness: the run's seed is one draw of `generator`; every layer's draws are keyed by
+    /// it and the layer's index (see `RBM.train`). A `.samples` input is drawn from a generator seeded from a hash of the
     /// trained parameters of the layer below and its index (`RBM.sampleSeed(layer:)`), so
     /// that it depends on the run's seed through those parameters, yet a resumed run redraws
     /// exactly the same sample without any stored generator state.
@@ -33,10 +33,10 @@ extension DeepBeliefNetwork {
     /// Resuming: after every epoch of every layer `onProgress` (if given) receives the complete
     /// state (`StackPretrainingProgress`); if it throws, training stops and the error
     /// propagates. Passing such a progress as `resumeFrom` replaces the stack with the
-    /// progress's (the layer sizes and unit types must match), sets `generator` from it,
+    /// progress's (the layer sizes and unit types must match), takes the seed from it,
     /// recomputes the inputs of the layer being trained from `data` and continues that layer
     /// where it stopped: the run ends bit-identical to the uninterrupted one with the same
-    /// data, configurations, monitors, visible-bias setting and thread count. `onEpoch` sees
+    /// data, configurations, monitors and visible-bias setting. `onEpoch` sees
     /// only the epochs run now. A progress that does not fit gives
     /// `PretrainingError.invalidConfiguration`.
     public mutating func pretrain(on data: Matrix, configurations: [RBMTrainingConfiguration],
@@ -45,17 +45,8 @@ extension DeepBeliefNetwork {
                                   resumeFrom progress: StackPretrainingProgress? = nil,
                                   onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in },
                                   onProgress: ((StackPretrainingProgress) throws -> Void)? = nil) throws {
-        try pretrain(on: data, configurations: configurations, monitors: monitors, visibleBias: visibleBias,
-                     lanes: nil, generator: &generator, resumeFrom: progress, onEpoch: onEpoch, onProgress: onProgress)
-    }
-
-    /// `pretrain`, with the number of lanes of every layer (nil: the default, see
-    /// `CDWorkspace.defaultLanes`).
-    mutating func pretrain(on data: Matrix, configurations: [RBMTrainingConfiguration], monitors: MonitorOptions,
-                           visibleBias: VisibleBiasInitialization, lanes: Int?, generator: inout Xoshiro256StarStar,
-                           resumeFrom progress: StackPretrainingProgress?,
-                           onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void,
-                           onProgress: ((StackPretrainingProgress) throws -> Void)?) throws {
+        let drawn = generator.next()  // drawn on resuming too, so that the generator ends the same
+        let seed = progress?.layerProgress.seed ?? drawn
         guard configurations.count == layers.count else {
             throw PretrainingError.invalidConfiguration(
                 "\(configurations.count) training configurations for \(layers.count) layers")
@@ -69,7 +60,6 @@ extension DeepBeliefNetwork {
             try progress.check(fits: self)
             self = progress.stack
             layers[progress.layer] = progress.layerProgress.rbm
-            generator = Xoshiro256StarStar(words: progress.generatorState)
             firstLayer = progress.layer
         }
         var input = data
@@ -80,23 +70,18 @@ extension DeepBeliefNetwork {
         }
         for i in firstLayer..<layers.count {
             let resumed = i == firstLayer ? progress?.layerProgress : nil
-            var layerGenerator = Xoshiro256StarStar(seed: 0)  // a resumed layer takes its generators from the progress
-            if resumed == nil {
-                layerGenerator = generator.split()
-                if visibleBias == .fromData { layers[i].initializeVisibleBias(from: input) }
-            }
+            if resumed == nil && visibleBias == .fromData { layers[i].initializeVisibleBias(from: input) }
             // What the progress of this layer's epochs holds besides the layer's own state.
-            let stackBefore = self, stackState = generator.state
+            let stackBefore = self
             let layerOnProgress = onProgress.map { report in
                 { (layerProgress: RBMTrainingProgress) throws in
                     var stack = stackBefore
                     stack.layers[i] = layerProgress.rbm
-                    try report(StackPretrainingProgress(layer: i, stack: stack, layerProgress: layerProgress,
-                                                        generatorState: stackState))
+                    try report(StackPretrainingProgress(layer: i, stack: stack, layerProgress: layerProgress))
                 }
             }
             try layers[i].train(on: input, configuration: configurations[i], monitors: layerMonitors, layer: i,
-                                lanes: lanes, generator: &layerGenerator, resumeFrom: resumed,
+                                seed: seed, resumeFrom: resumed,
                                 onEpoch: { report in onEpoch(i, report) }, onProgress: layerOnProgress)
             guard i + 1 < layers.count else { break }
             passUp(from: i, input: &input, heldOut: &layerMonitors.heldOut, as: configurations[i].nextLayerInput)

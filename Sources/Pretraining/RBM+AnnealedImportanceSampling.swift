@@ -104,12 +104,20 @@ extension RBM {
 
         // log Z_A: the base model times the target's hidden layer at beta = 0 (2^H states).
         let logBaseZ = biasA.reduce(0.0) { $0 + softplus(Double($1)) } + Double(hCount) * Libm.log(2)
+        // Every draw is keyed by this seed, the temperature index, the run and the unit.
+        let seed = generator.next()
 
         // v_1 ~ p_0 = the base-rate model: independent pixels with p = sigmoid(b_A).
         var v = Matrix(rows: runs, columns: vCount)
         let baseProbabilities = biasA.map { sigmoid($0) }
-        for r in 0..<runs {
-            for i in 0..<vCount { v[r, i] = generator.bernoulli(baseProbabilities[i]) }
+        let start = RandomStream(seed: seed, purpose: .visibleSample(layer: 0, step: -1))
+        baseProbabilities.withUnsafeBufferPointer { p in
+            v.elements.withUnsafeMutableBufferPointer { pv in
+                for r in 0..<runs {
+                    start.sampleBernoulli(row: r, units: 0..<vCount, probabilities: p.baseAddress!,
+                                          into: pv.baseAddress! + r * vCount)
+                }
+            }
         }
         var x = Matrix(rows: runs, columns: hCount)       // v W, then the hidden probabilities
         var h = Matrix(rows: runs, columns: hCount)       // sampled hidden states
@@ -143,13 +151,14 @@ extension RBM {
             // v ~ sigmoid((1 - beta) b_A + beta (b + h W^T)).
             let betaF = Float(beta)
             x.elements.withUnsafeMutableBufferPointer { px in
-                for r in 0..<runs {
-                    let xr = px.baseAddress! + r * hCount
-                    for j in 0..<hCount { xr[j] = UnitKernels.sigmoid(betaF * (xr[j] + c[j])) }
-                }
+                let hiddenStream = RandomStream(seed: seed, purpose: .hiddenSample(layer: 0, step: k))
                 h.elements.withUnsafeMutableBufferPointer { ph in
-                    UnitKernels.fillBernoulli(px.baseAddress!, into: ph.baseAddress!, count: px.count,
-                                              generator: &generator)
+                    for r in 0..<runs {
+                        let xr = px.baseAddress! + r * hCount
+                        for j in 0..<hCount { xr[j] = sigmoid(betaF * (xr[j] + c[j])) }
+                        hiddenStream.sampleBernoulli(row: r, units: 0..<hCount, probabilities: xr,
+                                                     into: ph.baseAddress! + r * hCount)
+                    }
                 }
             }
             for i in 0..<vCount { mixedBias[i] = (1 - betaF) * biasA[i] + betaF * biasB[i] }
@@ -161,8 +170,9 @@ extension RBM {
                                              columns: vCount, stride: vCount)
                 }
                 v.elements.withUnsafeMutableBufferPointer { pv in
-                    UnitKernels.fillBernoulli(pp.baseAddress!, into: pv.baseAddress!, count: pp.count,
-                                              generator: &generator)
+                    UnitKernels.sampleVisible(.bernoulli, means: pp.baseAddress!, rows: runs, columns: vCount, first: 0,
+                                              stride: vCount, into: pv.baseAddress!,
+                                              stream: RandomStream(seed: seed, purpose: .visibleSample(layer: 0, step: k)))
                 }
             }
         }

@@ -33,7 +33,7 @@ extension RBM {
         hiddenBias.withUnsafeBufferPointer { c in
             result.elements.withUnsafeMutableBufferPointer { x in
                 UnitKernels.hiddenMeans(units, x.baseAddress!, rows: rows, bias: c.baseAddress!, columns: columns,
-                                        stride: columns)
+                                        first: 0, stride: columns)
             }
         }
     }
@@ -57,7 +57,8 @@ extension RBM {
     }
 
     /// A draw of h ~ p(h | v), of shape (n, hiddenCount): binary states for Bernoulli units,
-    /// max(0, x + N(0, sigmoid(x))) for rectified units (x the pre-activation).
+    /// max(0, x + N(0, sigmoid(x))) for rectified units (x the pre-activation). The draws are
+    /// keyed by one draw of `generator`, row and unit.
     public func sampleHidden(given v: Matrix, using generator: inout Xoshiro256StarStar) -> Matrix {
         precondition(v.columns == visibleCount,
                      "sampleHidden: v has \(v.columns) columns, RBM has \(visibleCount) visible units")
@@ -66,12 +67,12 @@ extension RBM {
         gemm(v, .none, weight, .none, into: &x)
         var sample = Matrix(rows: x.rows, columns: x.columns)
         let rows = x.rows, columns = hiddenCount, units = hiddenUnits
+        let stream = RandomStream(seed: generator.next(), purpose: .hiddenSample(layer: 0, step: 0))
         hiddenBias.withUnsafeBufferPointer { c in
             x.elements.withUnsafeMutableBufferPointer { p in
                 sample.elements.withUnsafeMutableBufferPointer { s in
-                    UnitKernels.hiddenMeansAndSamples(
-                        units, p.baseAddress!, rows: rows, bias: c.baseAddress!, columns: columns, stride: columns,
-                        sample: s.baseAddress!, statistic: nil, sign: 1, generator: &generator)
+                    UnitKernels.hiddenMeans(units, p.baseAddress!, rows: rows, bias: c.baseAddress!, columns: columns,
+                                            first: 0, stride: columns, sample: s.baseAddress!, stream: stream)
                 }
             }
         }
@@ -84,10 +85,11 @@ extension RBM {
         let means = visibleProbabilities(h)
         var sample = Matrix(rows: means.rows, columns: means.columns)
         let units = visibleUnits, rows = means.rows, columns = means.columns
+        let stream = RandomStream(seed: generator.next(), purpose: .visibleSample(layer: 0, step: 0))
         means.elements.withUnsafeBufferPointer { p in
             sample.elements.withUnsafeMutableBufferPointer { s in
-                UnitKernels.sampleVisible(units, means: p.baseAddress!, rows: rows, columns: columns, stride: columns,
-                                          into: s.baseAddress!, generator: &generator)
+                UnitKernels.sampleVisible(units, means: p.baseAddress!, rows: rows, columns: columns, first: 0,
+                                          stride: columns, into: s.baseAddress!, stream: stream)
             }
         }
         return sample

@@ -19,13 +19,11 @@ public struct StackPretrainingProgress: Sendable, Equatable {
     /// The training state of layer `layer`.
     public var layerProgress: RBMTrainingProgress
     /// The stack's generator after the split for `layer` (the layers above split theirs off it).
-    public var generatorState: [UInt64]
 
-    public init(layer: Int, stack: DeepBeliefNetwork, layerProgress: RBMTrainingProgress, generatorState: [UInt64]) {
+    public init(layer: Int, stack: DeepBeliefNetwork, layerProgress: RBMTrainingProgress) {
         self.layer = layer
         self.stack = stack
         self.layerProgress = layerProgress
-        self.generatorState = generatorState
     }
 
     /// Checks that this progress belongs to a pre-training of `network` (same layer sizes and
@@ -51,9 +49,6 @@ public struct StackPretrainingProgress: Sendable, Equatable {
         if rbm.visibleCount != expected.visibleCount || rbm.hiddenCount != expected.hiddenCount
             || rbm.visibleUnits != expected.visibleUnits || rbm.hiddenUnits != expected.hiddenUnits {
             try fail("holds an RBM of \(rbm) for layer \(layer + 1), the stack's is \(expected)")
-        }
-        if !RBMTrainingProgress.isGeneratorState(generatorState) {
-            try fail("holds an invalid stack generator state (4 words, not all zero): \(generatorState)")
         }
     }
 }

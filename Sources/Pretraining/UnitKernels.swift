@@ -1,178 +1,112 @@
 import Linalg
 
-// Row kernels of the unit types, on raw row-major buffers. Each inner loop runs over one row's
-// columns with no calls into libm, so LLVM vectorises it in release builds (SWIFT-NOTES.md);
-// sampling is a separate loop because the generator is sequential. Bias add, nonlinearity and
-// the statistics CD needs are fused into one pass per row.
-//
-// Candidate for Linalg: `fillBernoulli` (two draws per 64-bit word) and `fillNormal(pairs)`.
+// Row kernels of the unit types, on raw row-major blocks: `rows` rows of `columns` values that
+// start `stride` floats apart (a column block of a wider matrix when columns < stride), the
+// block's first column being unit `first` (for the random streams, whose draws are keyed by
+// row and unit, so a block draws the same numbers however the columns are split). `bias`,
+// `statistic`, `squaredError` are offset by the caller to the block's first column. The
+// nonlinearities are Linalg's SIMD8 forms.
 
 enum UnitKernels {
-    // MARK: - Nonlinearities
-
-    /// e^x: Linalg's `fastExp` (relative error below 2e-7, arguments clamped to [-87.3, 88.3],
-    /// NaN stays NaN; vectorises in loops).
-    @inline(__always)
-    static func exp(_ x: Float) -> Float { fastExp(x) }
-
-    /// The logistic function 1 / (1 + e^-x), vectorisable (see `exp`).
-    @inline(__always)
-    static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
-
-    // MARK: - Sampling
-
-    /// s[i] = 1 with probability p[i], else 0: a direct `u < p` compare, two 24-bit uniforms per
-    /// 64-bit draw of xoshiro256** (all its output bits are of full quality).
-    @inline(__always)
-    static func fillBernoulli(_ p: UnsafePointer<Float>, into s: UnsafeMutablePointer<Float>, count: Int,
-                              generator: inout Xoshiro256StarStar) {
-        var i = 0
-        while i + 1 < count {
-            let r = generator.next()
-            let u1 = Float(r >> 40) * 0x1p-24
-            let u2 = Float((r >> 8) & 0xFF_FFFF) * 0x1p-24
-            s[i] = u1 < p[i] ? 1 : 0
-            s[i + 1] = u2 < p[i + 1] ? 1 : 0
-            i += 2
-        }
-        if i < count { s[i] = generator.nextFloat() < p[i] ? 1 : 0 }
-    }
-
-    /// Writes `count` standard normal draws into `z` (Box-Muller, both values of each pair used).
-    static func fillNormal(_ z: UnsafeMutablePointer<Float>, count: Int, generator: inout Xoshiro256StarStar) {
-        var i = 0
-        while i < count {
-            let u1 = 1 - generator.nextDouble()  // (0, 1]
-            let u2 = generator.nextDouble()
-            let radius = (-2 * Libm.log(u1)).squareRoot()
-            let angle = 2 * Double.pi * u2
-            z[i] = Float(radius * Libm.cos(angle))
-            if i + 1 < count { z[i + 1] = Float(radius * Libm.sin(angle)) }
-            i += 2
-        }
-    }
-
     // MARK: - Hidden units
-    //
-    // The block kernels below work on `rows` rows of `columns` values that start `stride`
-    // floats apart (a column block of a wider matrix when columns < stride). `bias`,
-    // `statistic`, `squaredError` are offset by the caller to the block's first column.
 
-    /// For each row: x = mean of the hidden unit given the pre-activation x + c
-    /// (sigmoid for Bernoulli, max(0, .) for rectified).
+    /// x = the mean of the hidden units given the pre-activation x + c: sigmoid (Bernoulli) or
+    /// max(0, .) (rectified). With a `sample` buffer (same layout) and a stream, also a draw of
+    /// the states: Bernoulli with probability x, or NReLU max(0, y + N(0, sigmoid(y))) with y
+    /// the pre-activation.
     static func hiddenMeans(_ units: HiddenUnits, _ x: UnsafeMutablePointer<Float>, rows: Int,
-                            bias c: UnsafePointer<Float>, columns: Int, stride: Int) {
-        for r in 0..<rows {
-            let row = x + r * stride
-            switch units {
-            case .bernoulli: for j in 0..<columns { row[j] = sigmoid(row[j] + c[j]) }
-            case .rectified: for j in 0..<columns { let y = row[j] + c[j]; row[j] = y > 0 ? y : 0 }
+                            bias c: UnsafePointer<Float>, columns: Int, first: Int, stride: Int,
+                            sample: UnsafeMutablePointer<Float>? = nil, stream: RandomStream? = nil) {
+        let units_ = first..<(first + columns)
+        switch units {
+        case .bernoulli:
+            addBiasMap(x, rows: rows, columns: columns, stride: stride, bias: c, vector: sigmoid8, scalar: sigmoid)
+            guard let sample, let stream else { return }
+            for r in 0..<rows {
+                stream.sampleBernoulli(row: r, units: units_, probabilities: x + r * stride, into: sample + r * stride)
             }
-        }
-    }
-
-    /// For each row: x = mean (as `hiddenMeans`) and, when `sample` is given, a draw of the
-    /// hidden state into it (same layout as x). Bernoulli: 1 with probability x. Rectified
-    /// (NReLU): max(0, y + N(0, sigmoid(y))) with y the pre-activation. When `statistic` is
-    /// given, `statistic[j] += sign * mean` is accumulated over the rows, and x holds
-    /// `sign * mean` on return.
-    static func hiddenMeansAndSamples(_ units: HiddenUnits, _ x: UnsafeMutablePointer<Float>, rows: Int,
-                                      bias c: UnsafePointer<Float>, columns: Int, stride: Int,
-                                      sample: UnsafeMutablePointer<Float>?,
-                                      statistic: UnsafeMutablePointer<Float>?, sign: Float,
-                                      generator: inout Xoshiro256StarStar) {
-        for r in 0..<rows {
-            let row = x + r * stride
-            let out = sample.map { $0 + r * stride }
-            switch units {
-            case .bernoulli:
-                for j in 0..<columns { row[j] = sigmoid(row[j] + c[j]) }
-                if let out { fillBernoulli(row, into: out, count: columns, generator: &generator) }
-            case .rectified:
-                if let out {
-                    fillNormal(out, count: columns, generator: &generator)
+        case .rectified:
+            for r in 0..<rows {
+                let row = x + r * stride
+                if let sample, let stream {
+                    let out = sample + r * stride
+                    stream.fillNormal(row: r, units: units_, into: out)
                     for j in 0..<columns {
                         let y = row[j] + c[j]
                         let noisy = y + sigmoid(y).squareRoot() * out[j]
                         out[j] = noisy > 0 ? noisy : 0
-                        row[j] = y > 0 ? y : 0
                     }
-                } else {
-                    for j in 0..<columns { let y = row[j] + c[j]; row[j] = y > 0 ? y : 0 }
                 }
-            }
-            if let statistic {
-                for j in 0..<columns { statistic[j] += sign * row[j] }
-                if sign != 1 { for j in 0..<columns { row[j] *= sign } }
+                for j in 0..<columns { let y = row[j] + c[j]; row[j] = y > 0 ? y : 0 }
             }
         }
     }
 
     // MARK: - Visible units
 
-    /// For each row: x = mean of the visible unit given the pre-activation x + b
-    /// (sigmoid for Bernoulli, the identity for Gaussian).
+    /// x = the mean of the visible units given the pre-activation x + b (sigmoid for
+    /// Bernoulli, the identity for Gaussian). With `data` (same layout), also adds the squared
+    /// error (data - x)^2 of each column into `squaredError`, in double precision.
     static func visibleMeans(_ units: VisibleUnits, _ x: UnsafeMutablePointer<Float>, rows: Int,
-                             bias b: UnsafePointer<Float>, columns: Int, stride: Int) {
+                             bias b: UnsafePointer<Float>, columns: Int, stride: Int,
+                             data: UnsafePointer<Float>? = nil, squaredError: UnsafeMutablePointer<Double>? = nil) {
+        switch units {
+        case .bernoulli:
+            addBiasMap(x, rows: rows, columns: columns, stride: stride, bias: b, vector: sigmoid8, scalar: sigmoid)
+        case .gaussian:
+            addBiasMap(x, rows: rows, columns: columns, stride: stride, bias: b, vector: { $0 }, scalar: { $0 })
+        }
+        guard let data, let squaredError else { return }
         for r in 0..<rows {
-            let row = x + r * stride
-            switch units {
-            case .bernoulli: for i in 0..<columns { row[i] = sigmoid(row[i] + b[i]) }
-            case .gaussian: for i in 0..<columns { row[i] += b[i] }
+            let row = x + r * stride, v0 = data + r * stride
+            for i in 0..<columns {
+                let e = Double(v0[i]) - Double(row[i])
+                squaredError[i] += e * e
             }
         }
     }
 
-    /// `sample` = a draw of the visible units with the given means (same layout):
-    /// Bernoulli, or mean + N(0, 1).
+    /// `sample` = a draw of the visible units with the given means (same layout): Bernoulli,
+    /// or mean + N(0, 1).
     static func sampleVisible(_ units: VisibleUnits, means: UnsafePointer<Float>, rows: Int, columns: Int,
-                              stride: Int, into sample: UnsafeMutablePointer<Float>,
-                              generator: inout Xoshiro256StarStar) {
+                              first: Int, stride: Int, into sample: UnsafeMutablePointer<Float>, stream: RandomStream) {
+        let units_ = first..<(first + columns)
         for r in 0..<rows {
             let p = means + r * stride, out = sample + r * stride
             switch units {
             case .bernoulli:
-                fillBernoulli(p, into: out, count: columns, generator: &generator)
+                stream.sampleBernoulli(row: r, units: units_, probabilities: p, into: out)
             case .gaussian:
-                fillNormal(out, count: columns, generator: &generator)
+                stream.fillNormal(row: r, units: units_, into: out)
                 for i in 0..<columns { out[i] += p[i] }
             }
         }
     }
 
-    /// The reconstruction pass of CD, one row at a time: x = mean of the visible units given
-    /// the pre-activation x + b; when given, `statistic[i] += data[i] - x[i]` (the visible-bias
-    /// gradient) and `squaredError[i] += (data[i] - x[i])^2` in double precision. `data` has
-    /// the layout of x.
-    static func reconstruction(_ units: VisibleUnits, _ x: UnsafeMutablePointer<Float>, rows: Int,
-                               bias b: UnsafePointer<Float>, columns: Int, stride: Int,
-                               data: UnsafePointer<Float>, statistic: UnsafeMutablePointer<Float>?,
-                               squaredError: UnsafeMutablePointer<Double>?) {
+    // MARK: - Statistics
+
+    /// sums[j] = scale * (sum over the rows of x[r, j]), rows in order.
+    static func columnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, scale: Float,
+                           into sums: UnsafeMutablePointer<Float>) {
+        sums.update(repeating: 0, count: columns)
         for r in 0..<rows {
             let row = x + r * stride
-            let v0 = data + r * stride
-            switch units {
-            case .bernoulli: for i in 0..<columns { row[i] = sigmoid(row[i] + b[i]) }
-            case .gaussian: for i in 0..<columns { row[i] += b[i] }
-            }
-            if let statistic {
-                for i in 0..<columns { statistic[i] += v0[i] - row[i] }
-            }
-            if let squaredError {
-                for i in 0..<columns {
-                    let e = Double(v0[i]) - Double(row[i])
-                    squaredError[i] += e * e
-                }
-            }
+            for j in 0..<columns { sums[j] += row[j] }
+        }
+        for j in 0..<columns { sums[j] *= scale }
+    }
+
+    /// x = -x on a block.
+    static func negate(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int) {
+        for r in 0..<rows {
+            let row = x + r * stride
+            for j in 0..<columns { row[j] = -row[j] }
         }
     }
 
-    /// statistic[i] += sign * sum over rows of x[r, i] (a column-block sum).
-    static func accumulateColumns(_ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int,
-                                  sign: Float, into statistic: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let row = x + r * stride
-            for i in 0..<columns { statistic[i] += sign * row[i] }
-        }
+    /// Copies a block of `rows` x `columns` between buffers of the same layout.
+    static func copy(_ from: UnsafePointer<Float>, into to: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                     stride: Int) {
+        for r in 0..<rows { (to + r * stride).update(from: from + r * stride, count: columns) }
     }
 }

@@ -33,17 +33,12 @@ import Testing
         // By hand with the stepper, as its documentation says, with and without setEpoch.
         func byHand(settingEpochs: Bool) throws -> RBM {
             var g = Xoshiro256StarStar(seed: 72)
-            _ = g.split()
-            let stepper = try ContrastiveDivergenceStepper(rbm: start, configuration: growing, batchSize: 8, generator: &g)
-            var order = Array(0..<24)
+            let seed = g.next()
+            let stepper = try ContrastiveDivergenceStepper(rbm: start, configuration: growing, batchSize: 8, seed: seed)
             for epoch in 0..<3 {
-                g.shuffle(&order)
+                let order = RBM.minibatchOrder(rows: 24, seed: seed, layer: 0, epoch: epoch)
                 if settingEpochs { stepper.setEpoch(epoch) }
-                for first in stride(from: 0, to: 24, by: 8) {
-                    let next = first + 8 < 24 ? growing.momentum(forEpoch: epoch) : growing.momentum(forEpoch: epoch + 1)
-                    stepper.step(on: data, rows: order[first..<(first + 8)], momentum: growing.momentum(forEpoch: epoch),
-                                 nextMomentum: next)
-                }
+                for first in stride(from: 0, to: 24, by: 8) { stepper.step(on: data, rows: order[first..<(first + 8)]) }
             }
             return stepper.rbm
         }

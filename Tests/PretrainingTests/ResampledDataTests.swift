@@ -5,11 +5,12 @@ import Testing
 /// `resampleBinaryData`: every use of a minibatch draws a new binary sample v0 ~ Bernoulli(data).
 @Suite struct ResampledDataTests {
     @Test("each step's v0 is a fresh binary sample whose mean is the data's probability", arguments: [1, 2])
-    func freshBinarySamples(lanes: Int) {
+    func freshBinarySamples(threads: Int) {
+        Lanes.setThreads(threads)
         let rbm = randomRBM(visible: 6, hidden: 4, weightScale: 0.3, biasScale: 0.2, seed: 60)
         let configuration = RBMTrainingConfiguration(learningRate: 1e-6, resampleBinaryData: true)
         var g = Xoshiro256StarStar(seed: 61)
-        let workspace = CDWorkspace(rbm: rbm, configuration: configuration, batchSize: 4, lanes: lanes, generator: &g)
+        let workspace = ContrastiveDivergence(rbm: rbm, configuration: configuration, capacity: 4, seed: g.next(), layer: 0)
         // Two rows of per-pixel probabilities, 0 and 1 included.
         let data = Matrix([[0, 0.1, 0.3, 0.5, 0.9, 1], [1, 0.7, 0.5, 0.2, 0.05, 0]])
         let rows = [0, 1, 0, 1]
@@ -18,9 +19,9 @@ import Testing
         let steps = 4000
         for _ in 0..<steps {
             data.elements.withUnsafeBufferPointer { d in
-                rows.withUnsafeBufferPointer { _ = workspace.step(data: d.baseAddress!, rows: $0, momentum: 0, nextMomentum: 0) }
+                rows.withUnsafeBufferPointer { _ = workspace.step(data: d.baseAddress!, rows: $0) }
             }
-            let v0 = workspace.lastMinibatch().v0
+            let v0 = workspace.lastMinibatch(rows: 4).v0
             #expect(v0.elements.allSatisfy { $0 == 0 || $0 == 1 })
             if samples.count < 2 { samples.append(v0) }
             for r in 0..<4 { for c in 0..<6 { sums[(r % 2) * 6 + c] += Double(v0[r, c]) } }

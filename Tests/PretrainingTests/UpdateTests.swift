@@ -58,18 +58,16 @@ struct UpdateTests {
         let rbm = RBM(weight: Matrix([[0.5]]), visibleBias: [0], hiddenBias: [0])
         let configuration = RBMTrainingConfiguration(learningRate: 0.1, weightCost: 0.01)
         var g = Xoshiro256StarStar(seed: 29)
-        let workspace = CDWorkspace(rbm: rbm, configuration: configuration, batchSize: 1, generator: &g)
+        let workspace = ContrastiveDivergence(rbm: rbm, configuration: configuration, capacity: 1, seed: g.next(), layer: 0)
         var result = rbm
         // positive - negative = 1 * 0.5 - 0.5 * 0.25 = 0.375
-        workspace.setMinibatchStatistics(v0: Matrix([[1]]), v1: Matrix([[0.5]]), h0: Matrix([[0.5]]), h1: Matrix([[0.25]]))
-        workspace.updateParameters(rows: 1, momentum: 0.5, nextMomentum: 0.5)
+        workspace.update(v0: Matrix([[1]]), v1: Matrix([[0.5]]), h0: Matrix([[0.5]]), h1: Matrix([[0.25]]))
         workspace.store(into: &result)
         // dW = 0.1 * 0.375 - 0.1 * 0.01 * 0.5 = 0.037; db = 0.1 * 0.5; dc = 0.1 * 0.25
         #expect(abs(result.weight[0, 0] - 0.537) < 1e-6)
         #expect(abs(result.visibleBias[0] - 0.05) < 1e-7)
         #expect(abs(result.hiddenBias[0] - 0.025) < 1e-7)
-        workspace.setMinibatchStatistics(v0: Matrix([[1]]), v1: Matrix([[0.5]]), h0: Matrix([[0.5]]), h1: Matrix([[0.25]]))
-        workspace.updateParameters(rows: 1, momentum: 0.5, nextMomentum: 0.5)
+        workspace.update(v0: Matrix([[1]]), v1: Matrix([[0.5]]), h0: Matrix([[0.5]]), h1: Matrix([[0.25]]))
         workspace.store(into: &result)
         // dW = 0.5 * 0.037 + 0.0375 - 0.001 * 0.537 = 0.055463; db = 0.025 + 0.05; dc = 0.0125 + 0.025
         #expect(abs(result.weight[0, 0] - 0.592463) < 1e-6)
@@ -79,21 +77,20 @@ struct UpdateTests {
 
     @Test("the stacked single-gemm update equals the textbook update with separate products",
           arguments: [1, 2, 3])
-    func stackedUpdateMatchesTextbook(lanes: Int) {
+    func stackedUpdateMatchesTextbook(threads: Int) {
+        Lanes.setThreads(threads)
         let rbm = randomRBM(visible: 6, hidden: 4, weightScale: 0.5, biasScale: 0.5, seed: 30)
-        let configuration = RBMTrainingConfiguration(learningRate: 0.1, weightCost: 2e-4)
+        let configuration = RBMTrainingConfiguration(learningRate: 0.1, momentumSwitchEpoch: 1, weightCost: 2e-4)
         var g = Xoshiro256StarStar(seed: 31)
-        let workspace = CDWorkspace(rbm: rbm, configuration: configuration, batchSize: 5, lanes: lanes, generator: &g)
-        #expect(workspace.lanes == lanes)
+        let workspace = ContrastiveDivergence(rbm: rbm, configuration: configuration, capacity: 5, seed: g.next(), layer: 0)
         var reference = TextbookUpdate(rbm)
         var result = rbm
         let schedule: [(rows: Int, momentum: Float)] = [(5, 0.5), (3, 0.5), (5, 0.9), (4, 0.9)]
-        for (step, (rows, momentum)) in schedule.enumerated() {
-            let next = step + 1 < schedule.count ? schedule[step + 1].momentum : 0
+        for (rows, momentum) in schedule {
+            if momentum == 0.9 { workspace.setEpoch(1) }
             let v0 = Matrix.uniform(rows: rows, columns: 6, using: &g), v1 = Matrix.uniform(rows: rows, columns: 6, using: &g)
             let h0 = Matrix.uniform(rows: rows, columns: 4, using: &g), h1 = Matrix.uniform(rows: rows, columns: 4, using: &g)
-            workspace.setMinibatchStatistics(v0: v0, v1: v1, h0: h0, h1: h1)
-            workspace.updateParameters(rows: rows, momentum: momentum, nextMomentum: next)
+            workspace.update(v0: v0, v1: v1, h0: h0, h1: h1)
             reference.apply(v0: v0, v1: v1, h0: h0, h1: h1, rate: 0.1, momentum: Double(momentum), weightCost: 2e-4)
         }
         workspace.store(into: &result)
@@ -101,26 +98,31 @@ struct UpdateTests {
     }
 
     @Test("one CD-1 step equals the rbm.m recipe computed naively from its sampled hidden states",
-          arguments: [1, 2, 3])
-    func cdStepMatchesNaiveRecipe(lanes: Int) {
-        let rbm = randomRBM(visible: 6, hidden: 4, weightScale: 0.8, biasScale: 0.5, seed: 32)
+          arguments: [(1, VisibleUnits.bernoulli), (2, .bernoulli), (3, .bernoulli), (1, .gaussian), (2, .gaussian)])
+    func cdStepMatchesNaiveRecipe(threads: Int, visibleUnits: VisibleUnits) {
+        Lanes.setThreads(threads)
+        let rbm = randomRBM(visible: 6, hidden: 4, weightScale: 0.8, biasScale: 0.5, visibleUnits: visibleUnits, seed: 32)
         let configuration = RBMTrainingConfiguration(learningRate: 0.1, weightCost: 2e-4)
         var g = Xoshiro256StarStar(seed: 33)
-        let workspace = CDWorkspace(rbm: rbm, configuration: configuration, batchSize: 4, lanes: lanes, generator: &g)
+        let workspace = ContrastiveDivergence(rbm: rbm, configuration: configuration, capacity: 4, seed: g.next(), layer: 0)
         let data = Matrix.uniform(rows: 10, columns: 6, using: &g)
         let rows = [7, 2, 9, 4]
         let error = data.elements.withUnsafeBufferPointer { d in
-            rows.withUnsafeBufferPointer { workspace.step(data: d.baseAddress!, rows: $0, momentum: 0.5, nextMomentum: 0.5) }
+            rows.withUnsafeBufferPointer { workspace.step(data: d.baseAddress!, rows: $0) }
         }
-        let last = workspace.lastMinibatch()
+        let last = workspace.lastMinibatch(rows: workspace.rows)
         let v0 = data.rows(at: rows)
         #expect(last.v0 == v0)
         // h0 = sigmoid(v0 W + c); the sample is binary; v1 = sigmoid(h_sample W^T + b); h1 = sigmoid(v1 W + c).
         let h0 = naiveProduct(v0, rbm.weight).map { r in r.indices.map { naiveSigmoid(r[$0] + Double(rbm.hiddenBias[$0])) } }
         #expect(maxDifference(last.h0, h0) < 1e-6)
         #expect(last.hiddenSample.elements.allSatisfy { $0 == 0 || $0 == 1 })
-        let v1 = naiveProduct(last.hiddenSample, rbm.weight.transposed())
-            .map { r in r.indices.map { naiveSigmoid(r[$0] + Double(rbm.visibleBias[$0])) } }
+        let v1 = naiveProduct(last.hiddenSample, rbm.weight.transposed()).map { r in
+            r.indices.map { i in
+                let x = r[i] + Double(rbm.visibleBias[i])
+                return visibleUnits == .bernoulli ? naiveSigmoid(x) : x
+            }
+        }
         #expect(maxDifference(last.v1, v1) < 1e-6)
         let h1 = naiveProduct(last.v1, rbm.weight).map { r in r.indices.map { -naiveSigmoid(r[$0] + Double(rbm.hiddenBias[$0])) } }
         #expect(maxDifference(last.negativeH1, h1) < 1e-6)
@@ -139,19 +141,20 @@ struct UpdateTests {
 
     @Test("one PCD step: negative statistics from binary fantasy states and their hidden probabilities",
           arguments: [1, 2])
-    func pcdStep(lanes: Int) {
+    func pcdStep(threads: Int) {
+        Lanes.setThreads(threads)
         let rbm = randomRBM(visible: 6, hidden: 4, weightScale: 0.8, biasScale: 0.5, seed: 34)
         let configuration = RBMTrainingConfiguration(cdSteps: 2, persistent: true)
         var g = Xoshiro256StarStar(seed: 35)
-        let workspace = CDWorkspace(rbm: rbm, configuration: configuration, batchSize: 4, lanes: lanes, generator: &g)
+        let workspace = ContrastiveDivergence(rbm: rbm, configuration: configuration, capacity: 4, seed: g.next(), layer: 0)
         let data = Matrix.uniform(rows: 8, columns: 6, using: &g)
         for rows in [[0, 1, 2, 3], [4, 5, 6, 7]] {
             var before = rbm
             workspace.store(into: &before)
             _ = data.elements.withUnsafeBufferPointer { d in
-                rows.withUnsafeBufferPointer { workspace.step(data: d.baseAddress!, rows: $0, momentum: 0.5, nextMomentum: 0.5) }
+                rows.withUnsafeBufferPointer { workspace.step(data: d.baseAddress!, rows: $0) }
             }
-            let last = workspace.lastMinibatch()
+            let last = workspace.lastMinibatch(rows: workspace.rows)
             #expect(last.v1.elements.allSatisfy { $0 == 0 || $0 == 1 })
             let h1 = naiveProduct(last.v1, before.weight)
                 .map { r in r.indices.map { -naiveSigmoid(r[$0] + Double(before.hiddenBias[$0])) } }
@@ -161,22 +164,23 @@ struct UpdateTests {
 
     @Test("PCD's fantasy chains sample the model distribution (total variation over all 64 states)",
           arguments: [1, 2])
-    func pcdChainsSampleTheModel(lanes: Int) throws {
+    func pcdChainsSampleTheModel(threads: Int) throws {
+        Lanes.setThreads(threads)
         let rbm = randomRBM(visible: 6, hidden: 4, weightScale: 1, biasScale: 0.5, seed: 36)
         // A learning rate too small to move Float parameters: the chains run on a fixed model.
         let configuration = RBMTrainingConfiguration(learningRate: 1e-30, initialMomentum: 0, finalMomentum: 0,
                                                      weightCost: 0, persistent: true)
         var g = Xoshiro256StarStar(seed: 37)
-        let workspace = CDWorkspace(rbm: rbm, configuration: configuration, batchSize: 10, lanes: lanes, generator: &g)
+        let workspace = ContrastiveDivergence(rbm: rbm, configuration: configuration, capacity: 10, seed: g.next(), layer: 0)
         let data = Matrix(rows: 10, columns: 6)  // chains start at all-zero states
         var counts = [Double](repeating: 0, count: 64)
         let rows = Array(0..<10)
         for step in 0..<3000 {
             _ = data.elements.withUnsafeBufferPointer { d in
-                rows.withUnsafeBufferPointer { workspace.step(data: d.baseAddress!, rows: $0, momentum: 0, nextMomentum: 0) }
+                rows.withUnsafeBufferPointer { workspace.step(data: d.baseAddress!, rows: $0) }
             }
             guard step >= 50 else { continue }
-            let v1 = workspace.lastMinibatch().v1
+            let v1 = workspace.lastMinibatch(rows: workspace.rows).v1
             for r in 0..<10 {
                 var state = 0
                 for i in 0..<6 where v1[r, i] == 1 { state |= 1 << i }

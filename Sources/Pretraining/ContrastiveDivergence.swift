@@ -1,0 +1,344 @@
+import Linalg
+
+/// The engine of CD-k and persistent CD for one RBM: one minibatch update at a time, on buffers
+/// allocated once (no allocation per step). `step` is the algorithm, top to bottom:
+///
+/// 1. the minibatch v0 (the data rows, or a fresh binary sample of them);
+/// 2. the positive phase: h0 = E[h | v0] and a sample h ~ p(h | v0);
+/// 3. the negative phase: k Gibbs steps, from h (CD, as in `rbm.m`: the reconstructions use the
+///    visible means) or from the persistent chains (PCD, Tieleman 2008: sampled states);
+/// 4. the statistics: G = (1/b) [v0; v1]^T [h0; -h1] = (1/b)(v0^T h0 - v1^T h1) in ONE product,
+///    and the bias gradients, plus the sparsity terms;
+/// 5. (the place where data-parallel training sums G and the bias gradients across processes);
+/// 6. the update: d = momentum d + lr (g - weightCost w); w += d (no weight cost on biases).
+///
+/// Shapes, with B the capacity (largest minibatch), b the current one, V visible, H hidden:
+/// `visibleStack` (2B, V) holds v0 in rows 0..<b and v1 in rows b..<2b; `hiddenStack` (2B, H)
+/// holds h0 and h1 (negated for the statistics); `hiddenSample` (B, H) the sampled hidden states
+/// that drive the chain; `chains` (B, V) PCD's fantasy particles; `weightGradient` (V, H).
+///
+/// Each phase runs in blocks (`Lanes`): a fixed number of column blocks, chosen from the shape,
+/// each one single-threaded `sgemm` plus its elementwise pass. Every random draw comes from a
+/// `RandomStream` keyed by (seed, purpose, layer, epoch, minibatch, row, unit), so the results
+/// depend neither on the number of threads nor on the split.
+final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
+    // @unchecked Sendable: blocks write disjoint column blocks of the buffers; phases are
+    // separated by the barrier at the end of `Lanes.run`; the phase settings are written only
+    // between phases.
+    let visibleCount: Int, hiddenCount: Int, capacity: Int
+    let visibleUnits: VisibleUnits, hiddenUnits: HiddenUnits
+    let configuration: RBMTrainingConfiguration
+    /// The run's seed and the layer of the stack (both key the random streams).
+    let seed: UInt64, layer: Int
+    /// The fixed column blocks of the hidden and the visible units (the same count).
+    let hiddenBlocks: [Range<Int>], visibleBlocks: [Range<Int>]
+
+    /// The epoch (0-based) and the minibatch within it of the next step; the rate, k and
+    /// momentum of the epoch (see `setEpoch`).
+    private(set) var epoch = 0, stepInEpoch = 0
+    private(set) var learningRate: Float = 0, cdSteps = 1, momentum: Float = 0
+
+    // Parameters and their velocities (the last update).
+    let weight, weightVelocity: FloatBuffer          // (V, H)
+    let visibleBias, visibleVelocity: FloatBuffer    // (V)
+    let hiddenBias, hiddenVelocity: FloatBuffer      // (H)
+    // The statistics of a minibatch: the gradient estimate.
+    let weightGradient: FloatBuffer                  // (V, H)
+    let visibleGradient: FloatBuffer                 // (V)
+    let hiddenGradient: FloatBuffer                  // (H)
+    // Minibatch buffers.
+    let visibleStack: FloatBuffer                    // (2B, V): [v0; v1]
+    let hiddenStack: FloatBuffer                     // (2B, H): [h0; h1], h1 negated for the statistics
+    let hiddenSample: FloatBuffer                    // (B, H)
+    let chains: FloatBuffer                          // (B, V): PCD's persistent chains
+    let dataReconstruction: FloatBuffer              // (B, V): PCD's reconstruction of the data (error)
+    let squaredError: UnsafeMutablePointer<Double>   // (V): per-pixel squared reconstruction error
+    // Sparsity (Hinton's practical guide, section 11).
+    let hiddenActivity: FloatBuffer                  // (H): q, the running mean activation
+    let visibleMean: FloatBuffer                     // (V): mean of v0
+    /// Whether the chains hold states, and whether q has been started.
+    var chainsStarted = false, sparsityStarted = false
+
+    // The phase the blocks run next and its settings.
+    private enum Phase {
+        case load, positive, reconstruction, hidden, dataReconstruction, chainHidden, chainVisible, negativeHidden,
+             statistics, update
+    }
+    private var phase = Phase.load
+    var rows = 0
+    private var gibbsStep = 0
+    private var data: UnsafePointer<Float>?, indices: UnsafeBufferPointer<Int>?
+
+    /// An engine for `rbm` trained with `configuration` on minibatches of at most `capacity`
+    /// rows; its random streams are keyed by `seed` and `layer`. The velocities start at zero.
+    init(rbm: RBM, configuration: RBMTrainingConfiguration, capacity: Int, seed: UInt64, layer: Int) {
+        precondition(capacity >= 1, "ContrastiveDivergence: capacity \(capacity)")
+        let v = rbm.visibleCount, h = rbm.hiddenCount
+        visibleCount = v; hiddenCount = h; self.capacity = capacity
+        visibleUnits = rbm.visibleUnits; hiddenUnits = rbm.hiddenUnits
+        self.configuration = configuration; self.seed = seed; self.layer = layer
+        let blocks = Lanes.blockCount(productSize: v * h)
+        hiddenBlocks = Lanes.blocks(of: h, count: blocks)
+        visibleBlocks = Lanes.blocks(of: v, count: blocks)
+        weight = FloatBuffer(rbm.weight.elements); weightVelocity = FloatBuffer(count: v * h)
+        visibleBias = FloatBuffer(rbm.visibleBias); visibleVelocity = FloatBuffer(count: v)
+        hiddenBias = FloatBuffer(rbm.hiddenBias); hiddenVelocity = FloatBuffer(count: h)
+        weightGradient = FloatBuffer(count: v * h)
+        visibleGradient = FloatBuffer(count: v); hiddenGradient = FloatBuffer(count: h)
+        visibleStack = FloatBuffer(count: 2 * capacity * v); hiddenStack = FloatBuffer(count: 2 * capacity * h)
+        hiddenSample = FloatBuffer(count: capacity * h)
+        chains = FloatBuffer(count: configuration.persistent ? capacity * v : 0)
+        dataReconstruction = FloatBuffer(count: configuration.persistent ? capacity * v : 0)
+        squaredError = .allocate(capacity: max(v, 1))
+        squaredError.initialize(repeating: 0, count: max(v, 1))
+        hiddenActivity = FloatBuffer(count: h); visibleMean = FloatBuffer(count: v)
+        setEpoch(0)
+    }
+
+    deinit { squaredError.deallocate() }
+
+    /// Starts epoch `epoch` (0-based): its learning rate, k and momentum, and minibatch 0.
+    func setEpoch(_ epoch: Int) {
+        self.epoch = epoch
+        stepInEpoch = 0
+        learningRate = configuration.learningRate(forEpoch: epoch)
+        cdSteps = configuration.gibbsSteps(forEpoch: epoch)
+        momentum = configuration.momentum(forEpoch: epoch)
+    }
+
+    /// The stream of `purpose` for the current minibatch.
+    private func stream(_ purpose: RandomPurpose) -> RandomStream {
+        RandomStream(seed: seed, purpose: purpose, epoch: epoch, step: stepInEpoch)
+    }
+
+    private func run(_ next: Phase) {
+        phase = next
+        Lanes.run(hiddenBlocks.count, task: self)
+    }
+
+    // MARK: - One minibatch
+
+    /// One CD-k (or PCD) update on the rows `rows` of `data` (row-major, V columns; only read).
+    /// BLAS must be single-threaded during the call. Returns the summed squared reconstruction
+    /// error of the minibatch (the `rbm.m` monitor): the sum over rows and pixels of
+    /// (v0 - E[v | h])^2 with h ~ p(h | v0), before the update.
+    func step(data: UnsafePointer<Float>, rows: UnsafeBufferPointer<Int>) -> Double {
+        precondition(rows.count >= 1 && rows.count <= capacity,
+                     "ContrastiveDivergence.step: \(rows.count) rows for a capacity of \(capacity)")
+        self.rows = rows.count
+        self.data = data
+        indices = rows
+        defer { self.data = nil; indices = nil; stepInEpoch += 1 }
+
+        run(.load)                      // 1. v0
+        run(.positive)                  // 2. h0 = E[h | v0], h ~ p(h | v0)
+        if configuration.persistent {   // 3. k Gibbs steps
+            run(.dataReconstruction)
+            for s in 1...cdSteps {
+                gibbsStep = s
+                run(.chainHidden)       //    h ~ p(h | chains)
+                run(.chainVisible)      //    chains ~ p(v | h); v1 = chains after the last step
+            }
+            run(.negativeHidden)        //    h1 = E[h | v1]
+            chainsStarted = true
+        } else {
+            for s in 1...cdSteps {
+                gibbsStep = s
+                run(.reconstruction)    //    v1 = E[v | h]
+                run(.hidden)            //    h1 = E[h | v1]; h ~ p(h | v1) before the last step
+            }
+        }
+        statisticsAndUpdate()           // 4.-6.
+        var error = 0.0
+        for i in 0..<visibleCount { error += squaredError[i] }
+        return error
+    }
+
+    /// Steps 4 to 6 on the minibatch in the stacks (`rows` set).
+    func statisticsAndUpdate() {
+        run(.statistics)                // 4. G, the bias gradients, the sparsity terms
+        sparsityStarted = true
+        // 5. Data-parallel training sums weightGradient, visibleGradient and hiddenGradient here.
+        run(.update)                    // 6. the parameters
+    }
+
+    /// Block `block`'s share of the current phase.
+    func runBlock(_ block: Int) {
+        let vr = visibleBlocks[block], hr = hiddenBlocks[block]
+        switch phase {
+        case .load: load(vr)
+        case .positive: positive(hr, vr)
+        case .reconstruction: reconstruction(vr)
+        case .hidden: hidden(hr)
+        case .dataReconstruction: reconstructData(vr)
+        case .chainHidden: chainHidden(hr)
+        case .chainVisible: chainVisible(vr)
+        case .negativeHidden: negativeHidden(hr)
+        case .statistics: statistics(hr, vr)
+        case .update: update(hr, vr)
+        }
+    }
+
+    // MARK: - The phases, on the block's columns
+
+    /// v0[:, vr] = the data rows (or v0 ~ Bernoulli(data rows) with `resampleBinaryData`).
+    private func load(_ vr: Range<Int>) {
+        let nv = visibleCount, lo = vr.lowerBound, v0 = visibleStack.pointer
+        let sample = configuration.resampleBinaryData ? stream(.dataSample(layer: layer)) : nil
+        for (r, index) in indices!.enumerated() {
+            let source = data! + index * nv + lo, target = v0 + r * nv + lo
+            if let sample {
+                sample.sampleBernoulli(row: r, units: vr, probabilities: source, into: target)
+            } else {
+                target.update(from: source, count: vr.count)
+            }
+        }
+    }
+
+    /// h0[:, hr] = E[h | v0] and h[:, hr] ~ p(h | v0); the mean of v0 over vr (sparsity).
+    private func positive(_ hr: Range<Int>, _ vr: Range<Int>) {
+        let nv = visibleCount, nh = hiddenCount, lo = hr.lowerBound
+        // h0[:, hr] = v0 W[:, hr] : (b, V) * (V, |hr|) -> (b, |hr|)
+        sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: visibleStack.pointer, lda: nv,
+              b: weight.pointer + lo, ldb: nh, beta: 0, c: hiddenStack.pointer + lo, ldc: nh)
+        UnitKernels.hiddenMeans(hiddenUnits, hiddenStack.pointer + lo, rows: rows, bias: hiddenBias.pointer + lo,
+                                columns: hr.count, first: lo, stride: nh, sample: hiddenSample.pointer + lo,
+                                stream: stream(.hiddenSample(layer: layer, step: 0)))
+        if configuration.sparsityTarget != nil {
+            UnitKernels.columnSums(visibleStack.pointer + vr.lowerBound, rows: rows, columns: vr.count, stride: nv,
+                                   scale: 1 / Float(rows), into: visibleMean.pointer + vr.lowerBound)
+        }
+    }
+
+    /// CD: v1[:, vr] = E[v | h], with the squared error against v0 at the first step.
+    private func reconstruction(_ vr: Range<Int>) {
+        let nv = visibleCount, nh = hiddenCount, lo = vr.lowerBound
+        let v1 = visibleStack.pointer + rows * nv + lo
+        // v1[:, vr] = h W[vr, :]^T : (b, H) * (H, |vr|) -> (b, |vr|)
+        sgemm(.none, .transposed, m: rows, n: vr.count, k: nh, alpha: 1, a: hiddenSample.pointer, lda: nh,
+              b: weight.pointer + lo * nh, ldb: nh, beta: 0, c: v1, ldc: nv)
+        let first = gibbsStep == 1
+        if first { (squaredError + lo).update(repeating: 0, count: vr.count) }
+        UnitKernels.visibleMeans(visibleUnits, v1, rows: rows, bias: visibleBias.pointer + lo, columns: vr.count,
+                                 stride: nv, data: first ? visibleStack.pointer + lo : nil,
+                                 squaredError: first ? squaredError + lo : nil)
+    }
+
+    /// CD: h1[:, hr] = E[h | v1], and h[:, hr] ~ p(h | v1) before the last step.
+    private func hidden(_ hr: Range<Int>) {
+        let nv = visibleCount, nh = hiddenCount, lo = hr.lowerBound
+        let last = gibbsStep == cdSteps
+        sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: visibleStack.pointer + rows * nv, lda: nv,
+              b: weight.pointer + lo, ldb: nh, beta: 0, c: hiddenStack.pointer + rows * nh + lo, ldc: nh)
+        UnitKernels.hiddenMeans(hiddenUnits, hiddenStack.pointer + rows * nh + lo, rows: rows,
+                                bias: hiddenBias.pointer + lo, columns: hr.count, first: lo, stride: nh,
+                                sample: last ? nil : hiddenSample.pointer + lo,
+                                stream: last ? nil : stream(.hiddenSample(layer: layer, step: gibbsStep)))
+    }
+
+    /// PCD: the data's reconstruction E[v | h] (for the error monitor only); the chains start
+    /// at the first minibatch's data (repeated if it is short).
+    private func reconstructData(_ vr: Range<Int>) {
+        let nv = visibleCount, nh = hiddenCount, lo = vr.lowerBound
+        sgemm(.none, .transposed, m: rows, n: vr.count, k: nh, alpha: 1, a: hiddenSample.pointer, lda: nh,
+              b: weight.pointer + lo * nh, ldb: nh, beta: 0, c: dataReconstruction.pointer + lo, ldc: nv)
+        (squaredError + lo).update(repeating: 0, count: vr.count)
+        UnitKernels.visibleMeans(visibleUnits, dataReconstruction.pointer + lo, rows: rows,
+                                 bias: visibleBias.pointer + lo, columns: vr.count, stride: nv,
+                                 data: visibleStack.pointer + lo, squaredError: squaredError + lo)
+        guard !chainsStarted else { return }
+        for r in 0..<capacity {
+            (chains.pointer + r * nv + lo).update(from: visibleStack.pointer + (r % rows) * nv + lo, count: vr.count)
+        }
+    }
+
+    /// PCD: h[:, hr] ~ p(h | chains) (h1 is scratch here).
+    private func chainHidden(_ hr: Range<Int>) {
+        let nv = visibleCount, nh = hiddenCount, lo = hr.lowerBound, scratch = hiddenStack.pointer + rows * nh + lo
+        sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: chains.pointer, lda: nv,
+              b: weight.pointer + lo, ldb: nh, beta: 0, c: scratch, ldc: nh)
+        UnitKernels.hiddenMeans(hiddenUnits, scratch, rows: rows, bias: hiddenBias.pointer + lo, columns: hr.count,
+                                first: lo, stride: nh, sample: hiddenSample.pointer + lo,
+                                stream: stream(.hiddenSample(layer: layer, step: gibbsStep)))
+    }
+
+    /// PCD: chains[:, vr] ~ p(v | h); after the last step v1[:, vr] = chains[:, vr].
+    private func chainVisible(_ vr: Range<Int>) {
+        let nv = visibleCount, nh = hiddenCount, lo = vr.lowerBound, v1 = visibleStack.pointer + rows * nv + lo
+        sgemm(.none, .transposed, m: rows, n: vr.count, k: nh, alpha: 1, a: hiddenSample.pointer, lda: nh,
+              b: weight.pointer + lo * nh, ldb: nh, beta: 0, c: v1, ldc: nv)
+        UnitKernels.visibleMeans(visibleUnits, v1, rows: rows, bias: visibleBias.pointer + lo, columns: vr.count,
+                                 stride: nv)
+        UnitKernels.sampleVisible(visibleUnits, means: v1, rows: rows, columns: vr.count, first: lo, stride: nv,
+                                  into: chains.pointer + lo, stream: stream(.visibleSample(layer: layer, step: gibbsStep)))
+        if gibbsStep == cdSteps {
+            UnitKernels.copy(chains.pointer + lo, into: v1, rows: rows, columns: vr.count, stride: nv)
+        }
+    }
+
+    /// PCD: h1[:, hr] = E[h | v1].
+    private func negativeHidden(_ hr: Range<Int>) {
+        let nv = visibleCount, nh = hiddenCount, lo = hr.lowerBound, h1 = hiddenStack.pointer + rows * nh + lo
+        sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: visibleStack.pointer + rows * nv, lda: nv,
+              b: weight.pointer + lo, ldb: nh, beta: 0, c: h1, ldc: nh)
+        UnitKernels.hiddenMeans(hiddenUnits, h1, rows: rows, bias: hiddenBias.pointer + lo, columns: hr.count,
+                                first: lo, stride: nh)
+    }
+
+    /// G[:, hr] = (1/b) [v0; v1]^T [h0; -h1][:, hr]; the hidden gradient (1/b)(sum h0 - sum h1)
+    /// over hr; the visible gradient (1/b)(sum v0 - sum v1) over vr; and with a sparsity target,
+    /// q = decay q + (1 - decay) mean(h0) (q starts at the first minibatch's mean), then
+    /// G -= cost mean(v0)^T (q - target) and the hidden gradient -= cost (q - target).
+    private func statistics(_ hr: Range<Int>, _ vr: Range<Int>) {
+        let nv = visibleCount, nh = hiddenCount, b = rows, lo = hr.lowerBound, scale = 1 / Float(b)
+        let h0 = hiddenStack.pointer + lo, h1 = hiddenStack.pointer + b * nh + lo
+        UnitKernels.negate(h1, rows: b, columns: hr.count, stride: nh)
+        // G[:, hr] = (1/b) [v0; v1]^T [h0; -h1][:, hr] : (V, 2b) * (2b, |hr|) -> (V, |hr|)
+        sgemm(.transposed, .none, m: nv, n: hr.count, k: 2 * b, alpha: scale, a: visibleStack.pointer, lda: nv,
+              b: h0, ldb: nh, beta: 0, c: weightGradient.pointer + lo, ldc: nh)
+        UnitKernels.columnSums(h0, rows: 2 * b, columns: hr.count, stride: nh, scale: scale,
+                               into: hiddenGradient.pointer + lo)
+        let v0 = visibleStack.pointer + vr.lowerBound, g = visibleGradient.pointer + vr.lowerBound
+        UnitKernels.columnSums(v0, rows: b, columns: vr.count, stride: nv, scale: scale, into: g)
+        for r in 0..<b {
+            let v1 = v0 + (b + r) * nv
+            for i in 0..<vr.count { g[i] -= scale * v1[i] }
+        }
+        guard let target = configuration.sparsityTarget else { return }
+        let decay: Float = sparsityStarted ? configuration.sparsityDecay : 0, cost = configuration.sparsityCost
+        let q = hiddenActivity.pointer + lo
+        for j in 0..<hr.count {
+            var mean: Float = 0
+            for r in 0..<b { mean += h0[r * nh + j] }
+            q[j] = decay * q[j] + (1 - decay) * mean * scale
+            hiddenGradient.pointer[lo + j] -= cost * (q[j] - target)
+        }
+        for i in 0..<nv {
+            let row = weightGradient.pointer + i * nh + lo, m = cost * visibleMean.pointer[i]
+            for j in 0..<hr.count { row[j] -= m * (q[j] - target) }
+        }
+    }
+
+    /// The update of W[:, hr], the hidden biases hr and the visible biases vr:
+    /// d = momentum d + lr (g - weightCost w), w += d (no weight cost on the biases).
+    private func update(_ hr: Range<Int>, _ vr: Range<Int>) {
+        let nh = hiddenCount, lo = hr.lowerBound, n = hr.count
+        let rate = learningRate, m = momentum, decay = learningRate * configuration.weightCost
+        for i in 0..<visibleCount {
+            let w = weight.pointer + i * nh + lo, d = weightVelocity.pointer + i * nh + lo
+            let g = weightGradient.pointer + i * nh + lo
+            for j in 0..<n {
+                d[j] = m * d[j] + rate * g[j] - decay * w[j]
+                w[j] += d[j]
+            }
+        }
+        func biases(_ p: FloatBuffer, _ velocity: FloatBuffer, _ gradient: FloatBuffer, _ r: Range<Int>) {
+            for j in r {
+                velocity.pointer[j] = m * velocity.pointer[j] + rate * gradient.pointer[j]
+                p.pointer[j] += velocity.pointer[j]
+            }
+        }
+        biases(hiddenBias, hiddenVelocity, hiddenGradient, hr)
+        biases(visibleBias, visibleVelocity, visibleGradient, vr)
+    }
+}
