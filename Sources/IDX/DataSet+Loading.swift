@@ -1,3 +1,4 @@
+import Files
 import Linalg
 
 /// Loading a data set from IDX files: a folder in the MNIST layout, or four explicit paths.

@@ -147,8 +147,8 @@ struct CompareCommand: ParsableCommand {
         }
         let summary = Summary(preset: preset?.rawValue, layerSizes: sizes, epochs: configuration.epochs,
                               pretrainEpochs: pretraining.pretrainEpochs, runs: runs, csv: csvPath, json: jsonPath)
-        try writeAtomically(Comparison.csv(rows), to: csvPath)
-        try writeAtomically(JSONLine.encode(summary) + "\n", to: jsonPath)
+        try FileIO.writeAtomically(Comparison.csv(rows), to: csvPath)
+        try FileIO.writeAtomically(JSONLine.encode(summary) + "\n", to: jsonPath)
         console.say("Wrote \(csvPath) and \(jsonPath)")
         try console.emitJSON(summary)
     }
@@ -167,12 +167,4 @@ struct CompareLogRecord: Encodable {
         try container.encode(activation, forKey: .activation)
     }
     enum Key: String, CodingKey { case phase, start, activation }
-}
-
-/// Writes text to `path` through a temporary file and a rename.
-func writeAtomically(_ text: String, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
-        throw CLIError("\(path): cannot write (\(error.localizedDescription))")
-    }
 }
