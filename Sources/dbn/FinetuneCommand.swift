@@ -11,6 +11,7 @@ struct FinetuneCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: RunOptions
     @OptionGroup var fineTuning: FineTuningOptions
+    @OptionGroup var activationOption: ActivationOption
     @OptionGroup var checkpoints: PhaseRunner.Options
 
     @Option(help: "The RBM stack to start from (safetensors written by dbn pretrain or dbn train).")
@@ -35,7 +36,7 @@ struct FinetuneCommand: ParsableCommand {
         let data = try dataOptions.load()
         try ModelArchive.requireFits(file: weights, inputs: stack.layerSizes[0], outputs: nil,
                                      pixels: data.pixelCount, classes: nil)
-        let activation = try fineTuning.parsedActivation()
+        let activation = activationOption.activation
         let configuration = try fineTuning.configuration(seed: common.seed)
         let training = try data.labeledTraining()
         let test = try data.labeledTest()

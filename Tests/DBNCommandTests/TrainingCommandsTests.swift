@@ -67,7 +67,7 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
 
     @Test func pretrainThenFinetuneASavedStack() throws {
         let f = try TrainingFixture()
-        let p = try dbn(["pretrain", "--layers", "10", "--epochs", "4", "--batch-size", "10", "--free-energy-gap", "--json"], f)
+        let p = try dbn(["pretrain", "--layers", "10", "--pretrain-epochs", "4", "--batch-size", "10", "--free-energy-gap", "--json"], f)
         #expect(p.status == 0, "\(p)")
         let layers = try #require(try p.json()["layers"] as? [[String: Any]])
         let errors = try #require(layers.first?["reconstruction_error"] as? [Double])
