@@ -121,7 +121,7 @@ struct CompareCommand: ParsableCommand {
         }
         let acts = try (activations ?? Self.defaultActivations).split(separator: ",").map { try parseActivation(String($0)) }
         let comparison = Comparison(sizes: sizes, starts: starts, activations: acts, configuration: configuration)
-        let runner = try PhaseRunner(console: console, logPath: common.log)
+        let runner = try TrainingOutput(console: console, logPath: common.log)
         console.say("Comparing \(starts.count) starts x \(acts.count) activations on \(sizes.map(String.init).joined(separator: "-")), \(configuration.epochs) epochs each")
 
         let rbmConfiguration = pretraining.configuration(batchSize: fineTuning.batch, seed: common.seed)

@@ -12,7 +12,7 @@ struct FinetuneCommand: ParsableCommand {
     @OptionGroup var common: RunOptions
     @OptionGroup var fineTuning: FineTuningOptions
     @OptionGroup var activationOption: ActivationOption
-    @OptionGroup var checkpoints: PhaseRunner.Options
+    @OptionGroup var checkpoints: CheckpointOptions
 
     @Option(help: "The RBM stack to start from (safetensors written by dbn pretrain or dbn train).")
     var weights: String
@@ -46,8 +46,8 @@ struct FinetuneCommand: ParsableCommand {
         let fingerprint = ModelArchive.json(["command": "finetune", "weights": weights, "sizes": "\(network.sizes)",
                                              "config": ModelArchive.json(configuration), "activation": activation.name,
                                              "threads": "\(BLASThreads.count)"])
-        let runner = try PhaseRunner(console: console, logPath: common.log, checkpointDir: checkpoints.checkpointDir,
-                                     resume: checkpoints.resume, fingerprint: fingerprint)
+        let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
+                                       fingerprint: fingerprint)
         let (result, seconds) = try runner.finetune(network, data: training, test: test, configuration: configuration,
                                                     name: "finetune", title: "Fine-tuning \(weights)")
         var metadata = file.metadata.filter { [ModelArchive.Key.inputShape, ModelArchive.Key.pretraining, ModelArchive.Key.seed].contains($0.key) }

@@ -10,7 +10,7 @@ struct PretrainCommand: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: RunOptions
-    @OptionGroup var checkpoints: PhaseRunner.Options
+    @OptionGroup var checkpoints: CheckpointOptions
 
     @OptionGroup var pretraining: PretrainingOptions
 
@@ -76,8 +76,8 @@ struct PretrainCommand: ParsableCommand {
         let fingerprint = ModelArchive.json(["command": "pretrain", "sizes": "\(sizes)", "config": ModelArchive.json(configuration),
                                              "units": visibleUnits.rawValue + "/" + hiddenUnits.rawValue, "binarize": binarize.rawValue,
                                              "count": "\(images.rows)", "threads": "\(BLASThreads.count)"])
-        let runner = try PhaseRunner(console: console, logPath: common.log, checkpointDir: checkpoints.checkpointDir,
-                                     resume: checkpoints.resume, fingerprint: fingerprint)
+        let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
+                                       fingerprint: fingerprint)
 
         var generator = Xoshiro256StarStar(seed: common.seed)
         var stack = DeepBeliefNetwork(layerSizes: sizes, hiddenUnits: hiddenUnits, generator: &generator)

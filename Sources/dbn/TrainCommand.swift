@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var pretraining: PretrainingOptions
     @OptionGroup var fineTuning: FineTuningOptions
     @OptionGroup var activationOption: ActivationOption
-    @OptionGroup var checkpoints: PhaseRunner.Options
+    @OptionGroup var checkpoints: CheckpointOptions
 
     @Option(name: .customLong("init"), help: "Start of the main network: dbn, xavier-normal, xavier-uniform, he-normal, he-uniform, lecun, orthogonal, lsuv, normal:STD, zeros, ...")
     var initialization: String = "dbn"
@@ -81,8 +81,8 @@ struct TrainCommand: ParsableCommand {
             "pretrain": ModelArchive.json(rbmConfiguration),
             "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)",
             "threads": "\(BLASThreads.count)"])
-        let runner = try PhaseRunner(console: console, logPath: common.log, checkpointDir: checkpoints.checkpointDir,
-                                     resume: checkpoints.resume, fingerprint: fingerprint)
+        let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
+                                       fingerprint: fingerprint)
 
         // Phase 1: greedy pre-training (only for the pre-trained start).
         var stack: DeepBeliefNetwork?
