@@ -287,7 +287,7 @@ struct HostileIDXTests {
                                                                           bias: [0, 0, 0])]))
             .write(to: model)
         let evaluate = try DBNExecutable.run(["evaluate", "--model", model] + p.files(testLabels: short), in: p.folder)
-        expectCleanFailure(evaluate, naming: short, containing: "8 labels for the 9 images of")
+        expectCleanFailure(evaluate, naming: short, containing: "9 images, but \(short) holds 8 labels")
         row("8 test labels for 9 test images", "dbn evaluate --model net.safetensors --test-labels short-labels-idx1-ubyte ...",
             evaluate, playground: p)
     }
