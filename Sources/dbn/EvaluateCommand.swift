@@ -17,7 +17,7 @@ struct EvaluateCommand: ParsableCommand {
     var models: [String] = []
 
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var options: InspectionOptions
+    @OptionGroup var options: OutputOptions
 
     struct ModelReport: Encodable {
         let path: String

@@ -5,28 +5,6 @@ import Foundation
 // What the commands that look at a saved model share (evaluate, loglik, filters, reconstruct,
 // sample, inspect): reading a model file with clear errors, the test split, image tiles.
 
-/// Output and thread options of the commands that look at a saved model.
-struct InspectionOptions: ParsableArguments {
-    @Option(help: "BLAS threads (default: the number of cores).")
-    var threads: Int?
-
-    @Flag(help: "Print one JSON object with the results as the last line of stdout.")
-    var json = false
-
-    @Flag(help: "Print only errors (and --json).")
-    var quiet = false
-
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1, got \(threads)") }
-    }
-
-    /// Applies the thread count and returns the console.
-    func start() -> Console {
-        BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        return Console(quiet: quiet, json: json)
-    }
-}
-
 /// A model file read from disk, its format version and kind checked.
 struct LoadedModel {
     /// The path as given on the command line (errors name it).

@@ -39,7 +39,7 @@ struct LoglikCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var options: InspectionOptions
+    @OptionGroup var options: OutputOptions
 
     struct Report: Encodable {
         let model: String

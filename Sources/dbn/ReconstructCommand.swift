@@ -22,7 +22,7 @@ struct ReconstructCommand: ParsableCommand {
 
     @OptionGroup var picture: PictureOptions
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var options: InspectionOptions
+    @OptionGroup var options: OutputOptions
 
     struct Report: Encodable {
         let model: String

@@ -32,7 +32,7 @@ struct SampleCommand: ParsableCommand {
 
     @OptionGroup var picture: PictureOptions
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var options: InspectionOptions
+    @OptionGroup var options: OutputOptions
 
     struct Report: Encodable {
         let model: String
