@@ -175,3 +175,29 @@ extension Checkpoint {
         return TrainingResult(network: network, reports: reports, bestEpoch: bestEpoch, stoppedEarly: false)
     }
 }
+
+/// How one kind of phase stores its result and its progress in a checkpoint (under the
+/// prefixes `TrainingRun` gives: `NAME.result`, `NAME.progress`).
+struct PhaseSchema<Value, Progress> {
+    let restore: (Checkpoint, String) throws -> Value?
+    let store: (inout Checkpoint, String, Value) -> Void
+    let restoreProgress: (Checkpoint, String) throws -> Progress?
+    let storeProgress: (inout Checkpoint, String, Progress) -> Void
+}
+
+extension PhaseSchema where Value == DeepBeliefNetwork, Progress == StackPretrainingProgress {
+    /// Greedy pre-training: the stack, and the stack's progress.
+    static var pretraining: Self {
+        Self(restore: { try $0.stack(prefix: $1) }, store: { $0.setStack($2, prefix: $1) },
+             restoreProgress: { try $0.stackProgress(prefix: $1) }, storeProgress: { $0.setStackProgress($2, prefix: $1) })
+    }
+}
+
+extension PhaseSchema where Value == TrainingResult, Progress == FineTuningProgress {
+    /// Fine-tuning: the training result, and the fine-tuning progress.
+    static var fineTuning: Self {
+        Self(restore: { try $0.trainingResult(prefix: $1) }, store: { $0.setTrainingResult($2, prefix: $1) },
+             restoreProgress: { try $0.fineTuningProgress(prefix: $1) },
+             storeProgress: { $0.setFineTuningProgress($2, prefix: $1) })
+    }
+}

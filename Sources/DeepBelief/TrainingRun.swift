@@ -107,13 +107,7 @@ public final class TrainingRun {
                          monitors: MonitorOptions = .none, name: String = "pretrain",
                          onEpoch: ((Int, RBMEpochReport) -> Void)? = nil) throws -> Double {
         let start = stack
-        let (result, seconds) = try runPhase(
-            name,
-            restore: { checkpoint, prefix in try checkpoint.stack(prefix: prefix) },
-            store: { checkpoint, prefix, stack in checkpoint.setStack(stack, prefix: prefix) },
-            restoreProgress: { checkpoint, prefix in try checkpoint.stackProgress(prefix: prefix) },
-            storeProgress: { checkpoint, prefix, progress in checkpoint.setStackProgress(progress, prefix: prefix) }
-        ) { resumeFrom, addSeconds, save in
+        let (result, seconds) = try runPhase(name, schema: .pretraining) { resumeFrom, addSeconds, save in
             var stack = start
             var generator = Xoshiro256StarStar(seed: configuration.seed)
             try stack.pretrain(on: data, configurations: Array(repeating: configuration, count: stack.layers.count),
@@ -134,13 +128,7 @@ public final class TrainingRun {
     public func finetune(_ network: Network, data: LabeledData, test: LabeledData?,
                          configuration: TrainingConfiguration, name: String = "finetune",
                          onEpoch: ((EpochReport) -> Void)? = nil) throws -> (result: TrainingResult, seconds: Double) {
-        try runPhase(
-            name,
-            restore: { checkpoint, prefix in try checkpoint.trainingResult(prefix: prefix) },
-            store: { checkpoint, prefix, result in checkpoint.setTrainingResult(result, prefix: prefix) },
-            restoreProgress: { checkpoint, prefix in try checkpoint.fineTuningProgress(prefix: prefix) },
-            storeProgress: { checkpoint, prefix, progress in checkpoint.setFineTuningProgress(progress, prefix: prefix) }
-        ) { resumeFrom, addSeconds, save in
+        try runPhase(name, schema: .fineTuning) { resumeFrom, addSeconds, save in
             var generator = Xoshiro256StarStar(seed: configuration.seed)
             return try Trainer(configuration: configuration).train(
                 network, data: data, test: test, generator: &generator, resumeFrom: resumeFrom,
@@ -151,32 +139,30 @@ public final class TrainingRun {
         }
     }
 
-    /// The bookkeeping every phase shares: a finished phase is restored from the checkpoint;
+    /// The bookkeeping every phase shares (`schema` says how its result and progress are
+    /// stored): a finished phase is restored from the checkpoint;
     /// otherwise `body` runs from the saved progress (if any), and every progress it reports is
     /// saved with the elapsed seconds, then the result replaces the progress.
     ///
     /// `body(resumeFrom, addSeconds, save)`: `addSeconds` counts an epoch's time, `save` is the
     /// engine's progress callback.
     private func runPhase<Value, Progress>(
-        _ name: String,
-        restore: (Checkpoint, String) throws -> Value?,
-        store: @escaping (inout Checkpoint, String, Value) -> Void,
-        restoreProgress: (Checkpoint, String) throws -> Progress?,
-        storeProgress: @escaping (inout Checkpoint, String, Progress) -> Void,
+        _ name: String, schema: PhaseSchema<Value, Progress>,
         body: (Progress?, @escaping (Double) -> Void, @escaping (Progress) throws -> Void) throws -> Value
     ) throws -> (Value, Double) {
-        if let checkpoint, let seconds = try checkpoint.phaseSeconds(name), let value = try restore(checkpoint, "\(name).result") {
+        if let checkpoint, let seconds = try checkpoint.phaseSeconds(name),
+           let value = try schema.restore(checkpoint, "\(name).result") {
             return (value, seconds)
         }
-        let resumeFrom = try checkpoint.flatMap { try restoreProgress($0, "\(name).progress") }
+        let resumeFrom = try checkpoint.flatMap { try schema.restoreProgress($0, "\(name).progress") }
         var elapsed = try checkpoint?.phaseElapsed(name) ?? 0
         let value = try body(resumeFrom, { elapsed += $0 }, { progress in
             guard self.checkpoint != nil else { return }
-            self.checkpoint!.setPhaseProgress(name, elapsed: elapsed) { storeProgress(&$0, $1, progress) }
+            self.checkpoint!.setPhaseProgress(name, elapsed: elapsed) { schema.storeProgress(&$0, $1, progress) }
             try self.save(phase: name)
         })
         if checkpoint != nil {
-            checkpoint!.setPhaseFinished(name, seconds: elapsed) { store(&$0, $1, value) }
+            checkpoint!.setPhaseFinished(name, seconds: elapsed) { schema.store(&$0, $1, value) }
             try save(phase: name + " done")
         }
         return (value, elapsed)
