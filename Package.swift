@@ -21,12 +21,13 @@ let package = Package(
 
         // MARK: - Public API
         .target(name: "Linalg", dependencies: ["CBLAS"]),
-        .target(name: "Compression", dependencies: ["CZlib"]),
-        .target(name: "IDX", dependencies: ["Linalg", "Compression"]),
+        .target(name: "Zlib", dependencies: ["CZlib"]),
+        .target(name: "Files"),
+        .target(name: "IDX", dependencies: ["Linalg", "Zlib", "Files"]),
         .target(name: "Pretraining", dependencies: ["Linalg"]),
         .target(name: "FineTuning", dependencies: ["Linalg", "Pretraining"]),
-        .target(name: "ModelFiles", dependencies: ["Linalg", "Compression"]),
-        .target(name: "DeepBelief", dependencies: ["Linalg", "IDX", "Pretraining", "FineTuning", "ModelFiles"]),
+        .target(name: "ModelFiles", dependencies: ["Linalg", "Zlib", "Files"]),
+        .target(name: "DeepBelief", dependencies: ["Linalg", "Files", "IDX", "Pretraining", "FineTuning", "ModelFiles"]),
         .executableTarget(
             name: "dbn",
             dependencies: ["DeepBelief", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -39,10 +40,10 @@ let package = Package(
 
         // MARK: - Unit test bundles
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "_TestSupport"]),
-        .testTarget(name: "IDXTests", dependencies: ["IDX", "Compression", "_TestSupport"]),
+        .testTarget(name: "IDXTests", dependencies: ["IDX", "Zlib", "Files", "_TestSupport"]),
         .testTarget(name: "PretrainingTests", dependencies: ["Pretraining", "_TestSupport"]),
         .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "Pretraining", "_TestSupport"]),
-        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "Linalg", "Compression", "_TestSupport"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "Linalg", "Zlib", "Files", "_TestSupport"]),
         .testTarget(name: "DBNCommandTests", dependencies: ["DeepBelief", "_TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,6 +23,12 @@ let package = Package(
             path: "Benchmarks/DeepBeliefBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The matrix products of an epoch alone (the floor BLAS sets under `dbn bench`).
+        .executableTarget(
+            name: "product-floor",
+            dependencies: [.product(name: "DeepBelief", package: "DeepBelief")],
+            path: "ProductFloor"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

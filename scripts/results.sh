@@ -61,14 +61,14 @@ if want loglik; then
     # by sampling (CD-1 and CD-3 for 50 epochs, CD-25 and PCD for 10), and re-sampled at every
     # minibatch as Salakhutdinov & Murray 2008 trained them (CD-1 and CD-3 for 50 epochs; CD-25
     # for 50 with k growing from 1 to 25 and the learning rate divided by k).
-    for recipe in "cd1:--epochs 50 --cd-steps 1 --binarize stochastic" "cd3:--epochs 50 --cd-steps 3 --binarize stochastic" \
-                  "cd25:--epochs 10 --cd-steps 25 --binarize stochastic" \
-                  "pcd:--epochs 10 --persistent --binarize stochastic --learning-rate 0.01" \
-                  "cd1-resample:--epochs 50 --cd-steps 1 --binarize resample" \
-                  "cd3-resample:--epochs 50 --cd-steps 3 --binarize resample" \
-                  "cd25-grow:--epochs 50 --cd-steps 25 --grow-cd-steps --binarize resample"; do
+    for recipe in "cd1:--pretrain-epochs 50 --cd-steps 1 --binarize stochastic" "cd3:--pretrain-epochs 50 --cd-steps 3 --binarize stochastic" \
+                  "cd25:--pretrain-epochs 10 --cd-steps 25 --binarize stochastic" \
+                  "pcd:--pretrain-epochs 10 --persistent --binarize stochastic --pretrain-learning-rate 0.01" \
+                  "cd1-resample:--pretrain-epochs 50 --cd-steps 1 --binarize resample" \
+                  "cd3-resample:--pretrain-epochs 50 --cd-steps 3 --binarize resample" \
+                  "cd25-grow:--pretrain-epochs 50 --cd-steps 25 --grow-cd-steps --binarize resample"; do
         name=${recipe%%:*}; flags=${recipe#*:}
-        timed "pretrain $name" $dbn pretrain --layers 500 --learning-rate 0.05 $flags \
+        timed "pretrain $name" $dbn pretrain --layers 500 --pretrain-learning-rate 0.05 $flags \
             --output "$out/rbm-$name.safetensors" --quiet
         timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" --json | tee "$out/loglik-$name.txt"
     done

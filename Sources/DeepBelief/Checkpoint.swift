@@ -8,6 +8,10 @@ import Pretraining
 /// (weights, optimiser moments, generator states, sample order) and the results of the phases
 /// already finished, so that a resumed run ends bit-identical to an uninterrupted one.
 ///
+/// This file is the container (JSON values, stacks, networks, raw arrays); what is stored under
+/// which name for the engines' progress and for finished phases is the checkpoint schema, all in
+/// Checkpoint+Schema.swift.
+///
 /// Written atomically (temporary file, then rename): after a crash the file is either the
 /// previous complete checkpoint or the new complete one.
 public struct Checkpoint: Sendable {
@@ -65,57 +69,44 @@ public struct Checkpoint: Sendable {
         file.metadata = file.metadata.filter { !$0.key.hasPrefix(prefix) }
     }
 
-    // MARK: Stacks and networks
+    // MARK: Stacks and networks (tensors through ModelArchive, shape as one JSON record)
 
-    /// Stores an RBM stack under `prefix`.
+    /// Stores an RBM stack under `prefix`: its tensors as in a model file, its shape as the
+    /// JSON record `PREFIX.shape`.
     public mutating func setStack(_ stack: DeepBeliefNetwork, prefix: String) {
         remove(prefix: prefix + ".")
         ModelArchive.addStack(stack, to: &file, prefix: prefix)
-        setValue("\(prefix).units", stack.layers.map { [$0.visibleUnits.rawValue, $0.hiddenUnits.rawValue] })
+        setValue("\(prefix).shape", ModelArchive.StackShape(stack))
     }
 
     /// The RBM stack stored under `prefix`, if any.
     public func stack(prefix: String) throws -> DeepBeliefNetwork? {
-        guard let units = try value("\(prefix).units", as: [[String]].self) else { return nil }
-        var layers: [RBM] = []
-        for (i, pair) in units.enumerated() {
-            guard pair.count == 2, let v = VisibleUnits(rawValue: pair[0]), let h = HiddenUnits(rawValue: pair[1]),
-                  let w = file["\(prefix).\(i).weight"], w.shape.count == 2 else {
-                throw CheckpointError.corrupt(file: file.source, reason: "RBM \(i) of '\(prefix)' is incomplete")
-            }
-            layers.append(RBM(weight: try file.requireMatrix("\(prefix).\(i).weight", rows: w.shape[0], columns: w.shape[1]),
-                              visibleBias: try file.requireVector("\(prefix).\(i).visible_bias", count: w.shape[0]),
-                              hiddenBias: try file.requireVector("\(prefix).\(i).hidden_bias", count: w.shape[1]),
-                              visibleUnits: v, hiddenUnits: h))
+        guard let shape = try value("\(prefix).shape", as: ModelArchive.StackShape.self) else { return nil }
+        let count = shape.sizes.count - 1
+        guard count >= 1, shape.visibleUnits.count == count, shape.hiddenUnits.count == count else {
+            throw CheckpointError.corrupt(file: file.source, reason: "stack '\(prefix)' has a bad shape record")
         }
-        return DeepBeliefNetwork(layers: layers)
+        return try ModelArchive.readStack(file, prefix: prefix, shape: shape, requireFinite: false)
     }
 
-    /// Stores a network under `prefix`.
+    /// Stores a network under `prefix`: its tensors as in a model file, its shape as the JSON
+    /// record `PREFIX.shape`.
     public mutating func setNetwork(_ network: Network, prefix: String) {
         remove(prefix: prefix + ".")
         ModelArchive.addNetwork(network, to: &file, prefix: prefix)
-        setValue("\(prefix).shape", NetworkShape(sizes: network.sizes, activation: network.hiddenActivation.name,
-                                                 output: network.output.rawValue))
+        setValue("\(prefix).shape", ModelArchive.NetworkShape(network))
     }
 
     /// The network stored under `prefix`, if any.
     public func network(prefix: String) throws -> Network? {
-        guard let shape = try value("\(prefix).shape", as: NetworkShape.self) else { return nil }
-        guard shape.sizes.count >= 2, let activation = Activation(name: shape.activation),
-              let output = OutputKind(rawValue: shape.output) else {
+        guard let shape = try value("\(prefix).shape", as: ModelArchive.NetworkShape.self) else { return nil }
+        guard shape.sizes.count >= 2 else {
             throw CheckpointError.corrupt(file: file.source, reason: "network '\(prefix)' has a bad shape record")
         }
-        var layers: [DenseParameters] = []
-        for i in 0..<(shape.sizes.count - 1) {
-            layers.append(DenseParameters(
-                weight: try file.requireMatrix("\(prefix).\(i).weight", rows: shape.sizes[i], columns: shape.sizes[i + 1]),
-                bias: try file.requireVector("\(prefix).\(i).bias", count: shape.sizes[i + 1])))
+        return try ModelArchive.readNetwork(file, prefix: prefix, shape: shape, requireFinite: false) { field, found, _ in
+            CheckpointError.corrupt(file: file.source, reason: "network '\(prefix)' has an unknown \(field) '\(found)'")
         }
-        return Network(layers: layers, hiddenActivation: activation, output: output)
     }
-
-    struct NetworkShape: Codable { var sizes: [Int]; var activation: String; var output: String }
 
     // MARK: Raw arrays
 
@@ -123,74 +114,13 @@ public struct Checkpoint: Sendable {
     mutating func setIntegers(_ name: String, _ values: [Int]) { file[name] = Tensor(values.map(Int64.init), shape: [values.count]) }
     mutating func setWords(_ name: String, _ values: [UInt64]) { file[name] = Tensor(values, shape: [values.count]) }
 
-    func floats(_ name: String) throws -> [Float] {
+    func floats(_ name: String) throws -> [Float] { try tensor(name).vector() }
+    func integers(_ name: String) throws -> [Int] { try tensor(name).values(as: Int64.self).map { Int($0) } }
+    func words(_ name: String) throws -> [UInt64] { try tensor(name).values(as: UInt64.self) }
+
+    private func tensor(_ name: String) throws -> Tensor {
         guard let t = file[name] else { throw CheckpointError.corrupt(file: file.source, reason: "tensor '\(name)' is missing") }
-        return try t.vector()
-    }
-    func integers(_ name: String) throws -> [Int] {
-        guard let t = file[name] else { throw CheckpointError.corrupt(file: file.source, reason: "tensor '\(name)' is missing") }
-        return try t.values(as: Int64.self).map { Int($0) }
-    }
-    func words(_ name: String) throws -> [UInt64] {
-        guard let t = file[name] else { throw CheckpointError.corrupt(file: file.source, reason: "tensor '\(name)' is missing") }
-        return try t.values(as: UInt64.self)
-    }
-
-    // MARK: Fine-tuning progress
-
-    struct FineTuningScalars: Codable {
-        var epoch: Int
-        var updateCounts: [Int]
-        var stale: Int
-        var best: BestScalars?
-        var reports: [EpochReport]
-        var layerCount: Int
-        struct BestScalars: Codable { var epoch: Int; var error: Double; var loss: Double }
-    }
-
-    /// Stores fine-tuning progress under `prefix`.
-    public mutating func setFineTuningProgress(_ p: FineTuningProgress, prefix: String) {
-        remove(prefix: prefix + ".")
-        setNetwork(p.network, prefix: "\(prefix).network")
-        if let best = p.best { setNetwork(best.network, prefix: "\(prefix).best") }
-        for l in 0..<p.network.layers.count {
-            setFloats("\(prefix).moment.\(l).weight", p.weightMoments[l])
-            setFloats("\(prefix).moment.\(l).bias", p.biasMoments[l])
-            setFloats("\(prefix).second_moment.\(l).weight", p.weightSecondMoments[l])
-            setFloats("\(prefix).second_moment.\(l).bias", p.biasSecondMoments[l])
-        }
-        setWords("\(prefix).generator", p.generatorState)
-        setIntegers("\(prefix).order", p.order)
-        setIntegers("\(prefix).validation", p.validationIndices)
-        setValue(prefix, FineTuningScalars(
-            epoch: p.epoch, updateCounts: p.updateCounts, stale: p.stale,
-            best: p.best.map { .init(epoch: $0.epoch, error: $0.error, loss: $0.loss) }, reports: p.reports,
-            layerCount: p.network.layers.count))
-    }
-
-    /// The fine-tuning progress stored under `prefix`, if any.
-    public func fineTuningProgress(prefix: String) throws -> FineTuningProgress? {
-        guard let s = try value(prefix, as: FineTuningScalars.self) else { return nil }
-        guard let network = try network(prefix: "\(prefix).network"), network.layers.count == s.layerCount else {
-            throw CheckpointError.corrupt(file: file.source, reason: "fine-tuning state '\(prefix)' has no network")
-        }
-        var best: FineTuningProgress.Best?
-        if let b = s.best {
-            guard let bestNetwork = try self.network(prefix: "\(prefix).best") else {
-                throw CheckpointError.corrupt(file: file.source, reason: "fine-tuning state '\(prefix)' lacks its best network")
-            }
-            best = .init(epoch: b.epoch, error: b.error, loss: b.loss, network: bestNetwork)
-        }
-        let layers = 0..<s.layerCount
-        return FineTuningProgress(
-            epoch: s.epoch, network: network,
-            weightMoments: try layers.map { try floats("\(prefix).moment.\($0).weight") },
-            biasMoments: try layers.map { try floats("\(prefix).moment.\($0).bias") },
-            weightSecondMoments: try layers.map { try floats("\(prefix).second_moment.\($0).weight") },
-            biasSecondMoments: try layers.map { try floats("\(prefix).second_moment.\($0).bias") },
-            updateCounts: s.updateCounts, generatorState: try words("\(prefix).generator"),
-            order: try integers("\(prefix).order"), validationIndices: try integers("\(prefix).validation"),
-            best: best, stale: s.stale, reports: s.reports)
+        return t
     }
 }
 

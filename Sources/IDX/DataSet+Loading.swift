@@ -1,3 +1,4 @@
+import Files
 import Linalg
 
 /// Loading a data set from IDX files: a folder in the MNIST layout, or four explicit paths.
@@ -24,9 +25,8 @@ extension DataSet {
     /// integer type, values in 0..<256; as many labels as images in each split.
     public static func load(trainImages: String, trainLabels: String, testImages: String, testLabels: String,
                             decompressionCap: Int = IDXFile.defaultDecompressionCap) throws(IDXError) -> DataSet {
-        let train = try loadImages(trainImages, role: .trainImages, decompressionCap: decompressionCap)
-        let trainLabelFile = try loadLabels(trainLabels, role: .trainLabels, decompressionCap: decompressionCap)
-        try checkCounts(train, trainLabelFile)
+        let train = try loadSplit(images: trainImages, labels: trainLabels, roles: (.trainImages, .trainLabels),
+                                  decompressionCap: decompressionCap)
         let test = try loadImages(testImages, role: .testImages, decompressionCap: decompressionCap)
         if test.imageShape != train.imageShape {
             throw .imageShapeMismatch(trainFile: trainImages, trainShape: train.imageShape,
@@ -34,10 +34,9 @@ extension DataSet {
         }
         let testLabelFile = try loadLabels(testLabels, role: .testLabels, decompressionCap: decompressionCap)
         try checkCounts(test, testLabelFile)
-        return DataSet(trainImages: train.images, trainLabels: trainLabelFile.labels,
+        return DataSet(trainImages: train.images, trainLabels: train.labels,
                        testImages: test.images, testLabels: testLabelFile.labels,
-                       imageShape: train.imageShape,
-                       files: [train.file, trainLabelFile.file, test.file, testLabelFile.file])
+                       imageShape: train.imageShape, files: train.files + [test.file, testLabelFile.file])
     }
 
     /// The training images of an MNIST-style folder, without labels (for pre-training).
@@ -107,7 +106,7 @@ extension DataSet {
         }
     }
 
-    private static func checkCounts(_ images: ImageSet, _ labels: (labels: [Int], file: DataFileInfo)) throws(IDXError) {
+    static func checkCounts(_ images: ImageSet, _ labels: (labels: [Int], file: DataFileInfo)) throws(IDXError) {
         if images.images.rows != labels.labels.count {
             throw .labelCountMismatch(imageFile: images.file.path, imageCount: images.images.rows,
                                       labelFile: labels.file.path, labelCount: labels.labels.count)

@@ -1,3 +1,5 @@
+import Files
+
 /// What went wrong reading or writing an IDX file or a data folder.
 ///
 /// Every case names the file (as the caller gave it: a path, or the `name:` passed to
@@ -182,4 +184,19 @@ private func hex2(_ byte: UInt8) -> String {
 /// A shape written as "60000 x 28 x 28".
 func formatShape(_ shape: [Int]) -> String {
     shape.map(String.init).joined(separator: " x ")
+}
+
+extension IDXError {
+    /// The IDX wording of a failure of the file layer to read `path`.
+    init(reading path: String, _ failure: FileReadError) {
+        switch failure {
+        case .notFound: self = .fileNotFound(path: path)
+        case .folder: self = .isDirectory(path: path)
+        case .device: self = .unreadable(path: path, reason: "a device, not a regular file or a pipe")
+        case .unopenable: self = .unreadable(path: path, reason: "not a regular file (a socket, or a device that is not there)")
+        case .special: self = .unreadable(path: path, reason: "a special file, not a regular file or a pipe")
+        case .emptyPipe: self = .unreadable(path: path, reason: "a pipe that gave no data (nothing writing to it, or an empty stream)")
+        case .failed(let reason): self = .unreadable(path: path, reason: reason)
+        }
+    }
 }

@@ -1,4 +1,5 @@
-import Compression
+import Files
+import Zlib
 
 /// Reading and writing IDX files (LeCun's MNIST format), plain or gzipped.
 ///
@@ -39,7 +40,8 @@ public enum IDXFile {
     /// The array and whether the file was gzipped (for `DataFileInfo`).
     static func readDetailed(_ path: String, decompressionCap: Int = defaultDecompressionCap)
         throws(IDXError) -> (array: IDXArray, gzipped: Bool) {
-        let bytes = try FileIO.readAll(path)
+        let bytes: [UInt8]
+        do { bytes = try FileIO.readAll(path, allowingPipes: true) } catch { throw IDXError(reading: path, error) }
         return try decodeDetailed(bytes, name: path, decompressionCap: decompressionCap)
     }
 
@@ -55,14 +57,14 @@ public enum IDXFile {
     static func decodeDetailed(_ bytes: [UInt8], name: String, decompressionCap: Int)
         throws(IDXError) -> (array: IDXArray, gzipped: Bool) {
         if bytes.isEmpty { throw .emptyFile(file: name) }
-        guard Zlib.isGzip(bytes) else { return (try decodePlain(bytes, name: name, gzipped: false), false) }
+        guard ZlibCodec.isGzip(bytes) else { return (try decodePlain(bytes, name: name, gzipped: false), false) }
         var limit = decompressionLimit(compressedSize: bytes.count, cap: decompressionCap)
         // The header, read from the first inflated bytes, so that a gzip bomb costs little more
         // memory than its header claims. A header that cannot be read there because the
         // stream is damaged is left to the full decoder below to report. Errors come in the
         // same order as from inflating first: a damaged or too large stream, then the header.
         var header: IDXHeader?
-        if let prefix = Zlib.contentPrefix(bytes, count: IDXHeader.maximumSize) {
+        if let prefix = ZlibCodec.contentPrefix(bytes, count: IDXHeader.maximumSize) {
             let parsed: IDXHeader
             do throws(IDXError) {
                 parsed = try IDXHeader.parse(prefix, name: name, gzipped: true)
@@ -87,11 +89,9 @@ public enum IDXFile {
         }
         let content: [UInt8]
         do {
-            content = try Zlib.gunzip(bytes, limit: limit)
-        } catch let error as CompressionError {
-            throw gzipError(error, name: name, compressedBytes: bytes.count, header: header)
+            content = try ZlibCodec.gunzip(bytes, limit: limit)
         } catch {
-            throw .corruptGzip(file: name, message: "\(error)")
+            throw gzipError(error, name: name, compressedBytes: bytes.count, header: header)
         }
         return (try decodePlain(content, name: name, gzipped: true), true)
     }
@@ -100,7 +100,7 @@ public enum IDXFile {
     /// - Throws: as inflating would: `.gzipTooLarge` past `limit`, `.truncatedGzip`, `.corruptGzip`.
     private static func contentSize(_ bytes: [UInt8], name: String, limit: Int) throws(IDXError) -> Int {
         do {
-            return try Zlib.contentSize(bytes, limit: limit)
+            return try ZlibCodec.contentSize(bytes, limit: limit)
         } catch {
             throw gzipError(error, name: name, compressedBytes: bytes.count, header: nil)
         }
@@ -108,7 +108,7 @@ public enum IDXFile {
 
     /// The `IDXError` for a failure to inflate; `header` is set when the limit was lowered to
     /// `trailingSlack` bytes past what it claims.
-    private static func gzipError(_ error: CompressionError, name: String, compressedBytes: Int,
+    private static func gzipError(_ error: ZlibError, name: String, compressedBytes: Int,
                                   header: IDXHeader?) -> IDXError {
         switch error {
         case .truncated: .truncatedGzip(file: name)
@@ -158,6 +158,8 @@ public enum IDXFile {
     /// - Throws: `IDXError.writeFailed` naming `path`.
     public static func write(_ array: IDXArray, to path: String, gzip: Bool = false) throws(IDXError) {
         let plain = encode(array)
-        try FileIO.writeAtomically(gzip ? Zlib.gzip(plain) : plain, to: path)
+        do { try FileIO.writeAtomically(gzip ? ZlibCodec.gzip(plain) : plain, to: path) } catch {
+            throw .writeFailed(path: path, reason: error.reason)
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Files
+
 /// An 8-bit grayscale image: `pixels` row-major, top row first, 0 black to 255 white.
 public struct GrayscaleImage: Sendable, Equatable {
     /// Width in pixels.

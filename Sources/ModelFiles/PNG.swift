@@ -1,4 +1,5 @@
-import Compression
+import Files
+import Zlib
 
 /// PNG encoding of 8-bit grayscale and RGB images (no interlacing, filter type 0 "None").
 ///
@@ -44,7 +45,7 @@ public enum PNG {
             scanlines.append(0)  // filter type 0: the row as is
             scanlines.append(contentsOf: pixels[row * rowBytes ..< (row + 1) * rowBytes])
         }
-        let compressed = Zlib.deflateZlib(scanlines, level: 9)
+        let compressed = ZlibCodec.deflateZlib(scanlines, level: 9)
 
         var png = signature
         appendChunk("IHDR", header, to: &png)
@@ -64,7 +65,7 @@ public enum PNG {
         appendBigEndian(UInt32(data.count), to: &png)
         png += typeBytes
         png += data
-        appendBigEndian(Zlib.crc32(data, continuing: Zlib.crc32(typeBytes)), to: &png)
+        appendBigEndian(ZlibCodec.crc32(data, continuing: ZlibCodec.crc32(typeBytes)), to: &png)
     }
 
     private static func appendBigEndian(_ value: UInt32, to bytes: inout [UInt8]) {

@@ -1,14 +1,18 @@
+import Files
+
 extension SafeTensors {
     /// Reads and checks the safetensors file at `path` (see `decode` for the checks); errors
     /// name `path`, and so does the result's `source`.
     public static func read(from path: String) throws(SafeTensorsError) -> SafeTensors {
         let bytes: [UInt8]
         do {
-            bytes = try FileIO.readFile(path)
+            bytes = try FileIO.readAll(path)
         } catch {
             switch error {
             case .notFound: throw .fileNotFound(file: path)
-            case .notRegularFile(let found): throw .notAFile(file: path, found: found)
+            case .folder: throw .notAFile(file: path, found: "a folder")
+            case .unopenable: throw .notAFile(file: path, found: "a socket or a device that is not there (not a regular file)")
+            case .device, .special, .emptyPipe: throw .notAFile(file: path, found: "a special file (not a regular file)")
             case .failed(let reason): throw .unreadable(file: path, reason: reason)
             }
         }

@@ -11,40 +11,28 @@ struct BenchCommand: ParsableCommand {
 
     enum Work: String, ExpressibleByArgument, CaseIterable {
         case cd1, pretrain, finetune
-        /// The matrix products of a cd1 or finetune epoch alone (the BLAS floor under its time).
-        case cd1Products = "cd1-products", pretrainProducts = "pretrain-products"
-        case finetuneProducts = "finetune-products"
-
-        /// Whether the work is (the products of) fine-tuning rather than RBM training.
-        var isFineTuning: Bool { self == .finetune || self == .finetuneProducts }
 
         /// The layer sizes of the work's network, for `pixels` inputs and `classes` outputs.
         func sizes(pixels: Int, classes: Int) -> [Int] {
             switch self {
-            case .cd1, .cd1Products: [pixels, 500]
-            case .pretrain, .pretrainProducts: [pixels, 500, 500, 2000]
-            case .finetune, .finetuneProducts: [pixels, 500, 500, 2000, classes]
+            case .cd1: [pixels, 500]
+            case .pretrain: [pixels, 500, 500, 2000]
+            case .finetune: [pixels, 500, 500, 2000, classes]
             }
         }
 
-        /// The matrix-product FLOPs of one epoch over `images` images (as scripts/bench/flops.py):
-        /// 5 products per CD-1 minibatch and RBM; forward, deltas (not the first layer's) and
-        /// weight gradients for fine-tuning.
+        /// The matrix-product FLOPs of one epoch over `images` images.
         func flop(sizes: [Int], images: Int) -> Double {
-            let products = zip(sizes, sizes.dropFirst()).map { Double($0 * $1) }
-            let total = products.reduce(0, +)
-            return isFineTuning ? 2 * Double(images) * (3 * total - products[0]) : 10 * Double(images) * total
+            self == .finetune ? EpochFLOPs.fineTuning(sizes: sizes, images: images)
+                              : EpochFLOPs.contrastiveDivergence(sizes: sizes, images: images)
         }
     }
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: RunOptions
 
-    @Option(help: "cd1 (784->500 CD-1 epoch), pretrain (784-500-500-2000 greedy epoch), finetune (784-500-500-2000-10 SGD epoch); cd1-products, pretrain-products, finetune-products: their matrix products alone.")
+    @Option(help: "cd1 (784->500 CD-1 epoch), pretrain (784-500-500-2000 greedy epoch), finetune (784-500-500-2000-10 SGD epoch). Their matrix products alone: Benchmarks/ProductFloor.")
     var work: Work = .cd1
-
-    @Option(help: "Lanes of the *-products work (default: the BLAS thread count; 1: each product threaded by OpenBLAS).")
-    var lanes: Int?
 
     @Option(help: "Timed epochs.")
     var epochs: Int = 1
@@ -84,18 +72,6 @@ struct BenchCommand: ParsableCommand {
             }
             times = perEpoch
             finalError = errors.last
-        case .cd1Products, .pretrainProducts, .finetuneProducts:
-            let lanes = max(1, self.lanes ?? BLASThreads.count)
-            for epoch in 0..<epochs {
-                // A greedy epoch is one CD-1 epoch per RBM of the stack.
-                let seconds = work.isFineTuning
-                    ? ProductFloor.finetune(images: images, sizes: sizes, batch: batch, lanes: lanes)
-                    : zip(sizes, sizes.dropFirst()).reduce(0.0) { total, rbm in
-                        total + ProductFloor.cd1(images: images, visible: rbm.0, hidden: rbm.1, batch: batch, lanes: lanes)
-                    }
-                times.append(seconds)
-                console.say("  epoch \(epoch + 1): \(String(format: "%.3f", seconds)) s of products in \(lanes) lane(s)")
-            }
         case .finetune:
             var generator = Xoshiro256StarStar(seed: common.seed)
             let network = try Network(sizes: sizes, hiddenActivation: .sigmoid, initializer: .lecture, generator: &generator)

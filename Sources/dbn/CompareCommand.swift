@@ -12,7 +12,9 @@ struct CompareCommand: ParsableCommand {
             Presets: hinton2006 (784-500-500-2000-10, 50 CD-1 epochs per layer, pre-trained vs \
             random starts, sigmoid) and deep-xor (the lecture's experiment: 10 hidden layers of 12 \
             units on XOR, small random sigmoid vs He ReLU). Flags given explicitly override a preset. \
-            The fine-tuning learning rate defaults to 0.1 here (0.05 for deep-xor).
+            The fine-tuning learning rate defaults to 0.1 here (0.05 for deep-xor): one step size \
+            for every start and activation keeps ReLU runs stable (train's 0.5 is tuned for the \
+            pre-trained sigmoid network).
             """)
 
     enum Preset: String, ExpressibleByArgument, CaseIterable { case hinton2006, deepXor = "deep-xor" }
@@ -22,21 +24,24 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var pretraining: PretrainingOptions
     @OptionGroup var fineTuning: FineTuningOptions
 
-    @Option(help: "Starts, comma-separated: dbn, xavier-normal, xavier-uniform, he-normal, he-uniform, lecun, orthogonal, lsuv, normal:STD, zeros, ...")
-    var inits: String = "dbn,xavier-normal,he-normal"
+    static let defaultInits = "dbn,xavier-normal,he-normal"
+    static let defaultActivations = "sigmoid,relu"
 
-    @Option(help: "Hidden activations, comma-separated: sigmoid, tanh, relu, leaky-relu, elu.")
-    var activations: String = "sigmoid,relu"
+    @Option(help: "Starts, comma-separated: dbn, xavier-normal, xavier-uniform, he-normal, he-uniform, lecun, orthogonal, lsuv, normal:STD, zeros, ... (default: \(defaultInits); presets set their own).")
+    var inits: String?
 
-    @Option(help: "A published setup: hinton2006 or deep-xor.")
+    @Option(help: "Hidden activations, comma-separated: \(Activation.allValueStrings.joined(separator: ", ")) (default: \(defaultActivations); hinton2006: sigmoid).")
+    var activations: String?
+
+    @Option(help: "A published setup (flags given explicitly override it).")
     var preset: Preset?
 
     @Option(help: "Write the table as PREFIX.csv and the runs as PREFIX.json.")
     var report: String = "compare"
 
     func validate() throws {
-        for name in inits.split(separator: ",") { _ = try parseInitializer(String(name)) }
-        for name in activations.split(separator: ",") { _ = try parseActivation(String(name)) }
+        for name in (inits ?? Self.defaultInits).split(separator: ",") { _ = try parseInitializer(String(name)) }
+        for name in (activations ?? Self.defaultActivations).split(separator: ",") { _ = try parseActivation(String(name)) }
     }
 
     struct RunJSON: Encodable {
@@ -69,13 +74,8 @@ struct CompareCommand: ParsableCommand {
         var fineTuning = self.fineTuning
         var inits = self.inits
         var activations = self.activations
-        let explicit = CommandLine.arguments
-        func unless(_ flag: String, _ apply: () -> Void) {
-            if !explicit.contains(where: { $0 == flag || $0.hasPrefix(flag + "=") }) { apply() }
-        }
-        // One step size for every start and activation: 0.1 keeps ReLU runs stable (train's 0.5
-        // is tuned for the pre-trained sigmoid network).
-        unless("--finetune-learning-rate") { fineTuning.finetuneLearningRate = 0.1 }
+        /// Sets an option the command line left out (nil) to a preset's value.
+        func fill<T>(_ option: inout T?, _ value: T) { if option == nil { option = value } }
 
         // The data: MNIST-style files, or XOR for the deep-xor preset.
         let training: LabeledData
@@ -83,25 +83,25 @@ struct CompareCommand: ParsableCommand {
         let inputCount: Int
         switch preset {
         case .deepXor:
-            unless("--layers") { pretraining.layers = Array(repeating: "12", count: 10).joined(separator: ",") }
-            unless("--inits") { inits = "normal:0.01,he-normal" }
-            unless("--activations") { activations = "sigmoid,relu" }
-            unless("--finetune-epochs") { fineTuning.finetuneEpochs = 500 }
-            unless("--finetune-learning-rate") { fineTuning.finetuneLearningRate = 0.05 }
-            unless("--batch-size") { fineTuning.batchSize = 4 }
+            fill(&pretraining.layers, Array(repeating: "12", count: 10).joined(separator: ","))
+            fill(&inits, "normal:0.01,he-normal")
+            fill(&activations, "sigmoid,relu")
+            fill(&fineTuning.finetuneEpochs, 500)
+            fill(&fineTuning.finetuneLearningRate, 0.05)
+            fill(&fineTuning.batchSize, 4)
             let inputs = Matrix([[0, 0], [0, 1], [1, 0], [1, 1]])
             training = try LabeledData(inputs: inputs, labels: [0, 1, 1, 0], classCount: 2)
             test = training
             inputCount = 2
         case .hinton2006, nil:
             if preset == .hinton2006 {
-                unless("--layers") { pretraining.layers = "500,500,2000" }
-                unless("--pretrain-epochs") { pretraining.pretrainEpochs = 50 }
-                unless("--pretrain-learning-rate") { pretraining.pretrainLearningRate = 0.1 }
-                unless("--weight-cost") { pretraining.weightCost = 2e-4 }
-                unless("--inits") { inits = "dbn,xavier-normal,normal:0.01" }
-                unless("--activations") { activations = "sigmoid" }
-                unless("--finetune-epochs") { fineTuning.finetuneEpochs = 50 }
+                fill(&pretraining.layers, "500,500,2000")
+                fill(&pretraining.pretrainEpochs, 50)
+                fill(&pretraining.pretrainLearningRate, 0.1)
+                fill(&pretraining.weightCost, 2e-4)
+                fill(&inits, "dbn,xavier-normal,normal:0.01")
+                fill(&activations, "sigmoid")
+                fill(&fineTuning.finetuneEpochs, 50)
             }
             let data = try dataOptions.load()
             training = try data.labeledTraining()
@@ -109,20 +109,22 @@ struct CompareCommand: ParsableCommand {
             inputCount = data.pixelCount
             console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images, \(data.classCount) classes")
         }
+        // compare's own default step size (see the discussion in --help).
+        fill(&fineTuning.finetuneLearningRate, 0.1)
 
         let sizes = [inputCount] + (try pretraining.hiddenSizes()) + [training.targets.columns]
         let configuration = try fineTuning.configuration(seed: common.seed)
-        let starts = try inits.split(separator: ",").map { name -> ComparisonStart in
+        let starts = try (inits ?? Self.defaultInits).split(separator: ",").map { name -> ComparisonStart in
             let initializer = try parseInitializer(String(name))
             return initializer.isPretrained ? ComparisonStart(name: "dbn", initializer: initializer)
                                             : ComparisonStart(name: String(name), initializer: initializer)
         }
-        let acts = try activations.split(separator: ",").map { try parseActivation(String($0)) }
+        let acts = try (activations ?? Self.defaultActivations).split(separator: ",").map { try parseActivation(String($0)) }
         let comparison = Comparison(sizes: sizes, starts: starts, activations: acts, configuration: configuration)
-        let runner = try PhaseRunner(console: console, logPath: common.log)
+        let runner = try TrainingOutput(console: console, logPath: common.log)
         console.say("Comparing \(starts.count) starts x \(acts.count) activations on \(sizes.map(String.init).joined(separator: "-")), \(configuration.epochs) epochs each")
 
-        let rbmConfiguration = pretraining.configuration(batchSize: fineTuning.batchSize, seed: common.seed)
+        let rbmConfiguration = pretraining.configuration(batchSize: fineTuning.batch, seed: common.seed)
         let rows = try comparison.run(data: training, test: test, pretrain: { _ in
             var generator = Xoshiro256StarStar(seed: common.seed)
             var stack = DeepBeliefNetwork(layerSizes: Array(sizes.dropLast()), generator: &generator)
@@ -146,9 +148,9 @@ struct CompareCommand: ParsableCommand {
                     trainLoss: row.reports.map(\.trainLoss), testErrors: row.reports.map(\.testError))
         }
         let summary = Summary(preset: preset?.rawValue, layerSizes: sizes, epochs: configuration.epochs,
-                              pretrainEpochs: pretraining.pretrainEpochs, runs: runs, csv: csvPath, json: jsonPath)
-        try writeAtomically(Comparison.csv(rows), to: csvPath)
-        try writeAtomically(JSONLine.encode(summary) + "\n", to: jsonPath)
+                              pretrainEpochs: pretraining.epochs, runs: runs, csv: csvPath, json: jsonPath)
+        try FileIO.writeAtomically(Comparison.csv(rows), to: csvPath)
+        try FileIO.writeAtomically(JSONLine.encode(summary) + "\n", to: jsonPath)
         console.say("Wrote \(csvPath) and \(jsonPath)")
         try console.emitJSON(summary)
     }
@@ -167,12 +169,4 @@ struct CompareLogRecord: Encodable {
         try container.encode(activation, forKey: .activation)
     }
     enum Key: String, CodingKey { case phase, start, activation }
-}
-
-/// Writes text to `path` through a temporary file and a rename.
-func writeAtomically(_ text: String, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
-        throw CLIError("\(path): cannot write (\(error.localizedDescription))")
-    }
 }

@@ -82,11 +82,22 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// Options every training or evaluating subcommand shares.
+/// Options every training subcommand shares: the seed, the --log file, and the output options.
 struct RunOptions: ParsableArguments {
     @Option(help: "Seed of every random draw (shuffling, initialisation, sampling).")
     var seed: UInt64 = 1
 
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Write one JSON record per epoch to this file (JSON lines).")
+    var log: String?
+
+    /// Applies the thread count and returns the console.
+    func start() -> Console { output.start() }
+}
+
+/// Output and thread options of every subcommand.
+struct OutputOptions: ParsableArguments {
     @Option(help: "BLAS threads (default: the number of cores).")
     var threads: Int?
 
@@ -95,9 +106,6 @@ struct RunOptions: ParsableArguments {
 
     @Flag(help: "Print only errors (and --json).")
     var quiet = false
-
-    @Option(help: "Write one JSON record per epoch to this file (JSON lines).")
-    var log: String?
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1, got \(threads)") }

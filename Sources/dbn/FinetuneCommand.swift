@@ -11,7 +11,8 @@ struct FinetuneCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: RunOptions
     @OptionGroup var fineTuning: FineTuningOptions
-    @OptionGroup var checkpoints: PhaseRunner.Options
+    @OptionGroup var activationOption: ActivationOption
+    @OptionGroup var checkpoints: CheckpointOptions
 
     @Option(help: "The RBM stack to start from (safetensors written by dbn pretrain or dbn train).")
     var weights: String
@@ -35,7 +36,7 @@ struct FinetuneCommand: ParsableCommand {
         let data = try dataOptions.load()
         try ModelArchive.requireFits(file: weights, inputs: stack.layerSizes[0], outputs: nil,
                                      pixels: data.pixelCount, classes: nil)
-        let activation = try fineTuning.parsedActivation()
+        let activation = activationOption.activation
         let configuration = try fineTuning.configuration(seed: common.seed)
         let training = try data.labeledTraining()
         let test = try data.labeledTest()
@@ -45,8 +46,8 @@ struct FinetuneCommand: ParsableCommand {
         let fingerprint = ModelArchive.json(["command": "finetune", "weights": weights, "sizes": "\(network.sizes)",
                                              "config": ModelArchive.json(configuration), "activation": activation.name,
                                              "threads": "\(BLASThreads.count)"])
-        let runner = try PhaseRunner(console: console, logPath: common.log, checkpointDir: checkpoints.checkpointDir,
-                                     resume: checkpoints.resume, fingerprint: fingerprint)
+        let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
+                                       fingerprint: fingerprint)
         let (result, seconds) = try runner.finetune(network, data: training, test: test, configuration: configuration,
                                                     name: "finetune", title: "Fine-tuning \(weights)")
         var metadata = file.metadata.filter { [ModelArchive.Key.inputShape, ModelArchive.Key.pretraining, ModelArchive.Key.seed].contains($0.key) }

@@ -5,28 +5,6 @@ import Foundation
 // What the commands that look at a saved model share (evaluate, loglik, filters, reconstruct,
 // sample, inspect): reading a model file with clear errors, the test split, image tiles.
 
-/// Output and thread options of the commands that look at a saved model.
-struct InspectionOptions: ParsableArguments {
-    @Option(help: "BLAS threads (default: the number of cores).")
-    var threads: Int?
-
-    @Flag(help: "Print one JSON object with the results as the last line of stdout.")
-    var json = false
-
-    @Flag(help: "Print only errors (and --json).")
-    var quiet = false
-
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1, got \(threads)") }
-    }
-
-    /// Applies the thread count and returns the console.
-    func start() -> Console {
-        BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        return Console(quiet: quiet, json: json)
-    }
-}
-
 /// A model file read from disk, its format version and kind checked.
 struct LoadedModel {
     /// The path as given on the command line (errors name it).
@@ -94,35 +72,18 @@ struct LoadedModel {
     }
 }
 
-/// The test images and labels only (evaluation and pictures need no training data).
-struct TestSplit {
-    /// Test images, shape (n, pixels), intensities in [0, 1] for integer files.
-    var images: Matrix
-    /// Test labels, n values.
-    var labels: [Int]
-    /// The shape of one image, e.g. [28, 28].
-    var imageShape: [Int]
-    /// The largest test label plus one.
-    var classCount: Int { (labels.max() ?? -1) + 1 }
-}
-
 extension DataOptions {
-    /// Loads the test images and labels (the explicit files, or those of the folder).
-    func loadTestSplit() throws -> TestSplit {
-        let imagesPath, labelsPath: String
+    /// Loads the test images and labels (the explicit files, or those of the folder) through
+    /// the IDX module's loader.
+    func loadTestSplit() throws -> LabeledImages {
+        let split: LabeledImages
         if let testImages, let testLabels {
-            (imagesPath, labelsPath) = (testImages, testLabels)
+            split = try DataSet.loadSplit(images: testImages, labels: testLabels, roles: (.testImages, .testLabels))
         } else {
-            imagesPath = try DataSet.locate(.testImages, in: folder)
-            labelsPath = try DataSet.locate(.testLabels, in: folder)
+            split = try DataSet.loadTestSplit(folder: folder)
         }
-        let images = try DataSet.loadImages(imagesPath, role: .testImages)
-        let labels = try DataSet.loadLabels(labelsPath, role: .testLabels).labels
-        guard images.images.rows == labels.count else {
-            throw CLIError("\(labelsPath): \(labels.count) labels for the \(images.images.rows) images of \(imagesPath)")
-        }
-        guard !labels.isEmpty else { throw CLIError("\(imagesPath): holds no test images") }
-        return TestSplit(images: images.images, labels: labels, imageShape: images.imageShape)
+        guard !split.labels.isEmpty else { throw CLIError("\(split.files[0].path): holds no test images") }
+        return split
     }
 }
 

@@ -17,16 +17,6 @@ struct LoglikCommand: ParsableCommand {
             is evaluated, not the whole deep belief net).
             """)
 
-    /// How intensities become the 0/1 values a Bernoulli RBM models.
-    enum BinarizeMode: String, ExpressibleByArgument, CaseIterable, Encodable {
-        /// 1 with probability equal to the intensity, seeded by --seed.
-        case stochastic
-        /// 1 where the intensity is above 0.5.
-        case threshold
-        /// The intensities as they are (log p(v) of non-binary v is not a probability).
-        case none
-    }
-
     @Option(help: "A model file with an RBM stack (.safetensors).")
     var model: String
 
@@ -39,8 +29,8 @@ struct LoglikCommand: ParsableCommand {
     @Option(help: "The number of annealing steps (intermediate distributions).")
     var temperatures = 14_500
 
-    @Option(help: "How images become 0/1: stochastic (seeded by --seed), threshold (> 0.5) or none.")
-    var binarize: BinarizeMode = .stochastic
+    @Option(help: "How images become 0/1: stochastic (seeded by --seed), threshold (> 0.5) or none (resample is pre-training only).")
+    var binarize: Binarization = .stochastic
 
     @Option(help: "How many of the first training images give the train log-probability.")
     var trainCount = 10_000
@@ -49,7 +39,7 @@ struct LoglikCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var options: InspectionOptions
+    @OptionGroup var options: OutputOptions
 
     struct Report: Encodable {
         let model: String
@@ -68,7 +58,7 @@ struct LoglikCommand: ParsableCommand {
         let trainCount: Int
         let runs: Int
         let temperatures: Int
-        let binarize: BinarizeMode
+        let binarize: Binarization
         let seed: UInt64
         let seconds: Double
     }
@@ -78,6 +68,9 @@ struct LoglikCommand: ParsableCommand {
         if runs < 2 { throw ValidationError("--runs must be >= 2, got \(runs)") }
         if temperatures < 3 { throw ValidationError("--temperatures must be >= 3, got \(temperatures)") }
         if trainCount < 1 { throw ValidationError("--train-count must be >= 1, got \(trainCount)") }
+        if binarize == .resample {
+            throw ValidationError("--binarize resample draws during pre-training only; use stochastic, threshold or none")
+        }
     }
 
     func run() throws {
@@ -97,11 +90,10 @@ struct LoglikCommand: ParsableCommand {
             throw CLIError("the data set needs training images (for the base rate) and test images")
         }
 
-        // The RBM's input: the images (or their up-pass), binarised; training images first,
-        // then test images from the same generator (as `DataSet.binarize` does).
-        var binarizer = Xoshiro256StarStar(seed: seed)
-        let train = layerInput(data.trainImages, stack: stack, generator: &binarizer)
-        let test = layerInput(data.testImages, stack: stack, generator: &binarizer)
+        // The RBM's input: the images (or their up-pass), binarised with each set's own keyed
+        // draws (as `DataSet.binarize` does).
+        let train = layerInput(data.trainImages, stack: stack, set: .training)
+        let test = layerInput(data.testImages, stack: stack, set: .test)
 
         if Console.stderrIsTerminal && !options.quiet {
             FileHandle.standardError.write(Data("AIS: \(runs) runs x \(temperatures) temperatures on \(rbm)...\n".utf8))
@@ -139,15 +131,10 @@ struct LoglikCommand: ParsableCommand {
 
     /// The input of RBM `layer` for `images` (n, pixels): the up-pass probabilities through the
     /// RBMs below, binarised as `binarize` says. Shape (n, visible units of RBM `layer`).
-    private func layerInput(_ images: Matrix, stack: DeepBeliefNetwork,
-                            generator: inout Xoshiro256StarStar) -> Matrix {
+    private func layerInput(_ images: Matrix, stack: DeepBeliefNetwork, set: ImageSetKey) -> Matrix {
         var x = images
         for below in stack.layers[0..<layer] { x = below.hiddenProbabilities(x) }
-        switch binarize {
-        case .stochastic: x.binarize(using: &generator)
-        case .threshold: x.binarize(.threshold(0.5))
-        case .none: break
-        }
+        x.binarize(binarize, seed: seed, set: set)
         return x
     }
 }

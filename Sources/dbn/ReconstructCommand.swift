@@ -22,7 +22,7 @@ struct ReconstructCommand: ParsableCommand {
 
     @OptionGroup var picture: PictureOptions
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var options: InspectionOptions
+    @OptionGroup var options: OutputOptions
 
     struct Report: Encodable {
         let model: String
@@ -44,7 +44,7 @@ struct ReconstructCommand: ParsableCommand {
         let test = try dataOptions.loadTestSplit()
         try ModelArchive.requireFits(file: model, inputs: stack.layerSizes[0], outputs: nil,
                                      pixels: test.images.columns, classes: nil)
-        let reconstructions = Self.reconstruct(test.images, through: stack)
+        let reconstructions = stack.reconstruct(test.images)
         let squaredError = Self.meanSquaredError(test.images, reconstructions)
 
         let shown = min(count, test.images.rows)
@@ -59,14 +59,6 @@ struct ReconstructCommand: ParsableCommand {
         console.say("mean squared reconstruction error: \(String(format: "%.4f", squaredError)) per image (sum over \(test.images.columns) pixels, mean over \(test.images.rows) test images)")
         try console.emitJSON(Report(model: model, layerSizes: stack.layerSizes, squaredError: squaredError,
                                     testCount: test.images.rows, picture: summary))
-    }
-
-    /// Up the stack with hidden probabilities, then down with visible probabilities:
-    /// v (n, V) -> h1 -> ... -> hL -> ... -> v' (n, V).
-    static func reconstruct(_ images: Matrix, through stack: DeepBeliefNetwork) -> Matrix {
-        var x = stack.upPass(images).last!
-        for rbm in stack.layers.reversed() { x = rbm.visibleProbabilities(x) }
-        return x
     }
 
     /// The mean over rows of the sum of squared differences.

@@ -32,7 +32,7 @@ struct SampleCommand: ParsableCommand {
 
     @OptionGroup var picture: PictureOptions
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var options: InspectionOptions
+    @OptionGroup var options: OutputOptions
 
     struct Report: Encodable {
         let model: String
@@ -67,8 +67,7 @@ struct SampleCommand: ParsableCommand {
         var order = Array(0..<test.images.rows)
         generator.shuffle(&order)
         let starts = (0..<count).map { order[$0 % order.count] }
-        let pixels = Self.sample(stack, layer: index, from: test.images.rows(at: starts), steps: steps,
-                                 generator: &generator)
+        let pixels = stack.sample(layer: index, from: test.images.rows(at: starts), steps: steps, generator: &generator)
 
         let columns = min(picture.columns, count)
         let (height, width) = ReconstructCommand.tileShape(test.imageShape)
@@ -79,23 +78,5 @@ struct SampleCommand: ParsableCommand {
         console.say("\(picture.output): \(count) samples of RBM \(index) of \(stack.layerSizes.map(String.init).joined(separator: "-")) after \(steps) Gibbs steps (seed \(seed)), pixel probabilities, \(summary.width)x\(summary.height) pixels")
         try console.emitJSON(Report(model: model, layer: index, steps: steps, seed: seed, startImages: starts,
                                     meanPixel: meanPixel, picture: summary))
-    }
-
-    /// Gibbs sampling in RBM `layer`, started from `images` (n, pixels) passed up to its
-    /// visible layer, then the visible probabilities passed down to the pixels. Shape (n, pixels).
-    static func sample(_ stack: DeepBeliefNetwork, layer: Int, from images: Matrix, steps: Int,
-                       generator: inout Xoshiro256StarStar) -> Matrix {
-        var v = images
-        for below in stack.layers[0..<layer] { v = below.hiddenProbabilities(v) }
-        let rbm = stack.layers[layer]
-        var h = rbm.sampleHidden(given: v, using: &generator)
-        for _ in 0..<steps {
-            v = rbm.sampleVisible(given: h, using: &generator)
-            h = rbm.sampleHidden(given: v, using: &generator)
-        }
-        // The mean of the last visible state, then down to the pixels.
-        var x = rbm.visibleProbabilities(h)
-        for below in stack.layers[0..<layer].reversed() { x = below.visibleProbabilities(x) }
-        return x
     }
 }

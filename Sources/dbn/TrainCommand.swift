@@ -18,7 +18,8 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var common: RunOptions
     @OptionGroup var pretraining: PretrainingOptions
     @OptionGroup var fineTuning: FineTuningOptions
-    @OptionGroup var checkpoints: PhaseRunner.Options
+    @OptionGroup var activationOption: ActivationOption
+    @OptionGroup var checkpoints: CheckpointOptions
 
     @Option(name: .customLong("init"), help: "Start of the main network: dbn, xavier-normal, xavier-uniform, he-normal, he-uniform, lecun, orthogonal, lsuv, normal:STD, zeros, ...")
     var initialization: String = "dbn"
@@ -27,7 +28,7 @@ struct TrainCommand: ParsableCommand {
     var baseline: String = "he-normal"
 
     @Option(help: "Activation of the baseline (default: the same as --activation).")
-    var baselineActivation: String?
+    var baselineActivation: Activation?
 
     @Option(help: "Where to write the trained model (safetensors).")
     var output: String = "model.safetensors"
@@ -38,7 +39,6 @@ struct TrainCommand: ParsableCommand {
             let start = try parseInitializer(baseline)
             if start.isPretrained { throw ValidationError("--baseline must be a simple start (e.g. he-normal), not \(baseline)") }
         }
-        if let baselineActivation { _ = try parseActivation(baselineActivation) }
     }
 
     struct RunSummary: Encodable {
@@ -64,7 +64,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let console = common.start()
         let start = try parseInitializer(initialization)
-        let activation = try fineTuning.parsedActivation()
+        let activation = activationOption.activation
         let fineTuneConfiguration = try fineTuning.configuration(seed: common.seed)
         let data = try dataOptions.load()
         let hidden = try pretraining.hiddenSizes()
@@ -72,17 +72,17 @@ struct TrainCommand: ParsableCommand {
         let training = try data.labeledTraining()
         let test = try data.labeledTest()
         let calibration = data.trainImages.rows(in: 0..<min(1000, data.trainImages.rows))  // LSUV's batch
-        let rbmConfiguration = pretraining.configuration(batchSize: fineTuning.batchSize, seed: common.seed)
+        let rbmConfiguration = pretraining.configuration(batchSize: fineTuning.batch, seed: common.seed)
         console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images of \(data.imageShape.map(String.init).joined(separator: "x")), \(data.classCount) classes")
 
         let fingerprint = ModelArchive.json([
             "command": "train", "sizes": "\(sizes)", "init": initialization, "baseline": baseline,
-            "activation": activation.name, "baseline_activation": baselineActivation ?? activation.name,
+            "activation": activation.name, "baseline_activation": (baselineActivation ?? activation).name,
             "pretrain": ModelArchive.json(rbmConfiguration),
             "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)",
             "threads": "\(BLASThreads.count)"])
-        let runner = try PhaseRunner(console: console, logPath: common.log, checkpointDir: checkpoints.checkpointDir,
-                                     resume: checkpoints.resume, fingerprint: fingerprint)
+        let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
+                                       fingerprint: fingerprint)
 
         // Phase 1: greedy pre-training (only for the pre-trained start).
         var stack: DeepBeliefNetwork?
@@ -114,7 +114,7 @@ struct TrainCommand: ParsableCommand {
         var baselineRun: (result: TrainingResult, seconds: Double, activation: Activation)?
         if baseline != "none" {
             let baselineStart = try parseInitializer(baseline)
-            let baselineAct = try baselineActivation.map(parseActivation) ?? activation
+            let baselineAct = baselineActivation ?? activation
             var generator = Xoshiro256StarStar(seed: common.seed &+ 1)
             let baselineNetwork = try Network(sizes: sizes, hiddenActivation: baselineAct, initializer: baselineStart,
                                               calibrationData: calibration,

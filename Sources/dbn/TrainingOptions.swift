@@ -2,45 +2,68 @@ import ArgumentParser
 import DeepBelief
 import Foundation
 
-/// The greedy pre-training settings shared by `train`, `compare` and `finetune`.
+/// The greedy pre-training settings: the one group of pre-training flags, shared by `train`,
+/// `compare` and `pretrain`. Options a `dbn compare` preset may set are optional (nil: not given),
+/// and their help states the default that applies when neither the flag nor a preset sets them.
 struct PretrainingOptions: ParsableArguments {
-    @Option(help: "Hidden layer sizes, comma-separated (input and output sizes come from the data).")
-    var layers: String = "500,500,2000"
+    static let defaultLayers = "500,500,2000"
+    static let defaultEpochs = 5
+    static let defaultLearningRate: Float = 0.1
+    static let defaultWeightCost: Float = 2e-4
 
-    @Option(help: "Pre-training epochs per RBM layer.")
-    var pretrainEpochs: Int = 5
+    @Option(help: "Hidden layer sizes, comma-separated (input and output sizes come from the data; default: \(defaultLayers)).")
+    var layers: String?
 
-    @Option(help: "Pre-training learning rate (weights and biases).")
-    var pretrainLearningRate: Float = 0.1
+    @Option(help: "Pre-training epochs per RBM layer (default: \(defaultEpochs)).")
+    var pretrainEpochs: Int?
+
+    @Option(help: "Pre-training learning rate, weights and biases (default: \(defaultLearningRate)).")
+    var pretrainLearningRate: Float?
 
     @Option(help: "Gibbs steps k of CD-k.")
     var cdSteps: Int = 1
 
+    @Flag(help: "Grow k from 1 at the first epoch to --cd-steps at the last, dividing the learning rate by k (Salakhutdinov & Murray's CD-25).")
+    var growCdSteps = false
+
     @Flag(help: "Persistent contrastive divergence (Tieleman 2008) instead of CD-k.")
     var persistent = false
 
-    @Option(help: "L2 weight cost of pre-training (weights only).")
-    var weightCost: Float = 2e-4
+    @Option(help: "L2 weight cost of pre-training, weights only (default: \(defaultWeightCost)).")
+    var weightCost: Float?
+
+    @Option(help: "Momentum of the first 5 epochs (0.9 afterwards).")
+    var initialMomentum: Float = 0.5
+
+    @Option(help: "Target mean activation of hidden units (sparsity); none when not given.")
+    var sparsityTarget: Float?
 
     func validate() throws {
         _ = try hiddenSizes()
-        if pretrainEpochs < 0 { throw ValidationError("--pretrain-epochs must be >= 0, got \(pretrainEpochs)") }
-        if !(pretrainLearningRate > 0) || !pretrainLearningRate.isFinite {
-            throw ValidationError("--pretrain-learning-rate must be positive, got \(pretrainLearningRate)")
+        if epochs < 0 { throw ValidationError("--pretrain-epochs must be >= 0, got \(epochs)") }
+        if !(learningRate > 0) || !learningRate.isFinite {
+            throw ValidationError("--pretrain-learning-rate must be positive, got \(learningRate)")
         }
         if cdSteps < 1 { throw ValidationError("--cd-steps must be >= 1, got \(cdSteps)") }
-        if weightCost < 0 { throw ValidationError("--weight-cost must be >= 0, got \(weightCost)") }
+        if cost < 0 { throw ValidationError("--weight-cost must be >= 0, got \(cost)") }
     }
+
+    /// The values that apply (the flag, else the default).
+    var epochs: Int { pretrainEpochs ?? Self.defaultEpochs }
+    var learningRate: Float { pretrainLearningRate ?? Self.defaultLearningRate }
+    var cost: Float { weightCost ?? Self.defaultWeightCost }
 
     /// The hidden sizes parsed from `--layers`.
     func hiddenSizes() throws -> [Int] {
-        try parseSizes(layers, flag: "--layers")
+        try parseSizes(layers ?? Self.defaultLayers, flag: "--layers")
     }
 
     /// The RBM training configuration for `batchSize` and `seed`.
-    func configuration(batchSize: Int, seed: UInt64) -> RBMTrainingConfiguration {
-        RBMTrainingConfiguration(epochs: pretrainEpochs, batchSize: batchSize, learningRate: pretrainLearningRate,
-                                 weightCost: weightCost, cdSteps: cdSteps, persistent: persistent, seed: seed)
+    func configuration(batchSize: Int, seed: UInt64, resampleBinaryData: Bool = false) -> RBMTrainingConfiguration {
+        RBMTrainingConfiguration(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+                                 initialMomentum: initialMomentum, weightCost: cost, cdSteps: cdSteps,
+                                 growCDSteps: growCdSteps, persistent: persistent, sparsityTarget: sparsityTarget,
+                                 resampleBinaryData: resampleBinaryData, seed: seed)
     }
 }
 
@@ -54,19 +77,27 @@ func parseSizes(_ text: String, flag: String) throws -> [Int] {
     return sizes.map { $0! }
 }
 
-/// The fine-tuning settings shared by `train`, `finetune` and `compare`.
+/// The hidden activation of `train` and `finetune` (`compare` takes a list: --activations).
+struct ActivationOption: ParsableArguments {
+    @Option(help: "Hidden activation.")
+    var activation: Activation = .sigmoid
+}
+
+/// The fine-tuning settings shared by `train`, `finetune` and `compare`. Options a `dbn compare`
+/// preset may set are optional (nil: not given); their help states the default that applies.
 struct FineTuningOptions: ParsableArguments {
-    @Option(help: "Fine-tuning epochs.")
-    var finetuneEpochs: Int = 10
+    static let defaultEpochs = 10
+    static let defaultLearningRate: Float = 0.5
+    static let defaultBatchSize = 100
 
-    @Option(help: "Fine-tuning learning rate.")
-    var finetuneLearningRate: Float = 0.5
+    @Option(help: "Fine-tuning epochs (default: \(defaultEpochs); dbn compare presets set their own).")
+    var finetuneEpochs: Int?
 
-    @Option(help: "Hidden activation: sigmoid, tanh, relu, leaky-relu, elu.")
-    var activation: String = "sigmoid"
+    @Option(help: "Fine-tuning learning rate (default: \(defaultLearningRate); dbn compare: 0.1, its deep-xor preset 0.05).")
+    var finetuneLearningRate: Float?
 
     @Option(help: "Optimiser: sgd (with --momentum), nesterov, adam.")
-    var optimizer: String = "sgd"
+    var optimizer: OptimizerChoice = .sgd
 
     @Option(help: "Momentum of sgd and nesterov.")
     var momentum: Float = 0.9
@@ -74,7 +105,7 @@ struct FineTuningOptions: ParsableArguments {
     @Option(help: "L2 weight decay of fine-tuning (weights only).")
     var weightDecay: Float = 0
 
-    @Option(help: "Max-norm constraint: scale each unit's incoming weight vector back to this length after every update (3-4 with dropout).")
+    @Option(help: "Max-norm constraint: scale each unit's incoming weight vector back to this length after every update (3-4 with dropout); none when not given.")
     var maxNorm: Float?
     @Option(help: "Dropout rate of hidden layers (inverted dropout, off at evaluation).")
     var dropout: Float = 0
@@ -88,24 +119,27 @@ struct FineTuningOptions: ParsableArguments {
     @Option(help: "Hold out the last N training images for validation; the best epoch's weights are kept.")
     var validation: Int = 0
 
-    @Option(help: "Stop after N epochs without a better validation error (needs --validation).")
+    @Option(help: "Stop after N epochs without a better validation error (needs --validation; default: never).")
     var patience: Int?
 
     @Option(help: "Train only the output layer for the first N epochs.")
     var freezeHiddenEpochs: Int = 0
 
-    @Option(help: "Minibatch size (pre-training and fine-tuning).")
-    var batchSize: Int = 100
+    @Option(help: "Minibatch size, pre-training and fine-tuning (default: \(defaultBatchSize); deep-xor preset: 4).")
+    var batchSize: Int?
+
+    /// The values that apply (the flag, else the default).
+    var epochs: Int { finetuneEpochs ?? Self.defaultEpochs }
+    var learningRate: Float { finetuneLearningRate ?? Self.defaultLearningRate }
+    var batch: Int { batchSize ?? Self.defaultBatchSize }
 
     func validate() throws {
-        _ = try parsedActivation()
-        _ = try parsedOptimizer()
         _ = try parsedSchedule()
-        if finetuneEpochs < 1 { throw ValidationError("--finetune-epochs must be >= 1, got \(finetuneEpochs)") }
-        if !(finetuneLearningRate > 0) || !finetuneLearningRate.isFinite {
-            throw ValidationError("--finetune-learning-rate must be positive, got \(finetuneLearningRate)")
+        if epochs < 1 { throw ValidationError("--finetune-epochs must be >= 1, got \(epochs)") }
+        if !(learningRate > 0) || !learningRate.isFinite {
+            throw ValidationError("--finetune-learning-rate must be positive, got \(learningRate)")
         }
-        if batchSize < 1 { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
+        if batch < 1 { throw ValidationError("--batch-size must be >= 1, got \(batch)") }
         for (name, rate) in [("--dropout", dropout), ("--input-dropout", inputDropout)] where !(rate >= 0 && rate < 1) {
             throw ValidationError("\(name) must be in [0, 1), got \(rate)")
         }
@@ -113,19 +147,6 @@ struct FineTuningOptions: ParsableArguments {
         if let maxNorm, !(maxNorm > 0 && maxNorm.isFinite) { throw ValidationError("--max-norm must be positive, got \(maxNorm)") }
         if validation < 0 { throw ValidationError("--validation must be >= 0, got \(validation)") }
         if patience != nil && validation == 0 { throw ValidationError("--patience needs --validation N") }
-    }
-
-    func parsedActivation() throws -> Activation {
-        try parseActivation(activation)
-    }
-
-    func parsedOptimizer() throws -> (Optimizer, nesterov: Bool) {
-        switch optimizer.lowercased() {
-        case "sgd": (.sgd, false)
-        case "nesterov": (.sgd, true)
-        case "adam": (.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8), false)
-        default: throw ValidationError("--optimizer must be sgd, nesterov or adam, got '\(optimizer)'")
-        }
     }
 
     func parsedSchedule() throws -> LearningRateSchedule {
@@ -145,9 +166,9 @@ struct FineTuningOptions: ParsableArguments {
 
     /// The fine-tuning configuration.
     func configuration(seed: UInt64) throws -> TrainingConfiguration {
-        let (optimizer, nesterov) = try parsedOptimizer()
+        let (optimizer, nesterov) = self.optimizer.optimizer
         return TrainingConfiguration(
-            epochs: finetuneEpochs, batchSize: batchSize, optimizer: optimizer, learningRate: finetuneLearningRate,
+            epochs: epochs, batchSize: batch, optimizer: optimizer, learningRate: learningRate,
             momentum: momentum, nesterov: nesterov, weightDecay: weightDecay, maxNorm: maxNorm, inputDropout: inputDropout,
             hiddenDropout: dropout, schedule: try parsedSchedule(), validationCount: validation,
             earlyStoppingPatience: patience, freezeHiddenEpochs: freezeHiddenEpochs, seed: seed)

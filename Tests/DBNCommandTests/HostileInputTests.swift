@@ -1,4 +1,4 @@
-import Compression
+import Zlib
 import DeepBelief
 import Foundation
 import Testing
@@ -184,13 +184,13 @@ struct HostileIDXTests {
              phrase: "header claims 65536 x 65536 x 256 u8 values (1099511627776 bytes of data), found only 100 bytes"),
         Case(input: "empty file", name: "empty-idx3-ubyte", bytes: { [] }, phrase: "empty file"),
         Case(input: "truncated gzip stream (first half)", name: "cut-idx3-ubyte.gz",
-             bytes: { let g = Zlib.gzip(idx(0x08, [6, 2, 2], Array(0..<24))); return Array(g[0..<(g.count / 2)]) },
+             bytes: { let g = ZlibCodec.gzip(idx(0x08, [6, 2, 2], Array(0..<24))); return Array(g[0..<(g.count / 2)]) },
              phrase: "truncated gzip stream: expected its end marker, found the end of the file"),
         Case(input: "corrupt gzip stream (deflate bytes flipped)", name: "corrupt-idx3-ubyte.gz",
-             bytes: { var g = Zlib.gzip(idx(0x08, [6, 2, 2], Array(0..<24))); g[10] = 0xFF; return g },
+             bytes: { var g = ZlibCodec.gzip(idx(0x08, [6, 2, 2], Array(0..<24))); g[10] = 0xFF; return g },
              phrase: "corrupt gzip stream: invalid block type"),
         Case(input: "gzip of a gzip", name: "twice-idx3-ubyte.gz",
-             bytes: { Zlib.gzip(Zlib.gzip(idx(0x08, [6, 2, 2], Array(0..<24)))) },
+             bytes: { ZlibCodec.gzip(ZlibCodec.gzip(idx(0x08, [6, 2, 2], Array(0..<24)))) },
              phrase: "(gzip magic after gunzip: the file is gzipped twice)"),
         Case(input: "image file of rank 1", name: "rank1-idx3-ubyte",
              bytes: { idx(0x08, [24], Array(0..<24)) }, phrase: "image file of shape 24: expected samples x image dimensions"),
@@ -222,9 +222,9 @@ struct HostileIDXTests {
     @Test func gzipBombsCostLittleMemory() throws {
         let p = try Playground()
         defer { p.remove() }
-        let member = Zlib.gzip([UInt8](repeating: 0, count: 1 << 20), level: 9)
+        let member = ZlibCodec.gzip([UInt8](repeating: 0, count: 1 << 20), level: 9)
         func bomb(header shape: [UInt32], members: Int) -> [UInt8] {
-            var bytes = Zlib.gzip(idx(0x08, shape, [UInt8](repeating: 0, count: 24)), level: 9)
+            var bytes = ZlibCodec.gzip(idx(0x08, shape, [UInt8](repeating: 0, count: 24)), level: 9)
             bytes.reserveCapacity(bytes.count + members * member.count)
             for _ in 0..<members { bytes += member }
             return bytes
@@ -287,7 +287,7 @@ struct HostileIDXTests {
                                                                           bias: [0, 0, 0])]))
             .write(to: model)
         let evaluate = try DBNExecutable.run(["evaluate", "--model", model] + p.files(testLabels: short), in: p.folder)
-        expectCleanFailure(evaluate, naming: short, containing: "8 labels for the 9 images of")
+        expectCleanFailure(evaluate, naming: short, containing: "9 images, but \(short) holds 8 labels")
         row("8 test labels for 9 test images", "dbn evaluate --model net.safetensors --test-labels short-labels-idx1-ubyte ...",
             evaluate, playground: p)
     }

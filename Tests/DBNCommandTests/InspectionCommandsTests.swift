@@ -186,7 +186,7 @@ struct InspectionCommandsTests {
         #expect(abs(logZ - exact) < 0.1, "AIS \(logZ) vs exact \(exact)")
         #expect(low <= logZ && logZ <= high)
         // The averages are -F(v) - log Z over the thresholded images.
-        let test = f.data.testImages.binarized(.threshold(0.5)), train = f.data.trainImages.binarized(.threshold(0.5))
+        let test = f.data.testImages.binarized(.threshold), train = f.data.trainImages.binarized(.threshold)
         let testLL = try #require(json["test_log_likelihood"] as? Double)
         let trainLL = try #require(json["train_log_likelihood"] as? Double)
         #expect(abs(testLL - rbm.averageLogLikelihood(test, logPartition: logZ)) < 1e-9)
@@ -198,12 +198,12 @@ struct InspectionCommandsTests {
     }
 
     @Test func loglikBinarizesWithTheSeedAndReadsHigherLayersOfNetworkFiles() throws {
-        // Stochastic binarization (the default) is `DataSet.binarize(.stochastic(seed:))`.
+        // Stochastic binarization (the default) is `DataSet.binarize(.stochastic, seed:)`.
         let result = try dbn(["loglik", "--model", f.path("stack.safetensors"), "--data", f.folder, "--runs", "20",
                               "--temperatures", "300", "--seed", "7", "--json", "--quiet"], fixture: f)
         #expect(result.status == 0, "\(result)")
         var binary = f.data
-        binary.binarize(.stochastic(seed: 7))
+        binary.binarize(.stochastic, seed: 7)
         let json = try result.json()
         let logZ = try #require(json["log_z"] as? Double)
         let testLL = try #require(json["test_log_likelihood"] as? Double)

@@ -67,7 +67,7 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
 
     @Test func pretrainThenFinetuneASavedStack() throws {
         let f = try TrainingFixture()
-        let p = try dbn(["pretrain", "--layers", "10", "--epochs", "4", "--batch-size", "10", "--free-energy-gap", "--json"], f)
+        let p = try dbn(["pretrain", "--layers", "10", "--pretrain-epochs", "4", "--batch-size", "10", "--free-energy-gap", "--json"], f)
         #expect(p.status == 0, "\(p)")
         let layers = try #require(try p.json()["layers"] as? [[String: Any]])
         let errors = try #require(layers.first?["reconstruction_error"] as? [Double])
@@ -195,5 +195,29 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         expectCleanFailure(try dbn(["finetune", "--weights", "missing.safetensors"], f), naming: "missing.safetensors")
         expectCleanFailure(try DBNExecutable.run(["train", "--data", f.path("nowhere")], in: f.folder), naming: "nowhere")
         expectCleanFailure(try dbn(["train", "--resume"], f), naming: "--checkpoint-dir")
+    }
+
+    @Test func presetsYieldToFlagsGivenAndChoicesAreTyped() throws {
+        let f = try TrainingFixture()
+        // deep-xor's own values (10 hidden layers of 12, 500 epochs, batch 4) unless given.
+        let r = try DBNExecutable.run(["compare", "--preset", "deep-xor", "--layers", "4,4", "--finetune-epochs", "3",
+                                       "--inits", "he-normal", "--activations", "relu", "--report", "xor",
+                                       "--json", "--quiet"], in: f.folder)
+        #expect(r.status == 0, "\(r)")
+        let json = try r.json()
+        #expect(json["layer_sizes"] as? [Int] == [2, 4, 4, 2])
+        #expect(json["epochs"] as? Int == 3)
+        #expect((json["runs"] as? [[String: Any]])?.map { "\($0["init"]!)/\($0["activation"]!)" } == ["he-normal/relu"])
+        // compare takes --activations; a lone --activation is refused, not ignored.
+        #expect(try DBNExecutable.run(["compare", "--preset", "deep-xor", "--activation", "tanh"], in: f.folder).status != 0)
+        // --help states the defaults that apply, and the valid values of choices.
+        func help(_ command: String) throws -> String {  // words joined by single spaces (help wraps lines)
+            try DBNExecutable.run([command, "--help"], in: f.folder).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
+        #expect(try help("compare").contains("Fine-tuning learning rate (default: 0.5; dbn compare: 0.1"))
+        let pretrainHelp = try help("pretrain")
+        #expect(pretrainHelp.contains("values: none, threshold, stochastic, resample"))
+        #expect(!pretrainHelp.contains("--epochs") && pretrainHelp.contains("--pretrain-epochs"))
+        expectCleanFailure(try dbn(["pretrain", "--binarize", "sometimes"], f), naming: "sometimes")
     }
 }

@@ -1,5 +1,5 @@
 import Testing
-import Compression
+import Zlib
 import Linalg
 @testable import IDX
 
@@ -33,7 +33,7 @@ private struct SyntheticData {
             (.testLabels, "t10k-labels\(separator)idx1-ubyte", testLabelFile),
         ]
         for (role, name, bytes) in files where role != skip {
-            try folder.write(gzip ? Zlib.gzip(bytes) : bytes, to: gzip ? name + ".gz" : name)
+            try folder.write(gzip ? ZlibCodec.gzip(bytes) : bytes, to: gzip ? name + ".gz" : name)
         }
     }
 
@@ -82,7 +82,7 @@ struct DataSetTests {
         defer { folder.remove() }
         let synthetic = SyntheticData(imageShape: [3, 2, 4], trainCount: 5, testCount: 3, seed: 9)
         let data = try DataSet.load(
-            trainImages: folder.write(Zlib.gzip(synthetic.trainImageFile), to: "a"),
+            trainImages: folder.write(ZlibCodec.gzip(synthetic.trainImageFile), to: "a"),
             trainLabels: folder.write(synthetic.trainLabelFile, to: "b"),
             testImages: folder.write(synthetic.testImageFile, to: "c"),
             testLabels: folder.write(synthetic.testLabelFile, to: "d.gz"))
@@ -95,7 +95,7 @@ struct DataSetTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let synthetic = SyntheticData()
-        try folder.write(Zlib.gzip(synthetic.trainImageFile), to: "train-images.idx3-ubyte.gz")
+        try folder.write(ZlibCodec.gzip(synthetic.trainImageFile), to: "train-images.idx3-ubyte.gz")
         let set = try DataSet.loadTrainingImages(folder: folder.path)
         #expect(set.images.elements == synthetic.trainPixels.map { Float($0) / 255 })
         #expect(set.images.rows == 6 && set.images.columns == 35)

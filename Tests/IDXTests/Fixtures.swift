@@ -1,5 +1,5 @@
 import Foundation
-import Compression
+import Zlib
 @testable import IDX
 
 /// A fresh temporary folder for one test; `remove()` deletes it.

@@ -1,5 +1,5 @@
 import Testing
-import Compression
+import Zlib
 @testable import IDX
 
 /// Inputs found by the libFuzzer fuzzer (scripts/fuzz/FuzzIDX.swift), each kept as the bytes
@@ -29,7 +29,7 @@ struct IDXFuzzRegressionTests {
         // Through the public loader, from a file (plain and gzipped).
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        for (name, content) in [("plain", bytes), ("gz", Zlib.gzip(bytes))] {
+        for (name, content) in [("plain", bytes), ("gz", ZlibCodec.gzip(bytes))] {
             let path = try folder.write(content, to: name)
             #expect(caught { () throws(IDXError) in try DataSet.loadImages(path) } == .badImageShape(file: path, shape: shape))
         }

@@ -1,5 +1,5 @@
 import Testing
-import Compression
+import Zlib
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -106,14 +106,14 @@ struct IDXErrorTests {
         #expect(inDims == .truncatedHeader(file: path2, expectedBytes: 16, foundBytes: 10, gzipped: false))
         expectOneLine(inDims, naming: path2, contains: ["shorter than its header", "16", "10"])
 
-        let (gzipped, path3) = try readError(Zlib.gzip([0, 0, 8, 2, 0, 0, 0, 1]))
+        let (gzipped, path3) = try readError(ZlibCodec.gzip([0, 0, 8, 2, 0, 0, 0, 1]))
         #expect(gzipped == .truncatedHeader(file: path3, expectedBytes: 12, foundBytes: 8, gzipped: true))
         expectOneLine(gzipped, naming: path3, contains: ["after gunzip"])
     }
 
     @Test("bad magic: the brief's example, a file gzipped twice, and an HTML page")
     func badMagic() throws {
-        let twice = Zlib.gzip(Zlib.gzip(idxU8(shape: [1], values: [0])))
+        let twice = ZlibCodec.gzip(ZlibCodec.gzip(idxU8(shape: [1], values: [0])))
         let error = caught { () throws(IDXError) in try IDXFile.decode(twice, name: "train-images-idx3-ubyte.gz") }
         #expect(error == .badMagic(file: "train-images-idx3-ubyte.gz", found: [0x1F, 0x8B, 0x08, 0x00]))
         #expect(error?.description.hasPrefix(
@@ -164,7 +164,7 @@ struct IDXErrorTests {
         expectOneLine(error, naming: path, contains: ["2 x 5 i16 values (20 bytes of data)", "found only 19"])
 
         // A header claiming 60000 x 28 x 28 over a few bytes: checked before anything is allocated.
-        let (mnistLike, path2) = try readError(Zlib.gzip(idxHeader(type: 0x08, shape: [60000, 28, 28]) + [0, 0, 0]))
+        let (mnistLike, path2) = try readError(ZlibCodec.gzip(idxHeader(type: 0x08, shape: [60000, 28, 28]) + [0, 0, 0]))
         #expect(mnistLike == .truncatedData(file: path2, dataType: .uint8, shape: [60000, 28, 28],
                                             expectedBytes: 47_040_000, foundBytes: 3, gzipped: true))
         expectOneLine(mnistLike, naming: path2, contains: ["after gunzip"])
@@ -181,7 +181,7 @@ struct IDXErrorTests {
     // MARK: gzip
 
     @Test func truncatedGzip() throws {
-        let whole = Zlib.gzip(idxU8(shape: [100], values: (0..<100).map { UInt8($0) }))
+        let whole = ZlibCodec.gzip(idxU8(shape: [100], values: (0..<100).map { UInt8($0) }))
         for cut in [2, 10, whole.count / 2, whole.count - 1] {
             let (error, path) = try readError(Array(whole.prefix(cut)), name: "cut-\(cut).gz")
             #expect(error == .truncatedGzip(file: path), "cut at \(cut) of \(whole.count)")
@@ -191,7 +191,7 @@ struct IDXErrorTests {
 
     @Test("corrupt gzip: bad method, reserved block type, wrong checksum")
     func corruptGzip() throws {
-        let whole = Zlib.gzip(idxU8(shape: [100], values: (0..<100).map { UInt8($0) }))
+        let whole = ZlibCodec.gzip(idxU8(shape: [100], values: (0..<100).map { UInt8($0) }))
         var badMethod = whole
         badMethod[2] = 7
         var badBlock = whole
@@ -215,7 +215,7 @@ struct IDXErrorTests {
         // limit can stop. With a 1 MiB cap it fails; with the default cap it loads.
         let size = 8 << 20
         let content = idxHeader(type: 0x08, shape: [UInt32(size)]) + [UInt8](repeating: 0, count: size)
-        let compressed = Zlib.gzip(content, level: 9)
+        let compressed = ZlibCodec.gzip(content, level: 9)
         #expect(compressed.count < 20_000)
 
         let cap = 1 << 20
@@ -236,7 +236,7 @@ struct IDXErrorTests {
         #expect(IDXFile.decompressionLimit(compressedSize: Int.max / 1032, cap: .max) == .max)
         // The most compressible input at the highest level stays within the ratio bound.
         let zeros = [UInt8](repeating: 0, count: 4 << 20)
-        let compressed = Zlib.gzip(zeros, level: 9)
+        let compressed = ZlibCodec.gzip(zeros, level: 9)
         #expect(IDXFile.decompressionLimit(compressedSize: compressed.count, cap: .max) - (1 << 20) > zeros.count)
     }
 }

@@ -1,5 +1,6 @@
+import Files
 import Testing
-import Compression
+import Zlib
 import Linalg
 @testable import IDX
 
@@ -68,7 +69,7 @@ struct IDXRoundTripTests {
             #expect(Array(plain.prefix(4)) == [0, 0, type.code, UInt8(shape.count)])
             #expect(plain.count == 4 + 4 * shape.count + count * type.byteWidth)
             for gzip in [false, true] {
-                let bytes = gzip ? Zlib.gzip(plain) : plain
+                let bytes = gzip ? ZlibCodec.gzip(plain) : plain
                 let decoded = try IDXFile.decode(bytes, name: "memory")
                 #expect(decoded == array)
                 #expect(decoded.doubles() == factory.doubles)
@@ -121,7 +122,7 @@ struct IDXRoundTripTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let plain = idxU8(shape: [2, 2], values: [1, 2, 3, 4])
-        let gzippedWithoutSuffix = try folder.write(Zlib.gzip(plain), to: "images-idx3-ubyte")
+        let gzippedWithoutSuffix = try folder.write(ZlibCodec.gzip(plain), to: "images-idx3-ubyte")
         let plainWithSuffix = try folder.write(plain, to: "images-idx3-ubyte.gz")
         let a = try IDXFile.readDetailed(gzippedWithoutSuffix)
         let b = try IDXFile.readDetailed(plainWithSuffix)
@@ -135,7 +136,7 @@ struct IDXRoundTripTests {
         #expect(try FileIO.readAll(written) == plain)
         let writtenGzip = folder.file("out.idx")
         try IDXFile.write(a.array, to: writtenGzip, gzip: true)
-        #expect(Zlib.isGzip(try FileIO.readAll(writtenGzip)))
+        #expect(ZlibCodec.isGzip(try FileIO.readAll(writtenGzip)))
     }
 
     @Test("writing replaces an existing file atomically and reports a missing folder")

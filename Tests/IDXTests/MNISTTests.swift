@@ -1,5 +1,6 @@
+import Files
 import Testing
-import Compression
+import Zlib
 import Linalg
 @testable import IDX
 
@@ -28,7 +29,7 @@ struct MNISTTests {
     /// 16-byte header, divide by 255.
     private static func checkPixels(_ data: DataSet, stride step: Int) throws {
         for (role, matrix) in [(DataFileRole.trainImages, data.trainImages), (.testImages, data.testImages)] {
-            let raw = try Zlib.gunzip(FileIO.readAll(DataSet.locate(role, in: folder)))
+            let raw = try ZlibCodec.gunzip(FileIO.readAll(DataSet.locate(role, in: folder)))
             #expect(raw.count == 16 + matrix.count)
             var mismatches = 0, checked = 0
             matrix.elements.withUnsafeBufferPointer { values in

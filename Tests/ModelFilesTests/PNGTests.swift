@@ -1,4 +1,5 @@
-import Compression
+import Files
+import Zlib
 import Foundation
 import Testing
 @testable import ModelFiles
@@ -32,7 +33,7 @@ struct DecodedPNG {
             let typeBytes = Array(data[position + 4..<position + 8])
             let body = Array(data[position + 8..<position + 8 + length])
             let crc = UInt32(bigEndian(position + 8 + length))
-            guard crc == Self.referenceCRC(typeBytes + body), crc == Zlib.crc32(typeBytes + body) else {
+            guard crc == Self.referenceCRC(typeBytes + body), crc == ZlibCodec.crc32(typeBytes + body) else {
                 throw Failure.bad("CRC of chunk \(String(decoding: typeBytes, as: UTF8.self))")
             }
             let type = String(decoding: typeBytes, as: UTF8.self)
@@ -49,7 +50,7 @@ struct DecodedPNG {
         }
         guard chunkTypes.first == "IHDR", chunkTypes.last == "IEND" else { throw Failure.bad("chunk order") }
         let channels = colorType == 2 ? 3 : 1
-        let raw = try Zlib.inflateZlib(compressed)
+        let raw = try ZlibCodec.inflateZlib(compressed)
         let stride = width * channels
         guard raw.count == height * (stride + 1) else { throw Failure.bad("IDAT size") }
         for row in 0..<height {

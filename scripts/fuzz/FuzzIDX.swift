@@ -11,7 +11,7 @@
 //   0x03  the same with a cap of exactly its content (must give the plain result)
 //   else  the input decoded as it is: plain, or gzipped when it starts with 1f 8b (corrupt
 //         streams, bombs), with a 64 MiB decompression cap
-import Compression
+import Zlib
 @testable import IDX
 
 /// The decompression cap of the raw mode (the brief's 64 MiB). With -max_len=16384 the ratio
@@ -33,7 +33,7 @@ public func fuzzIDX(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     switch mode {
     case 0x01, 0x02, 0x03:
         let plain = [0] + input.dropFirst()
-        let wrapped = Zlib.gzip(plain)
+        let wrapped = ZlibCodec.gzip(plain)
         let reference = outcome { () throws(IDXError) in try IDXFile.decode(plain, name: "fuzz", decompressionCap: rawCap) }
         let cap = mode == 0x01 ? rawCap : mode == 0x02 ? plain.count - 1 : plain.count
         let result = outcome { () throws(IDXError) in try IDXFile.decode(wrapped, name: "fuzz", decompressionCap: cap) }
@@ -55,7 +55,7 @@ public func fuzzIDX(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     default:
         let result = outcome { () throws(IDXError) in try IDXFile.decode(input, name: "fuzz", decompressionCap: rawCap) }
         if case .success(let array) = result {
-            if !Zlib.isGzip(input) { check(IDXFile.encode(array) == input, "encode(decode(x)) != x") }
+            if !ZlibCodec.isGzip(input) { check(IDXFile.encode(array) == input, "encode(decode(x)) != x") }
             exercise(array)
         }
     }

@@ -49,9 +49,9 @@ build_fuzzer() {  # fuzzer entry modules...: links fuzz-<fuzzer> from its entry 
 start=$(date +%s)
 echo "fuzz: building modules (sanitizers: fuzzer, address)"
 if ! {
-    for m in Linalg Compression IDX ModelFiles; do build_module "$m"; done
-    build_fuzzer idx FuzzIDX.swift Linalg Compression IDX
-    build_fuzzer safetensors FuzzSafeTensors.swift Linalg Compression ModelFiles
+    for m in Linalg Zlib Files IDX ModelFiles; do build_module "$m"; done
+    build_fuzzer idx FuzzIDX.swift Linalg Zlib Files IDX
+    build_fuzzer safetensors FuzzSafeTensors.swift Linalg Zlib Files ModelFiles
 } >"$build/build.log" 2>&1; then
     cat "$build/build.log" >&2
     echo "fuzz: build failed" >&2

@@ -1,0 +1,205 @@
+import FineTuning
+import Linalg
+import ModelFiles
+import Pretraining
+
+// The checkpoint schema: the one place that says what is stored under which name, for the
+// engines' progress (RBM, greedy stack, fine-tuning: weights, velocities, moments, generator
+// states, sample order) and for the phases of a `TrainingRun` (finished results, elapsed time).
+// When a progress type changes (e.g. generator states give way to counter-based draws), this
+// file is the one to change.
+
+extension Checkpoint {
+    // MARK: Pre-training progress
+
+    struct RBMScalars: Codable {
+        var completedEpochs: Int
+        var rows: Int
+        var hasFantasy: Bool
+        var hasHiddenActivity: Bool
+        var reports: [RBMEpochReport]
+    }
+    struct StackScalars: Codable {
+        var layer: Int
+    }
+
+    /// Stores the progress of one RBM's training under `prefix`.
+    public mutating func setRBMProgress(_ p: RBMTrainingProgress, prefix: String) {
+        remove(prefix: prefix + ".")
+        setStack(DeepBeliefNetwork(layers: [p.rbm]), prefix: "\(prefix).rbm")
+        setFloats("\(prefix).weight_velocity", p.weightVelocity)
+        setFloats("\(prefix).visible_velocity", p.visibleVelocity)
+        setFloats("\(prefix).hidden_velocity", p.hiddenVelocity)
+        if let fantasy = p.fantasy { setFloats("\(prefix).fantasy", fantasy) }
+        if let activity = p.hiddenActivity { setFloats("\(prefix).hidden_activity", activity) }
+        setWords("\(prefix).seed", [p.seed])
+        setValue(prefix, RBMScalars(completedEpochs: p.completedEpochs, rows: p.rows, hasFantasy: p.fantasy != nil,
+                                    hasHiddenActivity: p.hiddenActivity != nil, reports: p.reports))
+    }
+
+    /// The one-word seed stored as `name`.
+    func seed(_ name: String) throws -> UInt64 {
+        let values = try words(name)
+        guard values.count == 1 else {
+            throw CheckpointError.corrupt(file: file.source, reason: "'\(name)' holds \(values.count) words, expected one seed")
+        }
+        return values[0]
+    }
+
+    /// The progress of one RBM's training stored under `prefix`, if any.
+    public func rbmProgress(prefix: String) throws -> RBMTrainingProgress? {
+        guard let s = try value(prefix, as: RBMScalars.self) else { return nil }
+        guard let rbm = try stack(prefix: "\(prefix).rbm")?.layers.first else {
+            throw CheckpointError.corrupt(file: file.source, reason: "RBM state '\(prefix)' has no parameters")
+        }
+        return RBMTrainingProgress(
+            completedEpochs: s.completedEpochs, rbm: rbm,
+            weightVelocity: try floats("\(prefix).weight_velocity"),
+            visibleVelocity: try floats("\(prefix).visible_velocity"),
+            hiddenVelocity: try floats("\(prefix).hidden_velocity"),
+            fantasy: s.hasFantasy ? try floats("\(prefix).fantasy") : nil,
+            hiddenActivity: s.hasHiddenActivity ? try floats("\(prefix).hidden_activity") : nil,
+            seed: try seed("\(prefix).seed"), rows: s.rows, reports: s.reports)
+    }
+
+    /// Stores the progress of a greedy stack pre-training under `prefix`.
+    public mutating func setStackProgress(_ p: StackPretrainingProgress, prefix: String) {
+        remove(prefix: prefix + ".")
+        setStack(p.stack, prefix: "\(prefix).stack")
+        setRBMProgress(p.layerProgress, prefix: "\(prefix).layer")
+        setValue(prefix, StackScalars(layer: p.layer))
+    }
+
+    /// The progress of a greedy stack pre-training stored under `prefix`, if any.
+    public func stackProgress(prefix: String) throws -> StackPretrainingProgress? {
+        guard let s = try value(prefix, as: StackScalars.self) else { return nil }
+        guard let stack = try stack(prefix: "\(prefix).stack"), let layer = try rbmProgress(prefix: "\(prefix).layer") else {
+            throw CheckpointError.corrupt(file: file.source, reason: "pre-training state '\(prefix)' is incomplete")
+        }
+        return StackPretrainingProgress(layer: s.layer, stack: stack, layerProgress: layer)
+    }
+
+    // MARK: Fine-tuning progress
+
+    struct FineTuningScalars: Codable {
+        var epoch: Int
+        var updateCounts: [Int]
+        var stale: Int
+        var best: BestScalars?
+        var reports: [EpochReport]
+        var layerCount: Int
+        struct BestScalars: Codable { var epoch: Int; var error: Double; var loss: Double }
+    }
+
+    /// Stores fine-tuning progress under `prefix`.
+    public mutating func setFineTuningProgress(_ p: FineTuningProgress, prefix: String) {
+        remove(prefix: prefix + ".")
+        setNetwork(p.network, prefix: "\(prefix).network")
+        if let best = p.best { setNetwork(best.network, prefix: "\(prefix).best") }
+        for l in 0..<p.network.layers.count {
+            setFloats("\(prefix).moment.\(l).weight", p.weightMoments[l])
+            setFloats("\(prefix).moment.\(l).bias", p.biasMoments[l])
+            setFloats("\(prefix).second_moment.\(l).weight", p.weightSecondMoments[l])
+            setFloats("\(prefix).second_moment.\(l).bias", p.biasSecondMoments[l])
+        }
+        setWords("\(prefix).generator", p.generatorState)
+        setIntegers("\(prefix).order", p.order)
+        setIntegers("\(prefix).validation", p.validationIndices)
+        setValue(prefix, FineTuningScalars(
+            epoch: p.epoch, updateCounts: p.updateCounts, stale: p.stale,
+            best: p.best.map { .init(epoch: $0.epoch, error: $0.error, loss: $0.loss) }, reports: p.reports,
+            layerCount: p.network.layers.count))
+    }
+
+    /// The fine-tuning progress stored under `prefix`, if any.
+    public func fineTuningProgress(prefix: String) throws -> FineTuningProgress? {
+        guard let s = try value(prefix, as: FineTuningScalars.self) else { return nil }
+        guard let network = try network(prefix: "\(prefix).network"), network.layers.count == s.layerCount else {
+            throw CheckpointError.corrupt(file: file.source, reason: "fine-tuning state '\(prefix)' has no network")
+        }
+        var best: FineTuningProgress.Best?
+        if let b = s.best {
+            guard let bestNetwork = try self.network(prefix: "\(prefix).best") else {
+                throw CheckpointError.corrupt(file: file.source, reason: "fine-tuning state '\(prefix)' lacks its best network")
+            }
+            best = .init(epoch: b.epoch, error: b.error, loss: b.loss, network: bestNetwork)
+        }
+        let layers = 0..<s.layerCount
+        return FineTuningProgress(
+            epoch: s.epoch, network: network,
+            weightMoments: try layers.map { try floats("\(prefix).moment.\($0).weight") },
+            biasMoments: try layers.map { try floats("\(prefix).moment.\($0).bias") },
+            weightSecondMoments: try layers.map { try floats("\(prefix).second_moment.\($0).weight") },
+            biasSecondMoments: try layers.map { try floats("\(prefix).second_moment.\($0).bias") },
+            updateCounts: s.updateCounts, generatorState: try words("\(prefix).generator"),
+            order: try integers("\(prefix).order"), validationIndices: try integers("\(prefix).validation"),
+            best: best, stale: s.stale, reports: s.reports)
+    }
+
+    // MARK: Phases of a training run
+
+    /// The seconds spent in phase `name` so far (0 before its first checkpoint).
+    func phaseElapsed(_ name: String) throws -> Double {
+        try value("\(name).elapsed", as: Double.self) ?? 0
+    }
+
+    /// Stores the progress of the unfinished phase `name` (see `TrainingRun`).
+    mutating func setPhaseProgress(_ name: String, elapsed: Double, _ store: (inout Checkpoint, String) -> Void) {
+        store(&self, "\(name).progress")
+        setValue("\(name).elapsed", elapsed)
+    }
+
+    /// Replaces the progress of phase `name` by its result and its seconds.
+    mutating func setPhaseFinished(_ name: String, seconds: Double, _ store: (inout Checkpoint, String) -> Void) {
+        remove(prefix: "\(name).progress.")
+        setValue("\(name).progress", Optional<Int>.none)
+        store(&self, "\(name).result")
+        setValue("\(name).seconds", seconds)
+    }
+
+    /// The seconds of phase `name` if it finished in an earlier run.
+    func phaseSeconds(_ name: String) throws -> Double? {
+        try value("\(name).seconds", as: Double.self)
+    }
+
+    /// Stores a finished fine-tuning result (the network under PREFIX, its reports and best epoch).
+    mutating func setTrainingResult(_ result: TrainingResult, prefix: String) {
+        setNetwork(result.network, prefix: prefix)
+        setValue("\(prefix).reports", result.reports)
+        setValue("\(prefix).best_epoch", result.bestEpoch)
+    }
+
+    /// The finished fine-tuning result stored under `prefix`, if any.
+    func trainingResult(prefix: String) throws -> TrainingResult? {
+        guard let network = try network(prefix: prefix),
+              let reports = try value("\(prefix).reports", as: [EpochReport].self),
+              let bestEpoch = try value("\(prefix).best_epoch", as: Int.self) else { return nil }
+        return TrainingResult(network: network, reports: reports, bestEpoch: bestEpoch, stoppedEarly: false)
+    }
+}
+
+/// How one kind of phase stores its result and its progress in a checkpoint (under the
+/// prefixes `TrainingRun` gives: `NAME.result`, `NAME.progress`).
+struct PhaseSchema<Value, Progress> {
+    let restore: (Checkpoint, String) throws -> Value?
+    let store: (inout Checkpoint, String, Value) -> Void
+    let restoreProgress: (Checkpoint, String) throws -> Progress?
+    let storeProgress: (inout Checkpoint, String, Progress) -> Void
+}
+
+extension PhaseSchema where Value == DeepBeliefNetwork, Progress == StackPretrainingProgress {
+    /// Greedy pre-training: the stack, and the stack's progress.
+    static var pretraining: Self {
+        Self(restore: { try $0.stack(prefix: $1) }, store: { $0.setStack($2, prefix: $1) },
+             restoreProgress: { try $0.stackProgress(prefix: $1) }, storeProgress: { $0.setStackProgress($2, prefix: $1) })
+    }
+}
+
+extension PhaseSchema where Value == TrainingResult, Progress == FineTuningProgress {
+    /// Fine-tuning: the training result, and the fine-tuning progress.
+    static var fineTuning: Self {
+        Self(restore: { try $0.trainingResult(prefix: $1) }, store: { $0.setTrainingResult($2, prefix: $1) },
+             restoreProgress: { try $0.fineTuningProgress(prefix: $1) },
+             storeProgress: { $0.setFineTuningProgress($2, prefix: $1) })
+    }
+}

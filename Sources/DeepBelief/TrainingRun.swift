@@ -1,0 +1,211 @@
+import Files
+import FineTuning
+import Foundation
+import Linalg
+import Pretraining
+import Synchronization
+
+/// A training run made of phases (greedy pre-training, fine-tuning runs) that saves a checkpoint
+/// after every epoch and, resumed, skips the finished phases and continues the unfinished one
+/// where it stopped, ending bit-identical to an uninterrupted run.
+///
+/// Without a checkpoint folder the phases simply run. With one, `checkpoint.safetensors` in it
+/// is replaced atomically after every epoch; after a crash it is the previous complete
+/// checkpoint or the new one. `TrainingRun.requestInterrupt()` (e.g. from a SIGINT handler, see
+/// `stopOnInterrupt()`) stops the run with `TrainingInterrupted` after the next checkpoint.
+///
+/// ```swift
+/// let run = try TrainingRun(checkpointFolder: "checkpoints", resume: true, fingerprint: "my settings")
+/// var stack = DeepBeliefNetwork(layerSizes: [784, 500], generator: &generator)
+/// try run.pretrain(&stack, on: images, configuration: RBMTrainingConfiguration(epochs: 5))
+/// ```
+public final class TrainingRun {
+    /// The checkpoint file (`checkpoint.safetensors` in the folder), or nil without one.
+    public let checkpointPath: String?
+    /// The checkpoint as last saved (or read on resumption); nil without a checkpoint folder.
+    public private(set) var checkpoint: Checkpoint?
+    /// The phase the resumed checkpoint was saved in, or nil when not resuming.
+    public let resumedPhase: String?
+
+    /// The name of the checkpoint file in the folder.
+    public static let checkpointName = "checkpoint.safetensors"
+
+    /// Set by `requestInterrupt()`: the run stops after its next checkpoint.
+    private static let interruptRequested = Atomic<Bool>(false)
+
+    /// A run; with `checkpointFolder`, creates the folder if needed, removes temporary files a
+    /// killed run left behind, and with `resume` reads the checkpoint, which must have been made
+    /// by a run with the same `fingerprint` (the settings that must not change, e.g. as JSON).
+    public init(checkpointFolder: String? = nil, resume: Bool = false, fingerprint: String = "") throws {
+        guard let folder = checkpointFolder else {
+            precondition(!resume, "TrainingRun: resume needs a checkpoint folder")
+            checkpointPath = nil
+            resumedPhase = nil
+            return
+        }
+        switch FileIO.kind(of: folder) {
+        case .directory: break
+        case .file: throw TrainingRunError.folderIsAFile(folder: folder)
+        case .missing:
+            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                throw TrainingRunError.cannotCreateFolder(folder: folder, reason: error.localizedDescription)
+            }
+        }
+        let path = FileIO.join(folder, Self.checkpointName)
+        checkpointPath = path
+        // A run killed while writing leaves its temporary file (the checkpoint itself is intact:
+        // it is only ever replaced by a rename); remove such leftovers.
+        let leftover = FileIO.temporaryPrefix(for: Self.checkpointName)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(leftover) {
+            try? FileManager.default.removeItem(atPath: FileIO.join(folder, name))
+        }
+        if resume {
+            guard FileIO.kind(of: path) != .missing else { throw TrainingRunError.noCheckpoint(file: path) }
+            let saved = try Checkpoint.read(from: path, fingerprint: fingerprint)
+            checkpoint = saved
+            resumedPhase = saved.phase
+        } else {
+            checkpoint = Checkpoint(fingerprint: fingerprint)
+            resumedPhase = nil
+        }
+    }
+
+    // MARK: Interruption
+
+    /// Asks every run in the process to stop after its next checkpoint (safe in a signal
+    /// handler). Returns whether it had been asked before.
+    @discardableResult
+    public static func requestInterrupt() -> Bool {
+        interruptRequested.exchange(true, ordering: .relaxed)
+    }
+
+    /// Ctrl-C (SIGINT) stops the run after its next checkpoint; a second Ctrl-C exits at once
+    /// (status 130).
+    public static func stopOnInterrupt() {
+        // A parent may have started us with SIGINT blocked (the mask is inherited): unblock it.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        signal(SIGINT) { _ in
+            if TrainingRun.requestInterrupt() { _exit(130) }
+        }
+    }
+
+    // MARK: Phases
+
+    /// Whether phase `name` finished in an earlier run (its result is in the checkpoint).
+    public func isFinished(_ name: String) -> Bool {
+        ((try? checkpoint?.phaseSeconds(name)) ?? nil) != nil
+    }
+
+    /// Pre-trains `stack` greedily (every layer with `configuration`), or takes it from the
+    /// checkpoint when phase `name` is finished. Returns the seconds spent (training and
+    /// monitors; as recorded, for a finished phase). `onEpoch(layer, report)` after every epoch.
+    @discardableResult
+    public func pretrain(_ stack: inout DeepBeliefNetwork, on data: Matrix, configuration: RBMTrainingConfiguration,
+                         monitors: MonitorOptions = .none, name: String = "pretrain",
+                         onEpoch: ((Int, RBMEpochReport) -> Void)? = nil) throws -> Double {
+        let start = stack
+        let (result, seconds) = try runPhase(name, schema: .pretraining) { resumeFrom, addSeconds, save in
+            var stack = start
+            var generator = Xoshiro256StarStar(seed: configuration.seed)
+            try stack.pretrain(on: data, configurations: Array(repeating: configuration, count: stack.layers.count),
+                               monitors: monitors, generator: &generator, resumeFrom: resumeFrom,
+                               onEpoch: { layer, report in
+                                   addSeconds(report.seconds + report.monitorSeconds)
+                                   onEpoch?(layer, report)
+                               }, onProgress: save)
+            return stack
+        }
+        stack = result
+        return seconds
+    }
+
+    /// Fine-tunes `network` with `configuration` (or takes the result from the checkpoint when
+    /// phase `name` is finished). Returns the result and the seconds spent (training and
+    /// evaluation). `onEpoch(report)` after every epoch.
+    public func finetune(_ network: Network, data: LabeledData, test: LabeledData?,
+                         configuration: TrainingConfiguration, name: String = "finetune",
+                         onEpoch: ((EpochReport) -> Void)? = nil) throws -> (result: TrainingResult, seconds: Double) {
+        try runPhase(name, schema: .fineTuning) { resumeFrom, addSeconds, save in
+            var generator = Xoshiro256StarStar(seed: configuration.seed)
+            return try Trainer(configuration: configuration).train(
+                network, data: data, test: test, generator: &generator, resumeFrom: resumeFrom,
+                onEpoch: { report, _ in
+                    addSeconds(report.seconds + report.evaluationSeconds)
+                    onEpoch?(report)
+                }, onProgress: save)
+        }
+    }
+
+    /// The bookkeeping every phase shares (`schema` says how its result and progress are
+    /// stored): a finished phase is restored from the checkpoint;
+    /// otherwise `body` runs from the saved progress (if any), and every progress it reports is
+    /// saved with the elapsed seconds, then the result replaces the progress.
+    ///
+    /// `body(resumeFrom, addSeconds, save)`: `addSeconds` counts an epoch's time, `save` is the
+    /// engine's progress callback.
+    private func runPhase<Value, Progress>(
+        _ name: String, schema: PhaseSchema<Value, Progress>,
+        body: (Progress?, @escaping (Double) -> Void, @escaping (Progress) throws -> Void) throws -> Value
+    ) throws -> (Value, Double) {
+        if let checkpoint, let seconds = try checkpoint.phaseSeconds(name),
+           let value = try schema.restore(checkpoint, "\(name).result") {
+            return (value, seconds)
+        }
+        let resumeFrom = try checkpoint.flatMap { try schema.restoreProgress($0, "\(name).progress") }
+        var elapsed = try checkpoint?.phaseElapsed(name) ?? 0
+        let value = try body(resumeFrom, { elapsed += $0 }, { progress in
+            guard self.checkpoint != nil else { return }
+            self.checkpoint!.setPhaseProgress(name, elapsed: elapsed) { schema.storeProgress(&$0, $1, progress) }
+            try self.save(phase: name)
+        })
+        if checkpoint != nil {
+            checkpoint!.setPhaseFinished(name, seconds: elapsed) { schema.store(&$0, $1, value) }
+            try save(phase: name + " done")
+        }
+        return (value, elapsed)
+    }
+
+    /// Saves the checkpoint, then stops if an interrupt was requested.
+    private func save(phase: String) throws {
+        guard let checkpointPath, var checkpoint else { return }
+        checkpoint.phase = phase
+        try checkpoint.write(to: checkpointPath)
+        self.checkpoint = checkpoint
+        // The request is consumed: a resumed run in the same process is not stopped again.
+        if Self.interruptRequested.exchange(false, ordering: .relaxed) {
+            throw TrainingInterrupted(checkpoint: checkpointPath, phase: phase)
+        }
+    }
+}
+
+/// A run stopped by `TrainingRun.requestInterrupt()` after saving its checkpoint.
+public struct TrainingInterrupted: Error, CustomStringConvertible, Sendable {
+    /// The checkpoint file to resume from.
+    public let checkpoint: String
+    /// The phase the run was in.
+    public let phase: String
+    public var description: String {
+        "interrupted during \(phase): checkpoint saved in \(checkpoint); resume the run from it to continue"
+    }
+}
+
+/// Errors of starting a `TrainingRun` with a checkpoint folder.
+public enum TrainingRunError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The checkpoint folder's path names a file.
+    case folderIsAFile(folder: String)
+    /// The checkpoint folder could not be created.
+    case cannotCreateFolder(folder: String, reason: String)
+    /// Resuming, but there is no checkpoint file.
+    case noCheckpoint(file: String)
+
+    public var description: String {
+        switch self {
+        case .folderIsAFile(let folder): "\(folder): the checkpoint folder is a file, expected a folder"
+        case let .cannotCreateFolder(folder, reason): "\(folder): cannot create the checkpoint folder (\(reason))"
+        case .noCheckpoint(let file): "\(file): no checkpoint to resume from (run without resuming first)"
+        }
+    }
+}

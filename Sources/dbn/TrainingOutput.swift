@@ -1,0 +1,158 @@
+import ArgumentParser
+import DeepBelief
+import Foundation
+
+/// Checkpoint options shared by the training subcommands.
+struct CheckpointOptions: ParsableArguments {
+    @Option(help: "Save a checkpoint after every epoch in this folder (checkpoint.safetensors).")
+    var checkpointDir: String?
+
+    @Flag(help: "Continue from the checkpoint in --checkpoint-dir (same flags, seed and --threads).")
+    var resume = false
+
+    func validate() throws {
+        if resume && checkpointDir == nil { throw ValidationError("--resume needs --checkpoint-dir DIR") }
+    }
+}
+
+/// What a training command prints around the library's `TrainingRun` (which owns the phases,
+/// checkpoints, resumption and interruption): one line per epoch, a progress bar on a terminal,
+/// `--log` records.
+final class TrainingOutput {
+    let console: Console
+    let log: JSONLogWriter?
+    let run: TrainingRun
+
+    init(console: Console, logPath: String?, checkpoints: CheckpointOptions? = nil, fingerprint: String = "") throws {
+        self.console = console
+        self.log = try logPath.map { try JSONLogWriter(path: $0) }
+        do {
+            run = try TrainingRun(checkpointFolder: checkpoints?.checkpointDir, resume: checkpoints?.resume ?? false,
+                                  fingerprint: fingerprint)
+        } catch let error as TrainingRunError {
+            switch error {
+            case .folderIsAFile(let folder): throw CLIError("\(folder): --checkpoint-dir is a file, expected a folder")
+            case .noCheckpoint(let file): throw CLIError("\(file): no checkpoint to resume from (run without --resume first)")
+            case .cannotCreateFolder: throw CLIError(error.description)
+            }
+        }
+        if let path = run.checkpointPath {
+            if let phase = run.resumedPhase { console.say("Resuming from \(path) (phase: \(phase))") }
+            TrainingRun.stopOnInterrupt()
+        }
+    }
+
+    /// Runs `body`, turning an interruption into the command line's advice.
+    private func resumable<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let stop as TrainingInterrupted {
+            throw CLIError("interrupted during \(stop.phase): checkpoint saved in \(stop.checkpoint); run the same command with --resume to continue")
+        }
+    }
+
+    /// Greedy pre-training of `stack` (see `TrainingRun.pretrain`), printed. Returns the seconds.
+    func pretrain(_ stack: inout DeepBeliefNetwork, on data: Matrix, configuration: RBMTrainingConfiguration,
+                  monitors: MonitorOptions = .none, name: String = "pretrain",
+                  onEpoch: ((Int, RBMEpochReport) -> Void)? = nil) throws -> Double {
+        if run.isFinished(name) {
+            let seconds = try resumable { try run.pretrain(&stack, on: data, configuration: configuration, name: name) }
+            console.say("Pre-training: done in an earlier run (\(secondsText(seconds)))")
+            return seconds
+        }
+        let sizes = stack.layerSizes
+        console.say("Pre-training \(sizes.map(String.init).joined(separator: "-")) greedily: CD-\(configuration.cdSteps)\(configuration.persistent ? " (persistent)" : ""), \(configuration.epochs) epochs per layer, batch \(configuration.batchSize), learning rate \(configuration.learningRate)")
+        let bar = ProgressBar(label: "pre-training", total: configuration.epochs * stack.layers.count,
+                              enabled: Console.stderrIsTerminal && !console.quiet)
+        var lastLayer = -1
+        let seconds = try resumable {
+            try run.pretrain(&stack, on: data, configuration: configuration, monitors: monitors, name: name) { layer, report in
+                bar.finish()
+                if layer != lastLayer {
+                    self.console.say("  layer \(layer + 1): RBM \(sizes[layer]) -> \(sizes[layer + 1])")
+                    lastLayer = layer
+                }
+                self.console.say("    \(report.summary)")
+                bar.update(done: layer * configuration.epochs + report.epoch + 1)
+                try? self.log?.write(PretrainLogRecord(phase: name, layer: layer, report: report))
+                onEpoch?(layer, report)
+            }
+        }
+        bar.finish()
+        return seconds
+    }
+
+    /// Fine-tuning of `network` (see `TrainingRun.finetune`), printed under `title`.
+    func finetune(_ network: Network, data: LabeledData, test: LabeledData?, configuration: TrainingConfiguration,
+                  name: String, title: String) throws -> (result: TrainingResult, seconds: Double) {
+        if run.isFinished(name) {
+            let done = try resumable { try run.finetune(network, data: data, test: test, configuration: configuration, name: name) }
+            console.say("\(title): done in an earlier run")
+            return done
+        }
+        console.say("\(title): \(network.sizes.map(String.init).joined(separator: "-")) \(network.hiddenActivation.name), \(configuration.optimizer.name)\(configuration.nesterov ? " (Nesterov)" : ""), \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate)")
+        let bar = ProgressBar(label: title, total: configuration.epochs, enabled: Console.stderrIsTerminal && !console.quiet)
+        let done = try resumable {
+            try run.finetune(network, data: data, test: test, configuration: configuration, name: name) { report in
+                bar.finish()
+                self.console.say("    \(report.summary)")
+                bar.update(done: report.epoch)
+                try? self.log?.write(FineTuneLogRecord(phase: name, report: report))
+            }
+        }
+        bar.finish()
+        return done
+    }
+}
+
+/// One `--log` record per pre-training epoch.
+struct PretrainLogRecord: Encodable {
+    let phase: String
+    let layer: Int
+    let epoch: Int
+    let seconds: Double
+    let monitorSeconds: Double
+    let momentum: Float
+    let reconstructionError: Double
+    let summedReconstructionError: Double
+    let freeEnergyTraining: Double?
+    let freeEnergyHeldOut: Double?
+    let freeEnergyGap: Double?
+    let pseudoLogLikelihood: Double?
+    let aisLogZ: Double?
+    let aisLogZLow: Double?
+    let aisLogZHigh: Double?
+    let trainingLogLikelihood: Double?
+    let heldOutLogLikelihood: Double?
+
+    init(phase: String, layer: Int, report: RBMEpochReport) {
+        self.phase = phase
+        self.layer = layer
+        epoch = report.epoch + 1
+        seconds = report.seconds
+        monitorSeconds = report.monitorSeconds
+        momentum = report.momentum
+        reconstructionError = report.reconstructionError
+        summedReconstructionError = report.summedReconstructionError
+        freeEnergyTraining = report.freeEnergyGap?.training
+        freeEnergyHeldOut = report.freeEnergyGap?.heldOut
+        freeEnergyGap = report.freeEnergyGap?.gap
+        pseudoLogLikelihood = report.pseudoLogLikelihood
+        aisLogZ = report.annealedImportanceSampling?.logZ
+        aisLogZLow = report.annealedImportanceSampling?.logZLow
+        aisLogZHigh = report.annealedImportanceSampling?.logZHigh
+        trainingLogLikelihood = report.trainingLogLikelihood
+        heldOutLogLikelihood = report.heldOutLogLikelihood
+    }
+}
+
+/// One `--log` record per fine-tuning epoch (the report with every diagnostic).
+struct FineTuneLogRecord: Encodable {
+    let phase: String
+    let report: EpochReport
+
+    func encode(to encoder: Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(phase, forKey: .phase)
+    }
+    enum Key: String, CodingKey { case phase }
+}

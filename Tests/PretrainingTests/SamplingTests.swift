@@ -1,0 +1,38 @@
+import Linalg
+import Testing
+@testable import Pretraining
+
+@Suite("Sampling and reconstruction of a stack")
+struct SamplingTests {
+    static func stack() -> DeepBeliefNetwork {
+        var g = Xoshiro256StarStar(seed: 11)
+        return DeepBeliefNetwork(layerSizes: [12, 8, 5], generator: &g)
+    }
+
+    @Test("Gibbs chains in the top RBM: seeded, shaped like the images, probabilities in [0, 1]")
+    func sampleTop() {
+        let stack = Self.stack()
+        var g = Xoshiro256StarStar(seed: 1)
+        let images = Matrix(rows: 4, columns: 12, elements: (0..<48).map { _ in g.nextFloat() })
+        var a = Xoshiro256StarStar(seed: 2), b = Xoshiro256StarStar(seed: 2), c = Xoshiro256StarStar(seed: 3)
+        let x = stack.sample(layer: 1, from: images, steps: 5, generator: &a)
+        #expect(x.rows == 4 && x.columns == 12)
+        #expect(x.elements.allSatisfy { $0 >= 0 && $0 <= 1 })
+        #expect(stack.sample(layer: 1, from: images, steps: 5, generator: &b) == x)
+        #expect(stack.sample(layer: 1, from: images, steps: 5, generator: &c) != x)
+
+        // No steps in RBM 0: one hidden sample, then its visible probabilities.
+        var d = Xoshiro256StarStar(seed: 4), e = Xoshiro256StarStar(seed: 4)
+        let h = stack.layers[0].sampleHidden(given: images, using: &e)
+        #expect(stack.sample(layer: 0, from: images, steps: 0, generator: &d) == stack.layers[0].visibleProbabilities(h))
+    }
+
+    @Test("reconstruction: up with hidden probabilities, down with visible probabilities")
+    func reconstruct() {
+        let stack = Self.stack()
+        let images = Matrix(rows: 3, columns: 12, repeating: 0.25)
+        let up = stack.layers[1].hiddenProbabilities(stack.layers[0].hiddenProbabilities(images))
+        let down = stack.layers[0].visibleProbabilities(stack.layers[1].visibleProbabilities(up))
+        #expect(stack.reconstruct(images) == down)
+    }
+}
