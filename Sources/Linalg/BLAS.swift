@@ -65,6 +65,37 @@ public func gemm(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transp
     }
 }
 
+/// `c = alpha * a * op(b)` computed in fixed chunks of `chunkRows` rows of `a`, each one
+/// single-threaded `sgemm`, the chunks run side by side on the lane threads (`Lanes`): the bits
+/// of every row depend only on the chunking, never on the number of threads (one
+/// multi-threaded `sgemm` splits the product by OpenBLAS's thread count, and the bits follow the
+/// split). For the passes of a whole data set through a layer that training depends on: the
+/// next layer's input, validation and test errors.
+public func gemmInRowChunks(_ a: Matrix, _ b: Matrix, _ transB: Transpose, into c: inout Matrix,
+                            alpha: Float = 1, chunkRows: Int = 256) {
+    let m = a.rows, k = a.columns
+    let kb = transB == .none ? b.rows : b.columns, n = transB == .none ? b.columns : b.rows
+    precondition(k == kb, "gemmInRowChunks: inner dimensions differ: A is \(m)x\(k), op(B) is \(kb)x\(n)")
+    precondition(chunkRows >= 1, "gemmInRowChunks: chunkRows \(chunkRows)")
+    c.resize(rows: m, columns: n)
+    guard m > 0, n > 0 else { return }
+    let chunks = (m + chunkRows - 1) / chunkRows, ldb = max(b.columns, 1)
+    a.elements.withUnsafeBufferPointer { pa in
+        b.elements.withUnsafeBufferPointer { pb in
+            c.elements.withUnsafeMutableBufferPointer { pc in
+                nonisolated(unsafe) let (pa, pb, pc) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                BLASThreads.singleThreaded {
+                    Lanes.run(chunks) { chunk in
+                        let first = chunk * chunkRows, rows = min(chunkRows, m - first)
+                        _sgemm(.none, transB, rows, n, k, alpha, pa + first * k, max(k, 1), pb, ldb, 0,
+                               pc + first * n, n)
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `c = alpha * a * b + beta * c` (no transposes): one `cblas_sgemm` call.
 public func gemm(_ a: Matrix, _ b: Matrix, into c: inout Matrix, alpha: Float = 1, beta: Float = 0) {
     gemm(a, .none, b, .none, into: &c, alpha: alpha, beta: beta)

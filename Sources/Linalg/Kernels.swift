@@ -7,30 +7,10 @@
 
 /// e^x for Float with relative error below 2e-7 over the clamped range [-87.3, 88.3]:
 /// arguments beyond it are clamped (so exp never overflows to infinity), NaN stays NaN.
-/// Cephes' `expf` polynomial, with 2^n built from the exponent bits.
+/// Lane 0 of `exp8` (Cephes' `expf` polynomial), so that loops that use `exp8` on whole
+/// vectors and this on their tails give the same bits either way.
 @inlinable @inline(__always)
-public func fastExp(_ x: Float) -> Float {
-    var x = x
-    x = x < -87.3 ? -87.3 : x
-    x = x > 88.3 ? 88.3 : x
-    // n = round(x / ln 2) by the magic-number trick (vectorises without SSE4.1).
-    // t = x / ln 2 + 1.5 * 2^23: its low mantissa bits hold n = round(x / ln 2), so 2^n is built
-    // with integer bit operations (no Float->Int conversion, whose trap on NaN would keep LLVM
-    // from vectorising loops around this function).
-    let magic: Float = 12_582_912
-    let t = x * 1.442_695_04 + magic
-    let n = t - magic
-    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
-    var p: Float = 1.987_569_15e-4
-    p = p * r + 1.398_199_950_7e-3
-    p = p * r + 8.333_451_907_3e-3
-    p = p * r + 4.166_579_589_4e-2
-    p = p * r + 1.666_666_545_9e-1
-    p = p * r + 5.000_000_120_1e-1
-    p = p * r * r + r + 1
-    let scale = Float(bitPattern: (t.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
-    return p * scale
-}
+public func fastExp(_ x: Float) -> Float { exp8(SIMD8(repeating: x))[0] }
 
 /// The logistic function 1 / (1 + e^-x), in (0, 1] for finite x.
 @inlinable @inline(__always)

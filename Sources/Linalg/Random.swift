@@ -57,18 +57,15 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
         Double(next() >> 11) * 0x1p-53
     }
 
+    /// 1 with probability `p`, else 0 (a 24-bit uniform u < p).
+    @inlinable @inline(__always)
+    public mutating func bernoulli(_ p: Float) -> Float { nextFloat() < p ? 1 : 0 }
+
     /// A standard normal draw (Box-Muller in double precision; one value per call).
     @inlinable
     public mutating func nextNormal() -> Float {
         let u1 = 1 - nextDouble()  // (0, 1]
-        let u2 = nextDouble()
-        return Float((-2 * Libm.log(u1)).squareRoot() * Libm.cos(2 * Double.pi * u2))
-    }
-
-    /// 1 with probability `p`, else 0.
-    @inlinable @inline(__always)
-    public mutating func bernoulli(_ p: Float) -> Float {
-        nextFloat() < p ? 1 : 0
+        return boxMuller(u1, nextDouble()).0
     }
 
     /// A new generator whose stream is independent of this one (seeded from this one's output),
@@ -100,30 +97,11 @@ extension Xoshiro256StarStar {
             var i = 0
             while i < b.count {
                 let u1 = 1 - nextDouble()
-                let u2 = nextDouble()
-                let radius = (-2 * Libm.log(u1)).squareRoot()
-                let angle = 2 * Double.pi * u2
-                b[i] = mean + standardDeviation * Float(radius * Libm.cos(angle))
-                if i + 1 < b.count { b[i + 1] = mean + standardDeviation * Float(radius * Libm.sin(angle)) }
+                let (z0, z1) = boxMuller(u1, nextDouble())
+                b[i] = mean + standardDeviation * z0
+                if i + 1 < b.count { b[i + 1] = mean + standardDeviation * z1 }
                 i += 2
             }
-        }
-    }
-
-    /// `destination[i] = 1` with probability `probabilities[i]`, else 0.
-    public mutating func sampleBernoulli(_ probabilities: UnsafeBufferPointer<Float>,
-                                         into destination: UnsafeMutableBufferPointer<Float>) {
-        precondition(probabilities.count == destination.count, "sampleBernoulli: length mismatch")
-        for i in 0..<probabilities.count {
-            destination[i] = nextFloat() < probabilities[i] ? 1 : 0
-        }
-    }
-
-    /// A matrix of Bernoulli draws with the given probabilities.
-    public mutating func sampleBernoulli(_ probabilities: Matrix, into destination: inout Matrix) {
-        destination.resize(rows: probabilities.rows, columns: probabilities.columns)
-        probabilities.elements.withUnsafeBufferPointer { p in
-            destination.elements.withUnsafeMutableBufferPointer { d in sampleBernoulli(p, into: d) }
         }
     }
 
@@ -153,4 +131,12 @@ extension Matrix {
         generator.fillUniform(&m.elements, low: low, high: high)
         return m
     }
+}
+
+/// Two independent standard normal draws from uniforms u1 in (0, 1] and u2 in [0, 1) (Box &
+/// Muller 1958), in double precision: r = sqrt(-2 ln u1), (r cos 2 pi u2, r sin 2 pi u2).
+@inlinable
+public func boxMuller(_ u1: Double, _ u2: Double) -> (Float, Float) {
+    let radius = (-2 * Libm.log(u1)).squareRoot(), angle = 2 * Double.pi * u2
+    return (Float(radius * Libm.cos(angle)), Float(radius * Libm.sin(angle)))
 }

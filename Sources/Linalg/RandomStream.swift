@@ -96,7 +96,7 @@ public struct RandomStream: Sendable, Hashable {
     public func normal(row: Int, unit: Int) -> Float {
         let u1 = 1 - Double(bits(row: row, unit: unit) >> 8) * 0x1p-24  // (0, 1]
         let u2 = Double(companion.bits(row: row, unit: unit) >> 8) * 0x1p-24
-        return Float((-2 * Libm.log(u1)).squareRoot() * Libm.cos(2 * Double.pi * u2))
+        return boxMuller(u1, u2).0
     }
 
     /// A sequential generator seeded from this stream (for draws that one thread makes in

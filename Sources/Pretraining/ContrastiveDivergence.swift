@@ -66,7 +66,7 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     }
     private var phase = Phase.load
     var rows = 0
-    private var gibbsStep = 0
+    private(set) var gibbsStep = 0
     private var data: UnsafePointer<Float>?, indices: UnsafeBufferPointer<Int>?
 
     /// An engine for `rbm` trained with `configuration` on minibatches of at most `capacity`
@@ -107,7 +107,7 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     }
 
     /// The stream of `purpose` for the current minibatch.
-    private func stream(_ purpose: RandomPurpose) -> RandomStream {
+    func stream(_ purpose: RandomPurpose) -> RandomStream {
         RandomStream(seed: seed, purpose: purpose, epoch: epoch, step: stepInEpoch)
     }
 
@@ -234,55 +234,6 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
                                 bias: hiddenBias.pointer + lo, columns: hr.count, first: lo, stride: nh,
                                 sample: last ? nil : hiddenSample.pointer + lo,
                                 stream: last ? nil : stream(.hiddenSample(layer: layer, step: gibbsStep)))
-    }
-
-    /// PCD: the data's reconstruction E[v | h] (for the error monitor only); the chains start
-    /// at the first minibatch's data (repeated if it is short).
-    private func reconstructData(_ vr: Range<Int>) {
-        let nv = visibleCount, nh = hiddenCount, lo = vr.lowerBound
-        sgemm(.none, .transposed, m: rows, n: vr.count, k: nh, alpha: 1, a: hiddenSample.pointer, lda: nh,
-              b: weight.pointer + lo * nh, ldb: nh, beta: 0, c: dataReconstruction.pointer + lo, ldc: nv)
-        (squaredError + lo).update(repeating: 0, count: vr.count)
-        UnitKernels.visibleMeans(visibleUnits, dataReconstruction.pointer + lo, rows: rows,
-                                 bias: visibleBias.pointer + lo, columns: vr.count, stride: nv,
-                                 data: visibleStack.pointer + lo, squaredError: squaredError + lo)
-        guard !chainsStarted else { return }
-        for r in 0..<capacity {
-            (chains.pointer + r * nv + lo).update(from: visibleStack.pointer + (r % rows) * nv + lo, count: vr.count)
-        }
-    }
-
-    /// PCD: h[:, hr] ~ p(h | chains) (h1 is scratch here).
-    private func chainHidden(_ hr: Range<Int>) {
-        let nv = visibleCount, nh = hiddenCount, lo = hr.lowerBound, scratch = hiddenStack.pointer + rows * nh + lo
-        sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: chains.pointer, lda: nv,
-              b: weight.pointer + lo, ldb: nh, beta: 0, c: scratch, ldc: nh)
-        UnitKernels.hiddenMeans(hiddenUnits, scratch, rows: rows, bias: hiddenBias.pointer + lo, columns: hr.count,
-                                first: lo, stride: nh, sample: hiddenSample.pointer + lo,
-                                stream: stream(.hiddenSample(layer: layer, step: gibbsStep)))
-    }
-
-    /// PCD: chains[:, vr] ~ p(v | h); after the last step v1[:, vr] = chains[:, vr].
-    private func chainVisible(_ vr: Range<Int>) {
-        let nv = visibleCount, nh = hiddenCount, lo = vr.lowerBound, v1 = visibleStack.pointer + rows * nv + lo
-        sgemm(.none, .transposed, m: rows, n: vr.count, k: nh, alpha: 1, a: hiddenSample.pointer, lda: nh,
-              b: weight.pointer + lo * nh, ldb: nh, beta: 0, c: v1, ldc: nv)
-        UnitKernels.visibleMeans(visibleUnits, v1, rows: rows, bias: visibleBias.pointer + lo, columns: vr.count,
-                                 stride: nv)
-        UnitKernels.sampleVisible(visibleUnits, means: v1, rows: rows, columns: vr.count, first: lo, stride: nv,
-                                  into: chains.pointer + lo, stream: stream(.visibleSample(layer: layer, step: gibbsStep)))
-        if gibbsStep == cdSteps {
-            UnitKernels.copy(chains.pointer + lo, into: v1, rows: rows, columns: vr.count, stride: nv)
-        }
-    }
-
-    /// PCD: h1[:, hr] = E[h | v1].
-    private func negativeHidden(_ hr: Range<Int>) {
-        let nv = visibleCount, nh = hiddenCount, lo = hr.lowerBound, h1 = hiddenStack.pointer + rows * nh + lo
-        sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: visibleStack.pointer + rows * nv, lda: nv,
-              b: weight.pointer + lo, ldb: nh, beta: 0, c: h1, ldc: nh)
-        UnitKernels.hiddenMeans(hiddenUnits, h1, rows: rows, bias: hiddenBias.pointer + lo, columns: hr.count,
-                                first: lo, stride: nh)
     }
 
     /// G[:, hr] = (1/b) [v0; v1]^T [h0; -h1][:, hr]; the hidden gradient (1/b)(sum h0 - sum h1)

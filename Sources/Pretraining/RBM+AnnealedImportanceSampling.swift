@@ -128,7 +128,7 @@ extension RBM {
         for k in 1..<betas.count {
             let beta = betas[k], previous = betas[k - 1]
             // x = v W : (M, V) * (V, H) -> (M, H)
-            gemm(v, .none, weight, .none, into: &x)
+            gemmInRowChunks(v, weight, .none, into: &x)
             // log w += log p*_k(v) - log p*_{k-1}(v), in double precision.
             x.elements.withUnsafeBufferPointer { px in
                 v.elements.withUnsafeBufferPointer { pv in
@@ -163,7 +163,7 @@ extension RBM {
             }
             for i in 0..<vCount { mixedBias[i] = (1 - betaF) * biasA[i] + betaF * biasB[i] }
             // visible = beta * h W^T : (M, H) * (H, V) -> (M, V)
-            gemm(h, .none, weight, .transposed, into: &visible, alpha: betaF)
+            gemmInRowChunks(h, weight, .transposed, into: &visible, alpha: betaF)
             visible.elements.withUnsafeMutableBufferPointer { pp in
                 mixedBias.withUnsafeBufferPointer { mb in
                     UnitKernels.visibleMeans(.bernoulli, pp.baseAddress!, rows: runs, bias: mb.baseAddress!,

@@ -10,7 +10,7 @@ extension RBM {
                      "hiddenPreActivations: v has \(v.columns) columns, RBM has \(visibleCount) visible units")
         var x = Matrix(rows: 0, columns: 0)
         // x = v W : (n, V) * (V, H) -> (n, H)
-        gemm(v, .none, weight, .none, into: &x)
+        gemmInRowChunks(v, weight, .none, into: &x)
         x.addRowVector(hiddenBias)
         return x
     }
@@ -28,7 +28,7 @@ extension RBM {
         precondition(v.columns == visibleCount,
                      "hiddenProbabilities: v has \(v.columns) columns, RBM has \(visibleCount) visible units")
         // result = v W : (n, V) * (V, H) -> (n, H); then bias and nonlinearity in one pass.
-        gemm(v, .none, weight, .none, into: &result)
+        gemmInRowChunks(v, weight, .none, into: &result)
         let rows = result.rows, columns = hiddenCount, units = hiddenUnits
         hiddenBias.withUnsafeBufferPointer { c in
             result.elements.withUnsafeMutableBufferPointer { x in
@@ -45,7 +45,7 @@ extension RBM {
                      "visibleProbabilities: h has \(h.columns) columns, RBM has \(hiddenCount) hidden units")
         var x = Matrix(rows: 0, columns: 0)
         // x = h W^T : (n, H) * (H, V) -> (n, V)
-        gemm(h, .none, weight, .transposed, into: &x)
+        gemmInRowChunks(h, weight, .transposed, into: &x)
         let rows = x.rows, columns = visibleCount, units = visibleUnits
         visibleBias.withUnsafeBufferPointer { b in
             x.elements.withUnsafeMutableBufferPointer { p in
@@ -64,7 +64,7 @@ extension RBM {
                      "sampleHidden: v has \(v.columns) columns, RBM has \(visibleCount) visible units")
         var x = Matrix(rows: 0, columns: 0)
         // x = v W : (n, V) * (V, H) -> (n, H)
-        gemm(v, .none, weight, .none, into: &x)
+        gemmInRowChunks(v, weight, .none, into: &x)
         var sample = Matrix(rows: x.rows, columns: x.columns)
         let rows = x.rows, columns = hiddenCount, units = hiddenUnits
         let stream = RandomStream(seed: generator.next(), purpose: .hiddenSample(layer: 0, step: 0))

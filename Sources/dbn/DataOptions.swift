@@ -98,7 +98,7 @@ struct RunOptions: ParsableArguments {
 
 /// Output and thread options of every subcommand.
 struct OutputOptions: ParsableArguments {
-    @Option(help: "BLAS threads (default: the number of cores).")
+    @Option(help: "Threads (default: the number of cores). Results do not depend on it: the same seed and flags give the same model bytes on any number of threads.")
     var threads: Int?
 
     @Flag(help: "Print one JSON object with the results as the last line of stdout.")
@@ -108,12 +108,15 @@ struct OutputOptions: ParsableArguments {
     var quiet = false
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1, got \(threads)") }
+        if let threads, !(1...256).contains(threads) {
+            throw ValidationError("--threads must be between 1 and 256, got \(threads)")
+        }
     }
 
     /// Applies the thread count and returns the console.
     func start() -> Console {
         BLASThreads.set(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        Lanes.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
         return Console(quiet: quiet, json: json)
     }
 }

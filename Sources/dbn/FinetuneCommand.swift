@@ -44,8 +44,7 @@ struct FinetuneCommand: ParsableCommand {
         let network = try Network(pretrained: stack, outputCount: data.classCount, hiddenActivation: activation,
                                   generator: &generator)
         let fingerprint = ModelArchive.json(["command": "finetune", "weights": weights, "sizes": "\(network.sizes)",
-                                             "config": ModelArchive.json(configuration), "activation": activation.name,
-                                             "threads": "\(BLASThreads.count)"])
+                                             "config": ModelArchive.json(configuration), "activation": activation.name])
         let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
                                        fingerprint: fingerprint)
         let (result, seconds) = try runner.finetune(network, data: training, test: test, configuration: configuration,

@@ -75,7 +75,7 @@ struct PretrainCommand: ParsableCommand {
         let monitors = MonitorOptions(heldOut: heldOut, sampleCount: 1000, pseudoLogLikelihood: pseudoLikelihood)
         let fingerprint = ModelArchive.json(["command": "pretrain", "sizes": "\(sizes)", "config": ModelArchive.json(configuration),
                                              "units": visibleUnits.rawValue + "/" + hiddenUnits.rawValue, "binarize": binarize.rawValue,
-                                             "count": "\(images.rows)", "threads": "\(BLASThreads.count)"])
+                                             "count": "\(images.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
                                        fingerprint: fingerprint)
 

@@ -79,8 +79,7 @@ struct TrainCommand: ParsableCommand {
             "command": "train", "sizes": "\(sizes)", "init": initialization, "baseline": baseline,
             "activation": activation.name, "baseline_activation": (baselineActivation ?? activation).name,
             "pretrain": ModelArchive.json(rbmConfiguration),
-            "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)",
-            "threads": "\(BLASThreads.count)"])
+            "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
                                        fingerprint: fingerprint)
 

@@ -7,7 +7,7 @@ struct CheckpointOptions: ParsableArguments {
     @Option(help: "Save a checkpoint after every epoch in this folder (checkpoint.safetensors).")
     var checkpointDir: String?
 
-    @Flag(help: "Continue from the checkpoint in --checkpoint-dir (same flags, seed and --threads).")
+    @Flag(help: "Continue from the checkpoint in --checkpoint-dir (same flags and seed; any --threads).")
     var resume = false
 
     func validate() throws {

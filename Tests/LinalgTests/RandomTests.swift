@@ -42,10 +42,17 @@ import _TestSupport
     }
 
     @Test func bernoulliMeanApproachesProbability() {
-        var rng = Xoshiro256StarStar(seed: 3)
+        let stream = RandomStream(seed: 3, purpose: .other(0, 0))
         let p = Matrix(rows: 1000, columns: 4, elements: (0..<4000).map { [0, 0.1, 0.5, 1][$0 % 4] })
-        var s = Matrix(rows: 0, columns: 0)
-        rng.sampleBernoulli(p, into: &s)
+        var s = Matrix(rows: 1000, columns: 4)
+        p.elements.withUnsafeBufferPointer { pp in
+            s.elements.withUnsafeMutableBufferPointer { ps in
+                for r in 0..<1000 {
+                    stream.sampleBernoulli(row: r, units: 0..<4, probabilities: pp.baseAddress! + 4 * r,
+                                           into: ps.baseAddress! + 4 * r)
+                }
+            }
+        }
         let means = s.columnMeans()
         #expect(means[0] == 0 && abs(means[3] - 1) < 1e-5)
         #expect(abs(means[1] - 0.1) < 0.03 && abs(means[2] - 0.5) < 0.05)

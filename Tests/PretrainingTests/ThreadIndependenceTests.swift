@@ -36,7 +36,8 @@ import Testing
                         generator: &g)
         func trained(threads: Int) throws -> [UInt32] {
             Lanes.setThreads(threads)
-            defer { Lanes.setThreads(2) }
+            BLASThreads.set(threads)  // as `--threads` sets both
+            defer { Lanes.setThreads(2); BLASThreads.set(2) }
             var rbm = start
             var generator = Xoshiro256StarStar(seed: 6)
             try rbm.train(on: data, configuration: c.configuration, generator: &generator)
@@ -56,7 +57,8 @@ import Testing
         configuration.nextLayerInput = .samples
         func trained(threads: Int) throws -> [UInt32] {
             Lanes.setThreads(threads)
-            defer { Lanes.setThreads(2) }
+            BLASThreads.set(threads)  // as `--threads` sets both
+            defer { Lanes.setThreads(2); BLASThreads.set(2) }
             var stack = start
             var generator = Xoshiro256StarStar(seed: 8)
             try stack.pretrain(on: data, configuration: configuration, generator: &generator)

@@ -30,23 +30,22 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { blackHole(0) }
     }
 
-    // Two lanes side by side on single-threaded BLAS (the default on 2 cores): the step's 3
-    // parallel phases run on LanePool's threads as a LaneTask, which allocates nothing
-    // (`DispatchQueue.concurrentPerform` allocated about 4 small blocks per call).
-    Benchmark("CD-1 step 784x500 batch 100, 2 lanes",
+    // The step's phases run in 4 column blocks on single-threaded BLAS, on 2 threads (the
+    // default on 2 cores) and on 1: LanePool runs a LaneTask, which allocates nothing
+    // (`DispatchQueue.concurrentPerform` allocated about 4 small blocks per call; OpenBLAS's
+    // own threads malloc a 512 KiB job array per sgemm call).
+    Benchmark("CD-1 step 784x500 batch 100, 2 threads",
               configuration: configuration(iterations: 2_000, seconds: 5)) { benchmark, fixture in
         for _ in benchmark.scaledIterations { blackHole(fixture.step()) }
     } setup: {
-        try CDFixture(lanes: 2)
+        try CDFixture(threads: 2)
     }
 
-    // One lane on OpenBLAS's own threads: each multi-threaded sgemm (4 per CD-1 step) mallocs
-    // a 512 KiB job array inside OpenBLAS (sgemm_thread_nn/nt/tn of Debian's 0.3.21).
-    Benchmark("CD-1 step 784x500 batch 100, 1 lane",
+    Benchmark("CD-1 step 784x500 batch 100, 1 thread",
               configuration: configuration(iterations: 2_000, seconds: 5)) { benchmark, fixture in
         for _ in benchmark.scaledIterations { blackHole(fixture.step()) }
     } setup: {
-        try CDFixture(lanes: 1)
+        try CDFixture(threads: 1)
     }
 
     // Lanes on single-threaded BLAS, as the trainer runs it: 3 forward and 4 backward/update
@@ -66,22 +65,17 @@ let benchmarks: @Sendable () -> Void = {
         KernelFixture()
     }
 
-    Benchmark("Xoshiro256StarStar.sampleBernoulli 100x500",
+    Benchmark("RandomStream.sampleBernoulli 100x500 (Philox4x32-10)",
               configuration: configuration(iterations: 100_000, seconds: 2)) { benchmark, fixture in
         for _ in benchmark.scaledIterations { fixture.sampleBernoulli() }
     } setup: {
         KernelFixture()
     }
 
-    // What `ContrastiveDivergenceStepper.step` adds around each step when it has several lanes
-    // and BLAS runs more than one thread: set 1 thread, then restore the count (x 1000).
-    Benchmark("BLASThreads.set(1) + restore",
+    // What every training step adds around its work: OpenBLAS to one thread and back (x 1000).
+    Benchmark("BLASThreads.singleThreaded { }",
               configuration: configuration(iterations: 10_000, seconds: 1, scaling: .kilo, timeUnits: .nanoseconds)) {
         benchmark in
-        let threads = BLASThreads.count
-        for _ in benchmark.scaledIterations {
-            BLASThreads.set(1)
-            BLASThreads.set(threads)
-        }
+        for _ in benchmark.scaledIterations { BLASThreads.singleThreaded { blackHole(0) } }
     }
 }

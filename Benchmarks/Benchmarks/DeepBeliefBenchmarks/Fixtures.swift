@@ -9,13 +9,15 @@ final class CDFixture {
     var position = 0
     static let batchSize = 100
 
-    init(lanes: Int) throws {
+    init(threads: Int) throws {
+        Lanes.setThreads(threads)
         data = TrainingData.labeled.inputs
         var g = Xoshiro256StarStar(seed: 1)
         let rbm = RBM(visibleCount: 784, hiddenCount: 500, initialization: .hintonSalakhutdinov2006, data: data,
                       generator: &g)
         stepper = try ContrastiveDivergenceStepper(rbm: rbm, configuration: RBMTrainingConfiguration(),
-                                                   batchSize: CDFixture.batchSize, lanes: lanes, generator: &g)
+                                                   batchSize: CDFixture.batchSize, generator: &g)
+        stepper.setEpoch(5)  // momentum 0.9
         var order = Array(0..<data.rows)
         g.shuffle(&order)
         self.order = order
@@ -23,10 +25,10 @@ final class CDFixture {
 
     /// One CD-1 update (momentum 0.9) on the next minibatch; the summed reconstruction error.
     func step() -> Double {
-        if position + CDFixture.batchSize > order.count { position = 0 }
+        if position + CDFixture.batchSize > order.count { position = 0; stepper.setEpoch(5) }
         let rows = order[position..<(position + CDFixture.batchSize)]
         position += CDFixture.batchSize
-        return stepper.step(on: data, rows: rows, momentum: 0.9)
+        return stepper.step(on: data, rows: rows)
     }
 }
 
@@ -71,6 +73,8 @@ final class KernelFixture {
     let samples: UnsafeMutableBufferPointer<Float>
     var generator = Xoshiro256StarStar(seed: 3)
 
+    var draws = 0
+
     init() {
         let count = KernelFixture.rows * KernelFixture.columns
         values = .allocate(capacity: count)
@@ -98,8 +102,15 @@ final class KernelFixture {
         Kernels.addBiasSigmoid(values, bias: UnsafeBufferPointer(bias))
     }
 
-    /// samples[i] = 1 with probability probabilities[i], else 0.
+    /// samples[r, j] = 1 with probability probabilities[r, j], else 0: the counter-based draws
+    /// of the training steps (one Philox4x32-10 block per 4 values).
     func sampleBernoulli() {
-        generator.sampleBernoulli(UnsafeBufferPointer(probabilities), into: samples)
+        let stream = RandomStream(seed: 1, purpose: .hiddenSample(layer: 0, step: 0), epoch: 0, step: draws)
+        draws += 1
+        let columns = KernelFixture.columns
+        for r in 0..<KernelFixture.rows {
+            stream.sampleBernoulli(row: r, units: 0..<columns, probabilities: probabilities.baseAddress! + r * columns,
+                                   into: samples.baseAddress! + r * columns)
+        }
     }
 }
