@@ -159,13 +159,21 @@ public struct Checkpoint: Sendable {
             setFloats("\(prefix).second_moment.\(l).weight", p.weightSecondMoments[l])
             setFloats("\(prefix).second_moment.\(l).bias", p.biasSecondMoments[l])
         }
-        setWords("\(prefix).generator", p.generatorState)
-        setIntegers("\(prefix).order", p.order)
+        setWords("\(prefix).seed", [p.seed])
         setIntegers("\(prefix).validation", p.validationIndices)
         setValue(prefix, FineTuningScalars(
             epoch: p.epoch, updateCounts: p.updateCounts, stale: p.stale,
             best: p.best.map { .init(epoch: $0.epoch, error: $0.error, loss: $0.loss) }, reports: p.reports,
             layerCount: p.network.layers.count))
+    }
+
+    /// The one word stored under `name` (a run's seed).
+    private func seed(_ name: String) throws -> UInt64 {
+        let stored = try words(name)
+        guard stored.count == 1 else {
+            throw CheckpointError.corrupt(file: file.source, reason: "'\(name)' holds \(stored.count) words, not 1")
+        }
+        return stored[0]
     }
 
     /// The fine-tuning progress stored under `prefix`, if any.
@@ -188,8 +196,7 @@ public struct Checkpoint: Sendable {
             biasMoments: try layers.map { try floats("\(prefix).moment.\($0).bias") },
             weightSecondMoments: try layers.map { try floats("\(prefix).second_moment.\($0).weight") },
             biasSecondMoments: try layers.map { try floats("\(prefix).second_moment.\($0).bias") },
-            updateCounts: s.updateCounts, generatorState: try words("\(prefix).generator"),
-            order: try integers("\(prefix).order"), validationIndices: try integers("\(prefix).validation"),
+            updateCounts: s.updateCounts, seed: try seed("\(prefix).seed"), validationIndices: try integers("\(prefix).validation"),
             best: best, stale: s.stale, reports: s.reports)
     }
 }

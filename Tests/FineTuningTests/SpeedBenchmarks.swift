@@ -39,15 +39,16 @@ struct SpeedBenchmarks {
         let sizes = Self.sizes
         var g = Xoshiro256StarStar(seed: 1)
         let network = try Network(sizes: sizes, hiddenActivation: .sigmoid, initializer: .xavierUniform, generator: &g)
-        let state = TrainingState(network: network, capacity: 100, configuration: TrainingConfiguration(momentum: 0.9))
+        let state = BackpropEngine(network: network, capacity: 100, configuration: TrainingConfiguration(momentum: 0.9))
+        let key = StepKey(seed: 1, epoch: 1, minibatch: 0)
         for i in 0..<state.input.count { state.input.pointer[i] = g.nextFloat() }
         for r in 0..<100 { state.target.pointer[r * 10 + r % 10] = 1 }
         func time(_ name: String, _ body: () -> Void) {
             let seconds = Self.best(threads: threads, repetitions: 20, body) * 600 / 20
             print("[speed \(threads) thread(s)] \(name): \(formatFixed(seconds, 2)) s per 600 minibatches")
         }
-        time("full step") { _ = state.step(rows: 100, learningRate: 0.01, trainHidden: true, recordGradientNorms: false, generator: &g) }
-        time("forward (gemms + bias/sigmoid)") { state.forward(rows: 100, generator: &g) }
+        time("full step") { _ = state.step(rows: 100, learningRate: 0.01, trainHidden: true, key: key) }
+        time("forward (gemms + bias/sigmoid)") { state.forward(rows: 100, key: key) }
         time("forward gemms only") {
             for l in 0..<4 {
                 sgemm(.none, .none, m: 100, n: sizes[l + 1], k: sizes[l], alpha: 1, a: state.layerInput(l), lda: sizes[l],
@@ -61,10 +62,12 @@ struct SpeedBenchmarks {
                       b: state.deltas[l].pointer, ldb: sizes[l + 1], beta: 0.9, c: state.weightMoments[l].pointer, ldc: sizes[l + 1])
             }
         }
-        time("velocity passes (W += V)") {
+        time("momentum updates") {
             for l in 0..<4 {
-                UpdateRules.applyVelocity(state.weights[l].pointer, velocity: state.weightMoments[l].pointer,
-                                          count: state.weights[l].count, decay: 0)
+                MomentumStep(momentum: 0.9).apply(
+                    ParameterBlock(values: state.weights[l].pointer, gradient: state.weightGradients[l].pointer,
+                                   moment: state.weightMoments[l].pointer, secondMoment: nil, count: state.weights[l].count),
+                    rate: 1e-9, decay: 0, step: 1)
             }
         }
         time("bias + sigmoid kernels") {
@@ -126,17 +129,20 @@ struct SpeedBenchmarks {
         }
         time("backprop sigmoid derivative") { FusedKernels.backpropActivation(x.pointer, output: y.pointer, mask: nil, count: n, activation: .sigmoid) }
         time("backprop sigmoid derivative with mask") { FusedKernels.backpropActivation(x.pointer, output: y.pointer, mask: m.pointer, count: n, activation: .sigmoid) }
-        time("bias column sums") { FusedKernels.accumulateColumnSums(x.pointer, rows: rows, columns: columns, into: bias.pointer, scale: 0.1, beta: 0.9) }
-        time("W += V") { UpdateRules.applyVelocity(x.pointer, velocity: y.pointer, count: n, decay: 0) }
-        time("V -= decay W; W += V") { UpdateRules.applyVelocity(x.pointer, velocity: y.pointer, count: n, decay: 1e-4) }
+        time("bias column sums") { FusedKernels.columnSums(x.pointer, rows: rows, columns: columns, into: bias.pointer, scale: 0.1) }
         time("momentum update from the gradient") {
-            UpdateRules.momentum(x.pointer, velocity: y.pointer, gradient: z.pointer, count: n, rate: 1e-9, momentum: 0.9,
-                                 decay: 0, nesterov: false)
+            MomentumStep(momentum: 0.9).apply(ParameterBlock(values: x.pointer, gradient: z.pointer, moment: y.pointer,
+                                                             secondMoment: nil, count: n), rate: 1e-9, decay: 0, step: 1)
         }
-        time("dropout with mask") { FusedKernels.dropout(x.pointer, into: y.pointer, mask: m.pointer, count: n, rate: 0.5, generator: &g) }
+        let stream = RandomStream(seed: 1, purpose: .dropout(layer: 1))
+        time("dropout with mask") {
+            FusedKernels.dropout(x.pointer, into: y.pointer, mask: m.pointer, rows: rows, units: 0..<columns, stride: columns,
+                                 rate: 0.5, stream: stream)
+        }
         time("Adam update") {
-            UpdateRules.adam(x.pointer, first: y.pointer, second: m.pointer, gradient: z.pointer, count: n, rate: 1e-9,
-                             beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: 3, decay: 0)
+            AdamStep(beta1: 0.9, beta2: 0.999, epsilon: 1e-8).apply(
+                ParameterBlock(values: x.pointer, gradient: z.pointer, moment: y.pointer, secondMoment: m.pointer, count: n),
+                rate: 1e-9, decay: 0, step: 3)
         }
     }
 }
