@@ -102,8 +102,7 @@ extension Checkpoint {
             setFloats("\(prefix).second_moment.\(l).weight", p.weightSecondMoments[l])
             setFloats("\(prefix).second_moment.\(l).bias", p.biasSecondMoments[l])
         }
-        setWords("\(prefix).generator", p.generatorState)
-        setIntegers("\(prefix).order", p.order)
+        setWords("\(prefix).seed", [p.seed])
         setIntegers("\(prefix).validation", p.validationIndices)
         setValue(prefix, FineTuningScalars(
             epoch: p.epoch, updateCounts: p.updateCounts, stale: p.stale,
@@ -131,8 +130,8 @@ extension Checkpoint {
             biasMoments: try layers.map { try floats("\(prefix).moment.\($0).bias") },
             weightSecondMoments: try layers.map { try floats("\(prefix).second_moment.\($0).weight") },
             biasSecondMoments: try layers.map { try floats("\(prefix).second_moment.\($0).bias") },
-            updateCounts: s.updateCounts, generatorState: try words("\(prefix).generator"),
-            order: try integers("\(prefix).order"), validationIndices: try integers("\(prefix).validation"),
+            updateCounts: s.updateCounts, seed: try seed("\(prefix).seed"),
+            validationIndices: try integers("\(prefix).validation"),
             best: best, stale: s.stale, reports: s.reports)
     }
 

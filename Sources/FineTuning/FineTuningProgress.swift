@@ -1,7 +1,8 @@
 import Linalg
 
 /// Everything needed to continue a fine-tuning run after one of its epochs, bit for bit: the
-/// weights, the optimiser's moments, the generator, the sample order and the best epoch so far.
+/// weights, the optimiser's moments, the run's seed (every random draw of the run is a pure
+/// function of it and what the draw is for) and the best epoch so far.
 /// A checkpoint file stores it (see the DeepBelief module's `Checkpoint`).
 public struct FineTuningProgress: Sendable, Equatable {
     /// The best epoch so far (with a validation set).
@@ -30,10 +31,8 @@ public struct FineTuningProgress: Sendable, Equatable {
     public var biasSecondMoments: [[Float]]
     /// Per layer: updates applied so far (Adam's t).
     public var updateCounts: [Int]
-    /// The generator's state after `epoch`.
-    public var generatorState: [UInt64]
-    /// The training sample order after `epoch`'s shuffle.
-    public var order: [Int]
+    /// The run's seed: it keys the validation split, each epoch's order and the dropout masks.
+    public var seed: UInt64
     /// The validation samples (sorted).
     public var validationIndices: [Int]
     public var best: Best?
@@ -44,7 +43,7 @@ public struct FineTuningProgress: Sendable, Equatable {
 
     public init(epoch: Int, network: Network, weightMoments: [[Float]], biasMoments: [[Float]],
                 weightSecondMoments: [[Float]], biasSecondMoments: [[Float]], updateCounts: [Int],
-                generatorState: [UInt64], order: [Int], validationIndices: [Int], best: Best?, stale: Int,
+                seed: UInt64, validationIndices: [Int], best: Best?, stale: Int,
                 reports: [EpochReport]) {
         self.epoch = epoch
         self.network = network
@@ -53,8 +52,7 @@ public struct FineTuningProgress: Sendable, Equatable {
         self.weightSecondMoments = weightSecondMoments
         self.biasSecondMoments = biasSecondMoments
         self.updateCounts = updateCounts
-        self.generatorState = generatorState
-        self.order = order
+        self.seed = seed
         self.validationIndices = validationIndices
         self.best = best
         self.stale = stale
@@ -67,19 +65,16 @@ public struct FineTuningProgress: Sendable, Equatable {
         guard self.network.sizes == network.sizes else {
             throw FineTuningError.invalidConfiguration("the checkpoint is for layer sizes \(self.network.sizes), the run has \(network.sizes)")
         }
-        guard order.count + validationIndices.count == dataCount,
-              order.allSatisfy({ $0 >= 0 && $0 < dataCount }),
-              validationIndices.allSatisfy({ $0 >= 0 && $0 < dataCount })
+        guard validationIndices == Trainer.split(count: dataCount, configuration: configuration, seed: seed).validation
         else {
-            throw FineTuningError.invalidConfiguration("the checkpoint is for \(order.count + validationIndices.count) training samples, the run has \(dataCount)")
+            throw FineTuningError.invalidConfiguration("the checkpoint's validation split does not fit \(dataCount) samples (data or validation settings changed?)")
         }
         guard weightMoments.count == layers, biasMoments.count == layers, updateCounts.count == layers,
-              weightSecondMoments.count == layers, biasSecondMoments.count == layers,
-              generatorState.count == 4, generatorState != [0, 0, 0, 0]
+              weightSecondMoments.count == layers, biasSecondMoments.count == layers
         else { throw FineTuningError.invalidConfiguration("the checkpoint's optimiser state is incomplete") }
         for l in 0..<layers {
             let w = network.sizes[l] * network.sizes[l + 1], b = network.sizes[l + 1]
-            let adam: Bool = if case .adam = configuration.optimizer { true } else { false }
+            let adam = configuration.usesSecondMoment
             guard weightMoments[l].count == w, biasMoments[l].count == b,
                   weightSecondMoments[l].count == (adam ? w : 0), biasSecondMoments[l].count == (adam ? b : 0)
             else { throw FineTuningError.invalidConfiguration("the checkpoint's optimiser state does not fit layer \(l) (optimiser changed?)") }
@@ -87,16 +82,16 @@ public struct FineTuningProgress: Sendable, Equatable {
     }
 }
 
-extension TrainingState {
+extension BackpropEngine {
     /// The progress after `epoch`.
-    func progress(epoch: Int, network: Network, generator: Xoshiro256StarStar, order: [Int], validationIndices: [Int],
+    func progress(epoch: Int, network: Network, seed: UInt64, validationIndices: [Int],
                   best: FineTuningProgress.Best?, stale: Int, reports: [EpochReport]) -> FineTuningProgress {
         FineTuningProgress(
             epoch: epoch, network: network,
             weightMoments: weightMoments.map(\.array), biasMoments: biasMoments.map(\.array),
             weightSecondMoments: weightSecondMoments.map(\.array), biasSecondMoments: biasSecondMoments.map(\.array),
-            updateCounts: updateCounts, generatorState: generator.state, order: order,
-            validationIndices: validationIndices, best: best, stale: stale, reports: reports)
+            updateCounts: updateCounts, seed: seed, validationIndices: validationIndices, best: best, stale: stale,
+            reports: reports)
     }
 
     /// Restores the optimiser's moments and counters (the weights come from the network).

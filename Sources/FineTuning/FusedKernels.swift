@@ -1,9 +1,12 @@
 import Linalg
 
-// Elementwise kernels of the training loop that Linalg does not have: bias add fused with each
-// activation, inverted dropout, and the backward step through dropout and the activation in
-// one pass. Written as plain loops over pointers so that LLVM vectorises them in release
-// builds. (Candidates to move into Linalg's `Kernels`.)
+// The elementwise kernels of the backprop step that belong to its layers: bias add fused with
+// each activation, inverted dropout drawn from a `RandomStream`, the backward step through
+// dropout and the activation in one pass, and column sums. They build on Linalg's one kernel
+// set (`addBiasMap`, `sigmoid8`/`sigmoid`, `tanh8`/`fastTanh`, `elu8`/`fastELU`, `load8`/`store8`)
+// and are plain loops over pointers otherwise, which LLVM vectorises in release builds.
+// Matrices are row-major with rows `stride` floats apart, so that a block of columns of a
+// wider matrix can be passed.
 enum FusedKernels {
     /// For a (rows x columns) block whose rows start `stride` floats apart (default: columns):
     /// `y[r, c] = f(y[r, c] + bias[c])`.
@@ -12,9 +15,13 @@ enum FusedKernels {
         let stride = stride ?? columns
         switch activation {
         case .sigmoid:
-            addBiasMap(y, rows: rows, columns: columns, stride: stride, bias: bias, vector: sigmoid8, scalar: { 1 / (1 + fastExp(-$0)) })
+            addBiasMap(y, rows: rows, columns: columns, stride: stride, bias: bias, vector: sigmoid8, scalar: sigmoid)
         case .tanh:
-            addBiasMap(y, rows: rows, columns: columns, stride: stride, bias: bias, vector: tanh8, scalar: { 2 / (1 + fastExp(-2 * $0)) - 1 })
+            addBiasMap(y, rows: rows, columns: columns, stride: stride, bias: bias, vector: tanh8, scalar: fastTanh)
+        case .elu:
+            let alpha = Activation.eluAlpha
+            addBiasMap(y, rows: rows, columns: columns, stride: stride, bias: bias, vector: { elu8($0, alpha: alpha) },
+                       scalar: { fastELU($0, alpha: alpha) })
         case .relu:
             for r in 0..<rows {
                 let row = y + r * stride
@@ -26,10 +33,6 @@ enum FusedKernels {
                 let row = y + r * stride
                 for c in 0..<columns { let v = row[c] + bias[c]; row[c] = v > 0 ? v : slope * v }
             }
-        case .elu:
-            let alpha = Activation.eluAlpha
-            addBiasMap(y, rows: rows, columns: columns, stride: stride, bias: bias, vector: { elu8($0, alpha: alpha) },
-                       scalar: { $0 > 0 ? $0 : alpha * (fastExp($0) - 1) })
         case .identity:
             for r in 0..<rows {
                 let row = y + r * stride
@@ -38,30 +41,32 @@ enum FusedKernels {
         }
     }
 
-    /// Inverted dropout: each unit is kept with probability `1 - rate` and then scaled by
-    /// `1 / (1 - rate)`, so expectations match evaluation (where nothing is dropped).
-    /// Writes the mask (0 or the scale) and `output = input * mask`; `output` may equal `input`.
+    /// Inverted dropout of the units `units` (columns) of `rows` rows whose rows start `stride`
+    /// floats apart (the pointers address column 0): unit u of row r is kept when
+    /// `stream.uniform(row: r, unit: u) < 1 - rate` and then scaled by `1 / (1 - rate)`, so
+    /// expectations match evaluation (where nothing is dropped). Writes the factor (0 or the
+    /// scale) into `mask` and `output = input * mask`; `output` may equal `input`. The draws are
+    /// keyed by (row, unit), so any split of the units gives the same masks.
     static func dropout(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-                        mask: UnsafeMutablePointer<Float>?, count: Int, rate: Float,
-                        generator: inout Xoshiro256StarStar) {
-        let scale = 1 / (1 - rate)
-        // Keep a unit when a 24-bit uniform u satisfies u / 2^24 < 1 - rate; two draws per word.
-        let threshold = (1 - rate) * 16_777_216
-        @inline(__always) func factor(_ bits: UInt64) -> Float { Float(bits & 0xFF_FFFF) < threshold ? scale : 0 }
-        var i = 0
-        while i + 1 < count {
-            let word = generator.next()
-            let a = factor(word >> 40), b = factor(word >> 8)
-            mask?[i] = a
-            mask?[i + 1] = b
-            output[i] = input[i] * a
-            output[i + 1] = input[i + 1] * b
-            i += 2
-        }
-        if i < count {
-            let a = factor(generator.next() >> 40)
-            mask?[i] = a
-            output[i] = input[i] * a
+                        mask: UnsafeMutablePointer<Float>?, rows: Int, units: Range<Int>, stride: Int,
+                        rate: Float, stream: RandomStream) {
+        let keep = 1 - rate, scale = 1 / keep
+        let lo = units.lowerBound, hi = units.upperBound
+        for r in 0..<rows {
+            let x = input + r * stride, y = output + r * stride, m = mask.map { $0 + r * stride }
+            stream.forEachChunk(row: r, units: units) { first, bits in
+                let u = SIMD8<Float>(bits &>> 8) * 0x1p-24
+                let factor = SIMD8<Float>.zero.replacing(with: scale, where: u .< keep)
+                if first >= lo && first + 8 <= hi {
+                    store8(load8(x + first) * factor, y + first)
+                    if let m { store8(factor, m + first) }
+                } else {
+                    for j in 0..<8 where first + j >= lo && first + j < hi {
+                        y[first + j] = x[first + j] * factor[j]
+                        m?[first + j] = factor[j]
+                    }
+                }
+            }
         }
     }
 
@@ -103,17 +108,13 @@ enum FusedKernels {
         }
     }
 
-    /// `sums[c] = beta * sums[c] + scale * (sum over rows of x[r, c])` for a (rows x columns)
-    /// block whose rows start `stride` floats apart (default: columns): a bias gradient folded
-    /// into a running update.
-    static func accumulateColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int? = nil,
-                                     into sums: UnsafeMutablePointer<Float>, scale: Float, beta: Float) {
+    /// `sums[c] = scale * (sum over rows of x[r, c])` for a (rows x columns) block whose rows
+    /// start `stride` floats apart (default: columns), summed row by row in order: a bias
+    /// gradient.
+    static func columnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int? = nil,
+                           into sums: UnsafeMutablePointer<Float>, scale: Float) {
         let stride = stride ?? columns
-        if beta == 0 {
-            sums.update(repeating: 0, count: columns)
-        } else if beta != 1 {
-            for c in 0..<columns { sums[c] *= beta }
-        }
+        sums.update(repeating: 0, count: columns)
         for r in 0..<rows {
             let row = x + r * stride
             for c in 0..<columns { sums[c] += scale * row[c] }

@@ -22,8 +22,12 @@ public struct Evaluation: Sendable, Equatable, Codable {
 }
 
 extension Network {
-    /// Rows per chunk in evaluation, bounding the buffers (1000 x 2000 floats = 8 MB).
-    static let evaluationChunk = 1000
+    /// Rows per chunk in evaluation: a fixed number, so that every row's outputs come from the
+    /// same single-threaded products whatever the thread count.
+    static let evaluationChunk = 250
+    /// Chunks run side by side in at most this many groups, each with its own buffers
+    /// (4 x 250 x 2000 floats = 8 MB for the widest layer of the MNIST network).
+    static let evaluationGroups = 4
 
     /// Evaluation-mode forward pass (no dropout) of `rows` samples at `inputs` (rows x inputCount):
     /// fills `buffers.outputs` with every hidden layer's activations and the logits.
@@ -47,18 +51,28 @@ extension Network {
         }
     }
 
-    /// Runs `inputs` through the network in chunks; `body(firstRow, rows, buffers)` sees each.
-    func forEachChunk(_ inputs: Matrix, _ body: (Int, Int, ForwardBuffers) -> Void) {
+    /// Runs `inputs` through the network in chunks of `evaluationChunk` rows, each one
+    /// single-threaded product per layer, and calls `body(chunk, firstRow, rows, buffers)` for
+    /// each. Chunks run side by side on the lane threads (chunk c in group c mod G), so `body`
+    /// must only write memory of its own chunk. The results do not depend on the thread count.
+    func forEachChunk(_ inputs: Matrix, _ body: (Int, Int, Int, ForwardBuffers) -> Void) {
         precondition(inputs.columns == inputCount,
                      "Network: inputs have \(inputs.columns) columns, the network takes \(inputCount)")
-        let buffers = ForwardBuffers(sizes: sizes, capacity: min(max(inputs.rows, 1), Network.evaluationChunk))
+        let chunk = Network.evaluationChunk
+        let chunks = (inputs.rows + chunk - 1) / chunk
+        guard chunks > 0 else { return }
+        let groups = min(chunks, Network.evaluationGroups)
+        let buffers = (0..<groups).map { _ in ForwardBuffers(sizes: sizes, capacity: min(inputs.rows, chunk)) }
+        let columns = inputCount
         inputs.elements.withUnsafeBufferPointer { x in
-            var start = 0
-            while start < inputs.rows {
-                let rows = min(buffers.capacity, inputs.rows - start)
-                forward(x.baseAddress! + start * inputCount, rows: rows, into: buffers)
-                body(start, rows, buffers)
-                start += rows
+            BLASThreads.singleThreaded {
+                Lanes.run(groups) { group in
+                    for c in stride(from: group, to: chunks, by: groups) {
+                        let start = c * chunk, rows = min(chunk, inputs.rows - start)
+                        forward(x.baseAddress! + start * columns, rows: rows, into: buffers[group])
+                        body(c, start, rows, buffers[group])
+                    }
+                }
             }
         }
     }
@@ -81,20 +95,27 @@ extension Network {
         return (0..<logits.rows).map { argmax(logits.elements, offset: $0 * logits.columns, count: logits.columns) }
     }
 
-    /// Error rate and mean loss on `data` (evaluation mode).
+    /// Error rate and mean loss on `data` (evaluation mode): the chunks' sums added in chunk
+    /// order.
     public func evaluate(_ data: LabeledData) -> Evaluation {
         precondition(data.targets.columns == outputCount,
                      "evaluate: targets have \(data.targets.columns) columns, the network has \(outputCount) outputs")
-        var stats = OutputStatistics()
         let outputs = outputCount
-        data.targets.elements.withUnsafeBufferPointer { t in
-            forEachChunk(data.inputs) { start, rows, buffers in
-                let s = output.outputPass(buffers.outputs[layers.count - 1].pointer,
-                                          targets: t.baseAddress! + start * outputs,
-                                          rows: rows, columns: outputs, write: .none)
-                stats.lossSum += s.lossSum
-                stats.errors += s.errors
+        let chunks = (data.count + Network.evaluationChunk - 1) / Network.evaluationChunk
+        var perChunk = [OutputStatistics](repeating: OutputStatistics(), count: chunks)
+        perChunk.withUnsafeMutableBufferPointer { perChunk in
+            data.targets.elements.withUnsafeBufferPointer { t in
+                forEachChunk(data.inputs) { c, start, rows, buffers in
+                    perChunk[c] = output.outputPass(buffers.outputs[layers.count - 1].pointer,
+                                                    targets: t.baseAddress! + start * outputs,
+                                                    rows: rows, columns: outputs, write: .none)
+                }
             }
+        }
+        var stats = OutputStatistics()
+        for s in perChunk {
+            stats.lossSum += s.lossSum
+            stats.errors += s.errors
         }
         let n = max(data.count, 1)
         return Evaluation(errorRate: Double(stats.errors) / Double(output.errorDenominator(rows: n, outputs: outputs)),
@@ -104,29 +125,25 @@ extension Network {
     /// The activations of every hidden layer (evaluation mode), each of shape
     /// (samples x units): for a sigmoid network unrolled from RBMs, the up-pass probabilities.
     public func hiddenOutputs(_ inputs: Matrix) -> [Matrix] {
-        var result = layers.dropLast().map { Matrix(rows: inputs.rows, columns: $0.fanOut) }
-        forEachChunk(inputs) { start, rows, buffers in
-            for l in result.indices {
-                let columns = result[l].columns
-                result[l].elements.withUnsafeMutableBufferPointer { dst in
-                    (dst.baseAddress! + start * columns).update(from: buffers.outputs[l].pointer, count: rows * columns)
-                }
+        let hidden = layers.dropLast().map { FloatBuffer(count: inputs.rows * $0.fanOut) }
+        forEachChunk(inputs) { _, start, rows, buffers in
+            for (l, destination) in hidden.enumerated() {
+                let columns = layers[l].fanOut
+                (destination.pointer + start * columns).update(from: buffers.outputs[l].pointer, count: rows * columns)
             }
         }
-        return result
+        return hidden.enumerated().map { Matrix(rows: inputs.rows, columns: layers[$0].fanOut, elements: $1.array) }
     }
 
     /// The logits written over by `write`, as a (samples x outputs) matrix.
     private func outputs(_ inputs: Matrix, write: OutputWrite) -> Matrix {
-        var result = Matrix(rows: inputs.rows, columns: outputCount)
         let outputs = outputCount
-        forEachChunk(inputs) { start, rows, buffers in
+        let result = FloatBuffer(count: inputs.rows * outputs)
+        forEachChunk(inputs) { _, start, rows, buffers in
             let z = buffers.outputs[layers.count - 1].pointer
             _ = output.outputPass(z, targets: nil, rows: rows, columns: outputs, write: write)
-            result.elements.withUnsafeMutableBufferPointer { dst in
-                (dst.baseAddress! + start * outputs).update(from: z, count: rows * outputs)
-            }
+            (result.pointer + start * outputs).update(from: z, count: rows * outputs)
         }
-        return result
+        return Matrix(rows: inputs.rows, columns: outputs, elements: result.array)
     }
 }

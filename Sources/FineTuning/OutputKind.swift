@@ -105,9 +105,9 @@ extension OutputKind {
         switch write {
         case .delta:
             let t = targets!
-            for i in 0..<count { z[i] = 1 / (1 + fastExp(-z[i])) - t[i] }
+            for i in 0..<count { z[i] = Linalg.sigmoid(z[i]) - t[i] }
         case .probabilities:
-            for i in 0..<count { z[i] = 1 / (1 + fastExp(-z[i])) }
+            for i in 0..<count { z[i] = Linalg.sigmoid(z[i]) }
         case .none: break
         }
         return stats

@@ -24,22 +24,32 @@ public struct TrainingResult: Sendable {
 public struct Trainer: Sendable {
     /// The settings of the run.
     public var configuration: TrainingConfiguration
+    /// Whether each epoch's report measures the gradient norms (an observer: the weights are
+    /// the same either way; off only to show that in tests).
+    var measuresGradients = true
 
     public init(configuration: TrainingConfiguration) {
         self.configuration = configuration
     }
 
-    /// Trains `network` on `data`, drawing the validation split, the order of each epoch and
-    /// the dropout masks from `generator`. `test` (if given) is evaluated after every epoch.
-    /// `onEpoch` sees each epoch's report and the weights after it.
+    /// Trains `network` on `data`. The run's seed is drawn once from `generator` (one
+    /// `next()`, also when resuming, so the generator ends in the same state either way); every
+    /// random draw of the run is a pure function of that seed and what it is for: the
+    /// validation split (`RandomPurpose.validationSplit`), each epoch's order (a fresh
+    /// Fisher-Yates shuffle of the training indices, `.shuffle(layer: -1)` at the epoch) and the
+    /// dropout masks (`.dropout(layer:)` at the epoch and minibatch). `test` (if given) is
+    /// evaluated after every epoch. `onEpoch` sees each epoch's report and the weights after it.
+    ///
+    /// The result does not depend on the number of threads (`Lanes.setThreads`): the steps
+    /// split their products into blocks fixed by the shapes, and evaluation runs in chunks of
+    /// fixed size.
     ///
     /// Throws `FineTuningError.invalidConfiguration`/`invalidData` for bad settings or shapes
     /// and `FineTuningError.diverged(epoch:)` if the loss or the weights stop being finite.
     ///
     /// `resumeFrom` continues a run from the progress an earlier run reported through
-    /// `onProgress` after one of its epochs (the generator's state is restored from it): the
-    /// result is bit-identical to the uninterrupted run with the same data, configuration and
-    /// thread count.
+    /// `onProgress` after one of its epochs (the seed comes from it): the result is
+    /// bit-identical to the uninterrupted run with the same data and configuration.
     public func train(_ network: Network, data: LabeledData, test: LabeledData? = nil,
                       generator: inout Xoshiro256StarStar,
                       resumeFrom progress: FineTuningProgress? = nil,
@@ -56,77 +66,62 @@ public struct Trainer: Sendable {
         if c.earlyStoppingPatience != nil && c.validationCount == 0 {
             throw FineTuningError.invalidConfiguration("earlyStoppingPatience needs a validation set (validationCount > 0)")
         }
+        let drawnSeed = generator.next()
+        try progress?.check(fits: network, dataCount: data.count, configuration: c)
+        let seed = progress?.seed ?? drawnSeed
 
         // The split, the validation set and the diagnostic batch are fixed for the whole run.
-        var (order, validationIndices) = Trainer.split(count: data.count, configuration: c, generator: &generator)
-        if let progress {
-            try progress.check(fits: network, dataCount: data.count, configuration: c)
-            validationIndices = progress.validationIndices
-            let held = Set(validationIndices)
-            order = (0..<data.count).filter { !held.contains($0) }
-        }
+        let (training, validationIndices) = Trainer.split(count: data.count, configuration: c, seed: seed)
         let validation = validationIndices.isEmpty ? nil : data.rows(at: validationIndices)
-        let diagnosticBatch = c.diagnosticRows > 0 ? data.inputs.rows(at: order.prefix(c.diagnosticRows)) : nil
+        let diagnosticBatch = c.diagnosticRows > 0 ? data.inputs.rows(at: training.prefix(c.diagnosticRows)) : nil
 
-        let state = TrainingState(network: progress?.network ?? network, capacity: min(c.batchSize, order.count), configuration: c)
+        let stepper = try FineTuningStepper(network: progress?.network ?? network, configuration: c,
+                                            batchSize: min(c.batchSize, training.count), seed: seed)
         var current = progress?.network ?? network
         var reports: [EpochReport] = progress?.reports ?? []
-        var best: (epoch: Int, error: Double, loss: Double, network: Network)?
+        var best: FineTuningProgress.Best? = progress?.best
         var stale = progress?.stale ?? 0
         var stoppedEarly = false
         let clock = ContinuousClock()
-        if let progress {
-            state.restore(progress)
-            order = progress.order
-            generator = Xoshiro256StarStar(state: (progress.generatorState[0], progress.generatorState[1],
-                                                   progress.generatorState[2], progress.generatorState[3]))
-            if let b = progress.best { best = (b.epoch, b.error, b.loss, b.network) }
-        }
-        let firstEpoch = (progress?.epoch ?? 0) + 1
-        guard firstEpoch <= c.epochs else {
-            let finished = best?.network ?? current
-            return TrainingResult(network: finished, reports: reports, bestEpoch: best?.epoch ?? reports.count, stoppedEarly: false)
-        }
+        if let progress { stepper.engine.restore(progress) }
 
-        for epoch in firstEpoch...c.epochs {
+        for epoch in stride(from: (progress?.epoch ?? 0) + 1, through: c.epochs, by: 1) {
             let rate = c.learningRate(epoch: epoch)
             let trainHidden = epoch > c.freezeHiddenEpochs
-            generator.shuffle(&order)
+            let order = Trainer.order(of: training, seed: seed, epoch: epoch)
+            let batches = stride(from: 0, to: order.count, by: stepper.batchSize).map {
+                order[$0..<min($0 + stepper.batchSize, order.count)]
+            }
 
-            // The minibatch loop: gather, step (forward, loss, backward, update).
+            // Observer: the gradient norms on the epoch's first minibatch, before its step.
+            let gradientNorms = measuresGradients
+                ? stepper.gradientNorms(on: data, rows: batches[0], epoch: epoch, minibatch: 0)
+                : Array(repeating: 0, count: network.layers.count)
+
+            // The minibatch loop: one step (forward, loss, backward, update) per minibatch.
             let started = clock.now
-            var lossSum = 0.0, batches = 0, errors = 0
-            // The lanes call BLAS side by side: single-threaded BLAS during the minibatch loop.
-            try Lanes.withSingleThreadedBLAS {
-                try data.inputs.elements.withUnsafeBufferPointer { x in
-                    try data.targets.elements.withUnsafeBufferPointer { t in
-                        var first = 0
-                        while first < order.count {
-                            let rows = min(state.capacity, order.count - first)
-                            state.loadRows(order[first..<(first + rows)], inputs: x.baseAddress!, targets: t.baseAddress!)
-                            let stats = state.step(rows: rows, learningRate: rate, trainHidden: trainHidden,
-                                                   recordGradientNorms: first == 0, generator: &generator)
-                            let loss = stats.lossSum / Double(rows)
-                            guard loss.isFinite else { throw FineTuningError.diverged(epoch: epoch) }
-                            lossSum += loss
-                            errors += stats.errors
-                            batches += 1
-                            first += rows
-                        }
-                    }
+            var lossSum = 0.0, errors = 0
+            try BLASThreads.singleThreaded {
+                for (k, rows) in batches.enumerated() {
+                    let stats = stepper.step(on: data, rows: rows, learningRate: rate, trainHidden: trainHidden,
+                                             epoch: epoch, minibatch: k)
+                    let loss = stats.lossSum / Double(rows.count)
+                    guard loss.isFinite else { throw FineTuningError.diverged(epoch: epoch) }
+                    lossSum += loss
+                    errors += stats.errors
                 }
             }
             let seconds = Trainer.seconds(clock.now - started)
-            guard state.parametersAreFinite else { throw FineTuningError.diverged(epoch: epoch) }
-            state.store(into: &current)
+            guard stepper.parametersAreFinite else { throw FineTuningError.diverged(epoch: epoch) }
+            current = stepper.network
 
-            // Evaluation and diagnostics (evaluation mode).
+            // Evaluation and diagnostics (evaluation mode; observers).
             let evaluationStarted = clock.now
             let validationResult = validation.map { current.evaluate($0) }
             let testResult = test.map { current.evaluate($0) }
-            let layers = current.diagnostics(on: diagnosticBatch, gradientNorms: state.gradientNorms)
+            let layers = current.diagnostics(on: diagnosticBatch, gradientNorms: gradientNorms)
             let report = EpochReport(
-                epoch: epoch, trainLoss: lossSum / Double(max(batches, 1)),
+                epoch: epoch, trainLoss: lossSum / Double(batches.count),
                 trainError: Double(errors) / Double(network.output.errorDenominator(rows: order.count, outputs: network.outputCount)),
                 validationLoss: validationResult?.loss, validationError: validationResult?.errorRate,
                 testLoss: testResult?.loss, testError: testResult?.errorRate,
@@ -139,7 +134,7 @@ public struct Trainer: Sendable {
             if let validationResult {
                 if best == nil || validationResult.errorRate < best!.error
                     || (validationResult.errorRate == best!.error && validationResult.loss < best!.loss) {
-                    best = (epoch, validationResult.errorRate, validationResult.loss, current)
+                    best = .init(epoch: epoch, error: validationResult.errorRate, loss: validationResult.loss, network: current)
                     stale = 0
                 } else {
                     stale += 1
@@ -149,10 +144,9 @@ public struct Trainer: Sendable {
                 }
             }
             if let onProgress {
-                try onProgress(state.progress(
-                    epoch: stoppedEarly ? c.epochs : epoch, network: current, generator: generator, order: order,
-                    validationIndices: validationIndices, best: best.map { .init(epoch: $0.epoch, error: $0.error, loss: $0.loss, network: $0.network) },
-                    stale: stale, reports: reports))
+                try onProgress(stepper.engine.progress(
+                    epoch: stoppedEarly ? c.epochs : epoch, network: current, seed: seed,
+                    validationIndices: validationIndices, best: best, stale: stale, reports: reports))
             }
             if stoppedEarly { break }
         }
@@ -169,9 +163,11 @@ public struct Trainer: Sendable {
         return try train(network, data: data, test: test, generator: &generator, onEpoch: onEpoch)
     }
 
-    /// The training indices (in their original order) and the validation indices.
+    /// The training indices (in their original order) and the validation indices (sorted) of
+    /// the run seeded with `seed`: the last `validationCount` samples, or a random subset drawn
+    /// with `RandomStream(seed: seed, purpose: .validationSplit)`.
     static func split(count: Int, configuration c: TrainingConfiguration,
-                      generator: inout Xoshiro256StarStar) -> (training: [Int], validation: [Int]) {
+                      seed: UInt64) -> (training: [Int], validation: [Int]) {
         let k = c.validationCount
         guard k > 0 else { return (Array(0..<count), []) }
         switch c.validationSelection {
@@ -179,10 +175,20 @@ public struct Trainer: Sendable {
             return (Array(0..<(count - k)), Array((count - k)..<count))
         case .random:
             var all = Array(0..<count)
+            var generator = RandomStream(seed: seed, purpose: .validationSplit).generator()
             generator.shuffle(&all)
             let held = Set(all.prefix(k))
             return ((0..<count).filter { !held.contains($0) }, all.prefix(k).sorted())
         }
+    }
+
+    /// The order of epoch `epoch` (1-based): a fresh Fisher-Yates shuffle of `training` with
+    /// `RandomStream(seed: seed, purpose: .shuffle(layer: -1), epoch: epoch)`.
+    static func order(of training: [Int], seed: UInt64, epoch: Int) -> [Int] {
+        var order = training
+        var generator = RandomStream(seed: seed, purpose: .shuffle(layer: -1), epoch: epoch).generator()
+        generator.shuffle(&order)
+        return order
     }
 
     static func check(_ data: LabeledData, fits network: Network, name: String) throws {

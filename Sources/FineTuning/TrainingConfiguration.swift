@@ -45,7 +45,7 @@ public enum LearningRateSchedule: Sendable, Codable, Equatable {
 public enum ValidationSelection: String, Sendable, Codable, CaseIterable {
     /// The last `validationCount` samples (e.g. the last 10,000 of MNIST's training set).
     case last
-    /// A random subset drawn once from the training generator.
+    /// A random subset, drawn once from the run's seed (`RandomPurpose.validationSplit`).
     case random
 }
 

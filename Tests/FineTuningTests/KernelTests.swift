@@ -61,15 +61,15 @@ import Linalg
     }
 
     @Test func dropoutKeepsTheRightFractionAndScales() {
-        var g = Xoshiro256StarStar(seed: 3)
-        let n = 100_001
+        let stream = RandomStream(seed: 3, purpose: .dropout(layer: 1), epoch: 2, step: 5)
+        let rows = 101, columns = 1001, n = rows * columns
         let input = [Float](repeating: 1, count: n)
         var output = [Float](repeating: 0, count: n), mask = output
         input.withUnsafeBufferPointer { i in
             output.withUnsafeMutableBufferPointer { o in
                 mask.withUnsafeMutableBufferPointer { m in
-                    FusedKernels.dropout(i.baseAddress!, into: o.baseAddress!, mask: m.baseAddress!, count: n,
-                                         rate: 0.3, generator: &g)
+                    FusedKernels.dropout(i.baseAddress!, into: o.baseAddress!, mask: m.baseAddress!, rows: rows,
+                                         units: 0..<columns, stride: columns, rate: 0.3, stream: stream)
                 }
             }
         }
@@ -79,5 +79,36 @@ import Linalg
         #expect(abs(kept - 0.7) < 0.005)
         // Inverted dropout keeps the mean.
         #expect(abs(output.reduce(0.0) { $0 + Double($1) } / Double(n) - 1) < 0.01)
+        // Each factor is the scalar reference's draw for its (row, unit).
+        for r in 0..<rows {
+            for u in 0..<columns {
+                let expected: Float = stream.uniform(row: r, unit: u) < 0.7 ? 1 / 0.7 : 0
+                if mask[r * columns + u] != expected { Issue.record("row \(r), unit \(u)"); return }
+            }
+        }
+    }
+
+    @Test("dropout on blocks of units (in place, any split) draws the masks of the whole rows")
+    func dropoutOnBlocksMatchesWholeRows() {
+        let stream = RandomStream(seed: 4, purpose: .dropout(layer: 0), epoch: 1, step: 0)
+        let rows = 7, columns = 83
+        let input = randomInputs(rows: rows, columns: columns, seed: 5).elements
+        var whole = [Float](repeating: 0, count: rows * columns)
+        input.withUnsafeBufferPointer { i in
+            whole.withUnsafeMutableBufferPointer { o in
+                FusedKernels.dropout(i.baseAddress!, into: o.baseAddress!, mask: nil, rows: rows, units: 0..<columns,
+                                     stride: columns, rate: 0.4, stream: stream)
+            }
+        }
+        for blocks in [[0..<83], [0..<3, 3..<40, 40..<41, 41..<83], Lanes.blocks(of: columns, count: 4)] {
+            var inPlace = input
+            inPlace.withUnsafeMutableBufferPointer { x in
+                for block in blocks {
+                    FusedKernels.dropout(x.baseAddress!, into: x.baseAddress!, mask: nil, rows: rows, units: block,
+                                         stride: columns, rate: 0.4, stream: stream)
+                }
+            }
+            #expect(inPlace == whole, "blocks \(blocks)")
+        }
     }
 }

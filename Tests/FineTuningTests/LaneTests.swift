@@ -2,10 +2,10 @@ import Linalg
 import Testing
 @testable import FineTuning
 
-/// Splitting a minibatch into lanes (blocks of columns and rows run side by side) must not
-/// change what a step computes: the same parameters, losses and gradient norms as one lane, for
-/// every update rule, with dropout, with frozen hidden layers and with the gradient-norm record.
-@Suite struct LaneTests {
+/// The blocks of a step are fixed by the layers' shapes, so the number of threads that run
+/// them must not change a single bit: the same parameters, losses and gradient norms on 1, 2
+/// and 3 threads, for every update rule, with dropout, max-norm and frozen hidden layers.
+@Suite(.serialized) struct LaneTests {
     static let configurations: [(String, TrainingConfiguration)] = [
         ("momentum + decay", TrainingConfiguration(learningRate: 0.2, momentum: 0.9, weightDecay: 0.001)),
         ("plain SGD + decay", TrainingConfiguration(learningRate: 0.2, momentum: 0, weightDecay: 0.01)),
@@ -15,54 +15,40 @@ import Testing
         ("dropout + max-norm", TrainingConfiguration(learningRate: 0.2, maxNorm: 0.8, hiddenDropout: 0.5)),
     ]
 
-    /// Runs five steps (the first records gradient norms, the third leaves hidden layers
-    /// frozen) with `lanes` lanes and returns the state.
-    func trained(lanes: Int, configuration: TrainingConfiguration, activation: Activation) throws
-        -> (state: TrainingState, losses: [Double]) {
+    /// Five steps (the first observed by the gradient-norm observer, the third with hidden
+    /// layers frozen) on `threads` threads: the stepper's network, the losses and the norms.
+    func trained(threads: Int, configuration: TrainingConfiguration, activation: Activation) throws
+        -> (network: Network, losses: [Double], norms: [Double]) {
         var g = Xoshiro256StarStar(seed: 21)
-        let network = try Network(sizes: [40, 37, 33, 10], hiddenActivation: activation, initializer: .xavierNormal,
+        // 200 x 170 and 170 x 200 are split into 4 blocks, 200 x 10 is one.
+        let network = try Network(sizes: [200, 170, 200, 10], hiddenActivation: activation, initializer: .xavierNormal,
                                   generator: &g)
-        let state = TrainingState(network: network, capacity: 12, configuration: configuration, lanes: lanes)
-        #expect(state.lanes == lanes)
-        let x = randomInputs(rows: 60, columns: 40, seed: 22)
+        let x = randomInputs(rows: 60, columns: 200, seed: 22)
         let data = try LabeledData(inputs: x, labels: randomLabels(count: 60, classes: 10, seed: 23), classCount: 10)
-        var losses: [Double] = []
-        for step in 0..<5 {
-            x.elements.withUnsafeBufferPointer { xb in
-                data.targets.elements.withUnsafeBufferPointer { tb in
-                    state.loadRows(Array((step * 12)..<(step * 12 + 12))[...], inputs: xb.baseAddress!,
-                                   targets: tb.baseAddress!)
-                }
+        return try withThreads(threads) {
+            let stepper = try FineTuningStepper(network: network, configuration: configuration, batchSize: 12, seed: 24)
+            #expect(stepper.engine.outputBlocks.map(\.count) == [4, 4, 1])
+            let norms = stepper.gradientNorms(on: data, rows: Array(0..<12)[...], epoch: 1, minibatch: 0)
+            var losses: [Double] = []
+            for step in 0..<5 {
+                let stats = stepper.step(on: data, rows: Array((step * 12)..<(step * 12 + 12))[...],
+                                         trainHidden: step != 2, epoch: 1, minibatch: step)
+                losses.append(stats.lossSum)
             }
-            let stats = Lanes.withSingleThreadedBLAS {
-                state.step(rows: 12, learningRate: configuration.learningRate, trainHidden: step != 2,
-                           recordGradientNorms: step == 0, generator: &g)
-            }
-            losses.append(stats.lossSum)
+            return (stepper.network, losses, norms)
         }
-        return (state, losses)
     }
 
     @Test(arguments: [0, 1, 2, 3, 4, 5], [Activation.sigmoid, .relu])
-    func lanesComputeWhatOneLaneComputes(configurationIndex: Int, activation: Activation) throws {
+    func threadsComputeWhatOneThreadComputes(configurationIndex: Int, activation: Activation) throws {
         let (name, configuration) = LaneTests.configurations[configurationIndex]
-        let one = try trained(lanes: 1, configuration: configuration, activation: activation)
-        for lanes in [2, 3] {
-            let split = try trained(lanes: lanes, configuration: configuration, activation: activation)
-            for (a, b) in zip(one.losses, split.losses) {
-                #expect(abs(a - b) <= 1e-4 * max(1, abs(a)), "\(name), \(lanes) lanes: loss \(b) vs \(a)")
-            }
-            for (a, b) in zip(one.state.gradientNorms, split.state.gradientNorms) {
-                #expect(a > 0 && abs(a - b) <= 1e-5 * a, "\(name), \(lanes) lanes: gradient norm \(b) vs \(a)")
-            }
-            for l in 0..<3 {
-                let wa = one.state.weights[l].array, wb = split.state.weights[l].array
-                let worst = zip(wa, wb).map { abs($0 - $1) }.max() ?? 0
-                #expect(worst < 1e-5, "\(name), \(lanes) lanes: layer \(l) weights differ by \(worst)")
-                let ba = one.state.biases[l].array, bb = split.state.biases[l].array
-                let worstBias = zip(ba, bb).map { abs($0 - $1) }.max() ?? 0
-                #expect(worstBias < 1e-5, "\(name), \(lanes) lanes: layer \(l) biases differ by \(worstBias)")
-            }
+        let one = try trained(threads: 1, configuration: configuration, activation: activation)
+        #expect(one.norms.allSatisfy { $0 > 0 })
+        for threads in [2, 3] {
+            let split = try trained(threads: threads, configuration: configuration, activation: activation)
+            #expect(split.losses == one.losses, "\(name), \(threads) threads: losses")
+            #expect(split.norms == one.norms, "\(name), \(threads) threads: gradient norms")
+            #expect(bitPatterns(split.network) == bitPatterns(one.network), "\(name), \(threads) threads: parameters")
         }
     }
 

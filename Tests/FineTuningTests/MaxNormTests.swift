@@ -5,42 +5,37 @@ import Testing
 /// The max-norm constraint: after an update, each unit's incoming weight vector (a column of
 /// W) longer than the limit is scaled back to it; shorter ones are left alone.
 @Suite struct MaxNormTests {
-    /// One step from the same start, with `maxNorm` and `lanes`.
-    func stepped(maxNorm: Float?, lanes: Int) throws -> TrainingState {
+    /// One step from the same start, with `maxNorm`, on `threads` threads: the weights.
+    func stepped(maxNorm: Float?, threads: Int) throws -> [[Float]] {
         var g = Xoshiro256StarStar(seed: 80)
         let network = try Network(sizes: [30, 20, 10], hiddenActivation: .relu, initializer: .heNormal, generator: &g)
         let configuration = TrainingConfiguration(learningRate: 0.5, momentum: 0.9, maxNorm: maxNorm)
-        let state = TrainingState(network: network, capacity: 16, configuration: configuration, lanes: lanes)
         let x = randomInputs(rows: 16, columns: 30, seed: 81)
         let data = try LabeledData(inputs: x, labels: randomLabels(count: 16, classes: 10, seed: 82), classCount: 10)
-        x.elements.withUnsafeBufferPointer { xb in
-            data.targets.elements.withUnsafeBufferPointer { tb in
-                state.loadRows(Array(0..<16)[...], inputs: xb.baseAddress!, targets: tb.baseAddress!)
-            }
+        return try withThreads(threads) {
+            let stepper = try FineTuningStepper(network: network, configuration: configuration, batchSize: 16)
+            stepper.step(on: data, rows: Array(0..<16)[...], learningRate: 0.5, epoch: 1, minibatch: 0)
+            return stepper.network.layers.map(\.weight.elements)
         }
-        _ = Lanes.withSingleThreadedBLAS {
-            state.step(rows: 16, learningRate: 0.5, trainHidden: true, recordGradientNorms: false, generator: &g)
-        }
-        return state
     }
 
     func columnNorm(_ w: [Float], rows: Int, columns: Int, _ j: Int) -> Double {
         (0..<rows).reduce(0.0) { $0 + Double(w[$1 * columns + j]) * Double(w[$1 * columns + j]) }.squareRoot()
     }
 
-    @Test("long columns are scaled to the limit, short ones untouched (1 and 2 lanes)", arguments: [1, 2])
-    func constrainsColumns(lanes: Int) throws {
-        let free = try stepped(maxNorm: nil, lanes: lanes)
+    @Test("long columns are scaled to the limit, short ones untouched (1 and 2 threads)", arguments: [1, 2])
+    func constrainsColumns(threads: Int) throws {
+        let free = try stepped(maxNorm: nil, threads: threads)
         let sizes = [30, 20, 10]
         // A limit between the shortest and the longest free column of layer 0.
-        let w0 = free.weights[0].array
+        let w0 = free[0]
         let norms = (0..<20).map { columnNorm(w0, rows: 30, columns: 20, $0) }
         let limit = Float((norms.min()! + norms.max()!) / 2)
-        let constrained = try stepped(maxNorm: limit, lanes: lanes)
+        let constrained = try stepped(maxNorm: limit, threads: threads)
         var scaled = 0
         for l in 0..<2 {
             let (rows, columns) = (sizes[l], sizes[l + 1])
-            let a = free.weights[l].array, b = constrained.weights[l].array
+            let a = free[l], b = constrained[l]
             for j in 0..<columns {
                 let norm = columnNorm(a, rows: rows, columns: columns, j)
                 let factor = norm > Double(limit) ? Double(limit) / norm : 1

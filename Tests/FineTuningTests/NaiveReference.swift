@@ -110,3 +110,16 @@ func meanAndVariance(_ values: [Float]) -> (mean: Double, variance: Double) {
     let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
     return (mean, variance)
 }
+
+/// Every weight and bias of `network` as its bit pattern (for byte-identity checks).
+func bitPatterns(_ network: Network) -> [UInt32] {
+    network.layers.flatMap { $0.weight.elements.map(\.bitPattern) + $0.bias.map(\.bitPattern) }
+}
+
+/// `body()` with `Lanes.threads` set to `threads`, restored afterwards.
+func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+    let saved = Lanes.threads
+    Lanes.setThreads(threads)
+    defer { Lanes.setThreads(saved) }
+    return try body()
+}

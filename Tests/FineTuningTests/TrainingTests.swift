@@ -59,11 +59,16 @@ import Linalg
         let evaluation = network.probabilities(x)
         #expect(network.probabilities(x) == evaluation)
         #expect(network.predict(x) == network.predict(x))
-        let noDropout = network.trainingModeProbabilities(x, inputDropout: 0, hiddenDropout: 0, generator: &g)
+        let key = StepKey(seed: 7, epoch: 1, minibatch: 0)
+        let noDropout = network.trainingModeProbabilities(x, inputDropout: 0, hiddenDropout: 0, key: key)
         for i in 0..<evaluation.count { #expect(abs(noDropout.elements[i] - evaluation.elements[i]) < 1e-6) }
-        let first = network.trainingModeProbabilities(x, inputDropout: 0.2, hiddenDropout: 0.5, generator: &g)
-        let second = network.trainingModeProbabilities(x, inputDropout: 0.2, hiddenDropout: 0.5, generator: &g)
+        let first = network.trainingModeProbabilities(x, inputDropout: 0.2, hiddenDropout: 0.5, key: key)
+        let again = network.trainingModeProbabilities(x, inputDropout: 0.2, hiddenDropout: 0.5, key: key)
+        var next = key
+        next.minibatch = 1
+        let second = network.trainingModeProbabilities(x, inputDropout: 0.2, hiddenDropout: 0.5, key: next)
         #expect(first != evaluation)
+        #expect(first == again)  // the masks are a function of the key
         #expect(first != second)
     }
 

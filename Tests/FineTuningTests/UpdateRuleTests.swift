@@ -6,7 +6,7 @@ import Linalg
 /// Optimiser steps against hand computations on a one-layer softmax network.
 @Suite struct UpdateRuleTests {
     // W (2 x 2), b (2); one sample x = [1, 2] of class 0, stored twice so that an epoch of
-    // batch 1 makes two steps (the first with the explicit gradient, the second folded).
+    // batch 1 makes two steps.
     let start = DenseParameters(weight: Matrix([[0.1, -0.2], [0.3, 0.4]]), bias: [0.05, -0.05])
     let x: [Double] = [1, 2]
     let t: [Double] = [1, 0]
@@ -113,47 +113,67 @@ import Linalg
         expectClose(try trained(four), w, b)
     }
 
-    /// The folded update (V = momentum V - (rate/B) X^T delta in one gemm with beta =
-    /// momentum, then V -= rate lambda W; W += V) equals the textbook two-step update from the
-    /// explicit gradient, over several steps of a deeper network.
-    @Test(arguments: [(Float(0.9), Float(0.001)), (0.9, 0), (0, 0.01), (0, 0)])
-    func foldedMomentumEqualsTextbook(momentum: Float, decay: Float) throws {
-        var g = Xoshiro256StarStar(seed: 4)
-        let network = try Network(sizes: [6, 7, 5, 3], hiddenActivation: .tanh, initializer: .xavierNormal, generator: &g)
-        let configuration = TrainingConfiguration(learningRate: 0.3, momentum: momentum, weightDecay: decay)
-        let folded = TrainingState(network: network, capacity: 8, configuration: configuration)
-        let textbook = TrainingState(network: network, capacity: 8, configuration: configuration)
-        let x = randomInputs(rows: 8, columns: 6, seed: 5)
-        let data = try LabeledData(inputs: x, labels: randomLabels(count: 8, classes: 3, seed: 6), classCount: 3)
-        for state in [folded, textbook] {
-            x.elements.withUnsafeBufferPointer { xb in
-                data.targets.elements.withUnsafeBufferPointer { tb in
-                    state.loadRows(Array(0..<8)[...], inputs: xb.baseAddress!, targets: tb.baseAddress!)
-                }
-            }
-        }
-        for _ in 0..<3 {
-            for (state, explicit) in [(folded, false), (textbook, true)] {
-                state.forward(rows: 8, generator: &g)
-                _ = state.output.outputPass(state.activations[2].pointer, targets: state.target.pointer,
-                                            rows: 8, columns: 3, write: .delta)
-                state.backward(rows: 8, downTo: 0)
-                for l in 0..<3 {
-                    if explicit {
-                        state.computeGradient(layer: l, rows: 8)
-                        state.applyGradient(layer: l, learningRate: 0.3)
-                    } else {
-                        state.foldedMomentumUpdate(layer: l, rows: 8, learningRate: 0.3)
+    /// Runs `steps` steps of `rule` on a block of 21 parameters (two SIMD vectors and a tail)
+    /// with fresh random gradients and compares with `reference`, a naive double-precision
+    /// loop over one parameter: (w, g, moment, second, rate, decay, t) -> (w, moment, second).
+    func checkAgainstReference(_ rule: any OptimizerStep, secondMoment: Bool, decay: Float,
+                               reference: (Double, Double, Double, Double, Double, Double, Int) -> (Double, Double, Double)) {
+        let count = 21, rate: Float = 0.05
+        var g = Xoshiro256StarStar(seed: 90)
+        var w = (0..<count).map { _ in g.nextNormal() }, m = [Float](repeating: 0, count: count), s = m
+        var rw = w.map(Double.init), rm = [Double](repeating: 0, count: count), rs = rm
+        for t in 1...5 {
+            let gradient = (0..<count).map { _ in g.nextNormal() }
+            w.withUnsafeMutableBufferPointer { wb in
+                m.withUnsafeMutableBufferPointer { mb in
+                    s.withUnsafeMutableBufferPointer { sb in
+                        gradient.withUnsafeBufferPointer { gb in
+                            rule.apply(ParameterBlock(values: wb.baseAddress!, gradient: gb.baseAddress!, moment: mb.baseAddress!,
+                                                      secondMoment: secondMoment ? sb.baseAddress! : nil, count: count),
+                                       rate: rate, decay: decay, step: t)
+                        }
                     }
                 }
             }
+            for i in 0..<count {
+                (rw[i], rm[i], rs[i]) = reference(rw[i], Double(gradient[i]), rm[i], rs[i], Double(rate), Double(decay), t)
+            }
+            for i in 0..<count {
+                #expect(abs(Double(w[i]) - rw[i]) < 1e-5 * max(1, abs(rw[i])), "\(rule) step \(t), element \(i)")
+                #expect(abs(Double(m[i]) - rm[i]) < 1e-5 * max(1, abs(rm[i])), "\(rule) step \(t), moment \(i)")
+                #expect(abs(Double(s[i]) - rs[i]) < 1e-5 * max(1, abs(rs[i])), "\(rule) step \(t), second moment \(i)")
+            }
         }
-        for l in 0..<3 {
-            let a = folded.weights[l].array, b = textbook.weights[l].array
-            for i in a.indices { #expect(abs(a[i] - b[i]) < 1e-5) }
-            let ab = folded.biases[l].array, bb = textbook.biases[l].array
-            for i in ab.indices { #expect(abs(ab[i] - bb[i]) < 1e-5) }
-            #expect(a != network.layers[l].weight.elements)
+    }
+
+    @Test("optimiser steps against naive scalar references", arguments: [Float(0), 0.01])
+    func optimiserStepsMatchNaiveReferences(decay: Float) {
+        for mu in [0.0, 0.9] {
+            checkAgainstReference(MomentumStep(momentum: Float(mu)), secondMoment: false, decay: decay) { w, g, v, _, rate, decay, _ in
+                let velocity = mu * v - rate * (g + decay * w)
+                return (w + velocity, velocity, 0)
+            }
+            checkAgainstReference(NesterovStep(momentum: Float(mu)), secondMoment: false, decay: decay) { w, g, v, _, rate, decay, _ in
+                let velocity = mu * v - rate * (g + decay * w)
+                return (w + mu * velocity - rate * (g + decay * w), velocity, 0)
+            }
         }
+        let (b1, b2, eps) = (0.9, 0.999, 1e-8)
+        checkAgainstReference(AdamStep(beta1: Float(b1), beta2: Float(b2), epsilon: Float(eps)), secondMoment: true,
+                              decay: decay) { w, g, m, s, rate, decay, t in
+            let gradient = g + decay * w
+            let first = b1 * m + (1 - b1) * gradient, second = b2 * s + (1 - b2) * gradient * gradient
+            let mHat = first / (1 - pow(b1, Double(t))), sHat = second / (1 - pow(b2, Double(t)))
+            return (w - rate * mHat / (sHat.squareRoot() + eps), first, second)
+        }
+    }
+
+    @Test("the configuration picks the rule")
+    func configurationPicksTheRule() {
+        #expect(TrainingConfiguration(momentum: 0.7).optimizerStep is MomentumStep)
+        #expect(TrainingConfiguration(momentum: 0.7, nesterov: true).optimizerStep is NesterovStep)
+        #expect(TrainingConfiguration(optimizer: .adam()).optimizerStep is AdamStep)
+        #expect(TrainingConfiguration(optimizer: .adam()).usesSecondMoment)
+        #expect(!TrainingConfiguration().usesSecondMoment)
     }
 }

@@ -59,7 +59,7 @@ final class FineTuningFixture {
         if position + FineTuningFixture.batchSize > order.count { position = 0 }
         let rows = order[position..<(position + FineTuningFixture.batchSize)]
         position += FineTuningFixture.batchSize
-        return stepper.step(on: data, rows: rows, generator: &generator).lossSum
+        return stepper.step(on: data, rows: rows, epoch: 1, minibatch: position / FineTuningFixture.batchSize).lossSum
     }
 }
 

@@ -1,0 +1,223 @@
+import Linalg
+
+/// Where a minibatch sits in a run: the key of its dropout masks. The mask of unit u of row r
+/// of the input of layer l is drawn from
+/// `RandomStream(seed: seed, purpose: .dropout(layer: l), epoch: epoch, step: minibatch)` at
+/// (row r, unit u), so it does not depend on how the step is split.
+struct StepKey: Sendable, Equatable {
+    var seed: UInt64
+    var epoch: Int
+    var minibatch: Int
+
+    func dropoutStream(layer l: Int) -> RandomStream {
+        RandomStream(seed: seed, purpose: .dropout(layer: l), epoch: epoch, step: minibatch)
+    }
+}
+
+/// The backprop engine of fine-tuning: the parameters, the optimiser's moments, the gradients
+/// and the workspace of a minibatch, all allocated once and reused for every step, and the
+/// step itself (`step`), which reads like the algorithm. How each stage is split into blocks
+/// and run on the lane threads is below it (BackpropEngine+Blocks.swift).
+///
+/// Shapes (B = rows of the current minibatch, at most `capacity`; n_l = sizes[l]):
+/// - `weights[l]` n_l x n_{l+1}, `biases[l]` n_{l+1}; gradients and moments alike;
+/// - `input` B x n_0, `target` B x n_L;
+/// - `activations[l]` B x n_{l+1}: hidden outputs f(X W + b); for the last layer the logits,
+///   which the loss overwrites with the output delta (so `deltas[L-1]` is the same buffer);
+/// - `dropped[l]`, `masks[l]` B x n_{l+1} for hidden layers when hidden dropout is on;
+/// - `deltas[l]` B x n_{l+1}: the gradient of the summed loss w.r.t. layer l's pre-activation.
+///
+/// Every stage is split into blocks whose number is fixed by the layer's shape
+/// (`Lanes.blockCount`), each block one single-threaded product (the caller runs the step
+/// inside `BLASThreads.singleThreaded`), the random draws are keyed by (row, unit) and sums
+/// run in a fixed order: the results do not depend on `Lanes.threads`.
+final class BackpropEngine: LaneTask {
+    let sizes: [Int]
+    let layerCount: Int
+    let activation: Activation
+    let output: OutputKind
+    let configuration: TrainingConfiguration
+    let capacity: Int
+    let rule: any OptimizerStep
+    /// Per layer: the blocks of its output columns (forward, bias gradient, max-norm) and of
+    /// its input units, the rows of its weight matrix (gradient, lower delta, update); both
+    /// `Lanes.blockCount(productSize: n_l n_{l+1})` blocks.
+    let outputBlocks: [[Range<Int>]]
+    let inputBlocks: [[Range<Int>]]
+
+    let weights: [FloatBuffer]
+    let biases: [FloatBuffer]
+    /// The gradient of the minibatch's mean loss (without weight decay).
+    let weightGradients: [FloatBuffer]
+    let biasGradients: [FloatBuffer]
+    /// SGD's velocity, or Adam's first moment.
+    let weightMoments: [FloatBuffer]
+    let biasMoments: [FloatBuffer]
+    /// Adam's second moment (empty buffers for SGD).
+    let weightSecondMoments: [FloatBuffer]
+    let biasSecondMoments: [FloatBuffer]
+    /// Updates applied to each layer (Adam's t).
+    var updateCounts: [Int]
+
+    let input: FloatBuffer
+    let target: FloatBuffer
+    let activations: [FloatBuffer]
+    let dropped: [FloatBuffer?]
+    let masks: [FloatBuffer?]
+    let deltas: [FloatBuffer]
+    /// Per layer, the max-norm scale of each unit's incoming weights (empty without max-norm).
+    let columnScales: [FloatBuffer]
+
+    /// What the blocks run next and its settings, written between stages (the task form of
+    /// `Lanes.run` allocates nothing, unlike a closure per stage).
+    enum Stage { case forward, backward, update, maxNorm }
+    var stage = Stage.forward
+    var stageLayer = 0, stageRows = 0, stageLowest = 0, stageRate: Float = 0
+    var stageStream = RandomStream(seed: 0, purpose: .other(0, 0))
+
+    /// An engine for `network` with room for `capacity` rows per minibatch.
+    init(network: Network, capacity: Int, configuration: TrainingConfiguration) {
+        precondition(capacity >= 1, "BackpropEngine: capacity must be positive")
+        let sizes = network.sizes, layerCount = network.layers.count
+        self.sizes = sizes
+        self.layerCount = layerCount
+        activation = network.hiddenActivation
+        output = network.output
+        self.configuration = configuration
+        self.capacity = capacity
+        rule = configuration.optimizerStep
+        let counts = (0..<layerCount).map { Lanes.blockCount(productSize: sizes[$0] * sizes[$0 + 1]) }
+        outputBlocks = (0..<layerCount).map { Lanes.blocks(of: sizes[$0 + 1], count: counts[$0]) }
+        inputBlocks = (0..<layerCount).map { Lanes.blocks(of: sizes[$0], count: counts[$0]) }
+
+        func perLayer(_ count: (Int) -> Int) -> [FloatBuffer] { (0..<layerCount).map { FloatBuffer(count: count($0)) } }
+        let weightCount = { (l: Int) in sizes[l] * sizes[l + 1] }
+        let biasCount = { (l: Int) in sizes[l + 1] }
+        let second = configuration.usesSecondMoment
+        weights = network.layers.map { FloatBuffer($0.weight.elements) }
+        biases = network.layers.map { FloatBuffer($0.bias) }
+        weightGradients = perLayer(weightCount)
+        biasGradients = perLayer(biasCount)
+        weightMoments = perLayer(weightCount)
+        biasMoments = perLayer(biasCount)
+        weightSecondMoments = perLayer { second ? weightCount($0) : 0 }
+        biasSecondMoments = perLayer { second ? biasCount($0) : 0 }
+        updateCounts = Array(repeating: 0, count: layerCount)
+
+        input = FloatBuffer(count: capacity * sizes[0])
+        target = FloatBuffer(count: capacity * sizes[layerCount])
+        let activations = perLayer { capacity * sizes[$0 + 1] }
+        self.activations = activations
+        let hiddenDropout = configuration.hiddenDropout > 0
+        func hiddenBuffer(_ l: Int) -> FloatBuffer? {
+            hiddenDropout && l < layerCount - 1 ? FloatBuffer(count: capacity * sizes[l + 1]) : nil
+        }
+        dropped = (0..<layerCount).map(hiddenBuffer)
+        masks = (0..<layerCount).map(hiddenBuffer)
+        deltas = (0..<layerCount).map { $0 == layerCount - 1 ? activations[$0] : FloatBuffer(count: capacity * sizes[$0 + 1]) }
+        columnScales = perLayer { configuration.maxNorm == nil ? 0 : sizes[$0 + 1] }
+    }
+
+    // MARK: - One minibatch
+
+    /// One training step on the `rows` samples in `input`/`target`: forward (with dropout
+    /// keyed by `key`), loss, backward into the gradient buffers, the optimiser step, then the
+    /// max-norm constraint. Only the output layer is trained (and backpropagated to) unless
+    /// `trainHidden`. Returns the summed loss and errors of the minibatch (before the update).
+    func step(rows: Int, learningRate: Float, trainHidden: Bool, key: StepKey) -> OutputStatistics {
+        let trained = trainHidden ? 0 : layerCount - 1
+        forward(rows: rows, key: key)
+        let statistics = loss(rows: rows)
+        backward(rows: rows, downTo: trained)
+        // (Data-parallel training all-reduces `weightGradients` and `biasGradients` here.)
+        for l in trained..<layerCount { update(layer: l, learningRate: learningRate) }
+        if configuration.maxNorm != nil {
+            for l in trained..<layerCount { constrainNorms(layer: l) }
+        }
+        return statistics
+    }
+
+    /// The norm of each layer's weight gradient on the `rows` samples in `input`/`target`
+    /// with the current weights and the dropout masks of `key` (all layers, frozen or not).
+    /// An observer: it overwrites the workspace and the gradients, which the next `step`
+    /// rewrites before reading, and leaves the parameters and moments alone.
+    func gradientNorms(rows: Int, key: StepKey) -> [Double] {
+        forward(rows: rows, key: key)
+        _ = loss(rows: rows)
+        backward(rows: rows, downTo: 0)
+        return weightGradients.map(\.norm)
+    }
+
+    // MARK: - Stages
+
+    /// Forward pass in training mode: the input's dropout (in place), then per layer
+    /// `Y_l = f(X_l W_l + b_l)` into `activations[l]` followed by the hidden dropout into
+    /// `dropped[l]` (remembering `masks[l]`); the output layer's logits stay un-normalised.
+    func forward(rows: Int, key: StepKey) {
+        if configuration.inputDropout > 0 {
+            FusedKernels.dropout(input.pointer, into: input.pointer, mask: nil, rows: rows, units: 0..<sizes[0],
+                                 stride: sizes[0], rate: configuration.inputDropout, stream: key.dropoutStream(layer: 0))
+        }
+        for l in 0..<layerCount {
+            (stage, stageLayer, stageRows) = (.forward, l, rows)
+            stageStream = key.dropoutStream(layer: l + 1)
+            Lanes.run(outputBlocks[l].count, task: self)
+        }
+    }
+
+    /// The loss: the summed loss and errors of the minibatch, the output delta `p - t` written
+    /// over the logits.
+    func loss(rows: Int) -> OutputStatistics {
+        output.outputPass(activations[layerCount - 1].pointer, targets: target.pointer,
+                          rows: rows, columns: sizes[layerCount], write: .delta)
+    }
+
+    /// Backward pass from the output delta: per layer l from the top down to `lowest`, the
+    /// gradient of the mean loss into `weightGradients[l]`, `biasGradients[l]` and (above
+    /// `lowest`) the lower delta `deltas[l-1]`. No gradient w.r.t. the network's input.
+    func backward(rows: Int, downTo lowest: Int) {
+        for l in stride(from: layerCount - 1, through: lowest, by: -1) {
+            (stage, stageLayer, stageRows, stageLowest) = (.backward, l, rows, lowest)
+            Lanes.run(inputBlocks[l].count, task: self)
+        }
+    }
+
+    /// The optimiser step of layer l from its gradient.
+    func update(layer l: Int, learningRate: Float) {
+        updateCounts[l] += 1
+        (stage, stageLayer, stageRate) = (.update, l, learningRate)
+        Lanes.run(inputBlocks[l].count, task: self)
+    }
+
+    /// The max-norm constraint on layer l (after its update).
+    func constrainNorms(layer l: Int) {
+        (stage, stageLayer) = (.maxNorm, l)
+        Lanes.run(outputBlocks[l].count, task: self)
+    }
+
+    // MARK: - Loading and storing
+
+    /// Copies the samples `indices` of `inputs` (N x n_0) and `targets` (N x n_L) into the
+    /// minibatch buffers.
+    func loadRows(_ indices: UnsafeBufferPointer<Int>, inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>) {
+        precondition(indices.count <= capacity, "loadRows: \(indices.count) rows for a capacity of \(capacity)")
+        let n0 = sizes[0], nL = sizes[layerCount]
+        for (row, index) in indices.enumerated() {
+            (input.pointer + row * n0).update(from: inputs + index * n0, count: n0)
+            (target.pointer + row * nL).update(from: targets + index * nL, count: nL)
+        }
+    }
+
+    /// Copies the parameters back into `network` (same architecture).
+    func store(into network: inout Network) {
+        for l in 0..<layerCount {
+            network.layers[l].weight.elements = weights[l].array
+            network.layers[l].bias = biases[l].array
+        }
+    }
+
+    /// Whether every weight and bias is finite.
+    var parametersAreFinite: Bool {
+        weights.allSatisfy(\.isFinite) && biases.allSatisfy(\.isFinite)
+    }
+}
