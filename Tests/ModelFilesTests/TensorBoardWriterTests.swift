@@ -74,20 +74,16 @@ struct TensorBoardEncodingTests {
 }
 
 /// Reading our event files back with the `tensorboard` package's own reader
-/// (scripts/interop/check_tensorboard.py). Runs when `python3 -c "import tensorboard"` works; in
-/// CI (CI=true) always, so a missing package fails the run (scripts/setup.sh installs it).
-enum PythonTensorBoard {
-    static let available = pythonSucceeds("import tensorboard.backend.event_processing.event_accumulator")
-    static let shouldRun = available || runningInCI
-    static let script = repositoryRoot + "/scripts/interop/check_tensorboard.py"
-}
+/// (scripts/interop/check_tensorboard.py).
+let pythonTensorBoard = PythonCheck(importing: "tensorboard.backend.event_processing.event_accumulator",
+                                    script: "check_tensorboard.py")
 
-@Suite("interop with Python's tensorboard", .enabled(if: PythonTensorBoard.shouldRun,
+@Suite("interop with Python's tensorboard", .enabled(if: pythonTensorBoard.shouldRun,
                                                     "python3 with tensorboard is not installed"))
 struct TensorBoardInteropTests {
     @Test("scalars, histograms and images written in Swift read back with tensorboard's EventAccumulator")
     func swiftToTensorBoard() throws {
-        try #require(PythonTensorBoard.available, "CI requires Python's tensorboard: pip install tensorboard")
+        try #require(pythonTensorBoard.available, "CI requires Python's tensorboard: pip install tensorboard")
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let board = try TensorBoardWriter(folder: folder.file("run/phase"))
@@ -116,7 +112,7 @@ struct TensorBoardInteropTests {
             "exact_tags": true,
         ]
         try JSONSerialization.data(withJSONObject: expected).write(to: URL(fileURLWithPath: folder.file("expected.json")))
-        let result = try run(["python3", PythonTensorBoard.script, folder.file("run/phase"), folder.file("expected.json")])
+        let result = try run(["python3", pythonTensorBoard.script, folder.file("run/phase"), folder.file("expected.json")])
         print("tensorboard check: \(result.output)\(result.error)")
         #expect(result.status == 0, "\(result.output)\(result.error)")
     }

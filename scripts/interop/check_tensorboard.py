@@ -48,17 +48,18 @@ def main(path, expected_path):
                     problems.append(f"{kind} {tag} step {event.step}: {field} {read(event)!r}, expected {wish[field]!r}")
             checked += 1
 
-    for tag, want in expected.get("scalars", {}).items():
-        if tag not in tags[SCALARS]:
-            problems.append(f"scalar {tag}: missing (scalars: {sorted(tags[SCALARS])})")
-            continue
-        compare("scalar", tag, accumulator.Scalars(tag), want, [("value", lambda e: e.value, 1e-6)])
+    def present(kind, key, read):
+        """(tag, expected events, events read) for the expected tags of one kind that are there."""
+        for tag, want in expected.get(key, {}).items():
+            if tag in tags[kind]:
+                yield tag, want, read(tag)
+            else:
+                problems.append(f"{key} {tag}: missing ({key}: {sorted(tags[kind])})")
 
-    for tag, want in expected.get("histograms", {}).items():
-        if tag not in tags[HISTOGRAMS]:
-            problems.append(f"histogram {tag}: missing (histograms: {sorted(tags[HISTOGRAMS])})")
-            continue
-        got = accumulator.Histograms(tag)
+    for tag, want, got in present(SCALARS, "scalars", accumulator.Scalars):
+        compare("scalar", tag, got, want, [("value", lambda e: e.value, 1e-6)])
+
+    for tag, want, got in present(HISTOGRAMS, "histograms", accumulator.Histograms):
         for event in got:
             h = event.histogram_value
             if not close(sum(h.bucket), h.num, 1e-12) or len(h.bucket) != len(h.bucket_limit):
@@ -69,11 +70,7 @@ def main(path, expected_path):
             ("min", lambda e: e.histogram_value.min, 1e-12), ("max", lambda e: e.histogram_value.max, 1e-12),
             ("num", lambda e: e.histogram_value.num, 0), ("sum", lambda e: e.histogram_value.sum, 1e-9)])
 
-    for tag, want in expected.get("images", {}).items():
-        if tag not in tags[IMAGES]:
-            problems.append(f"image {tag}: missing (images: {sorted(tags[IMAGES])})")
-            continue
-        got = accumulator.Images(tag)
+    for tag, want, got in present(IMAGES, "images", accumulator.Images):
         for event in got:
             if not event.encoded_image_string.startswith(b"\x89PNG\r\n\x1a\n"):
                 problems.append(f"image {tag} step {event.step}: not a PNG")
