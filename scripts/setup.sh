@@ -14,7 +14,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if ! python3 -c "import safetensors, numpy" >/dev/null 2>&1; then
-    echo "setup: pip install safetensors numpy"
-    python3 -m pip install -q safetensors numpy || echo "setup: warning: pip install failed (interop test needs it)"
+if ! python3 -c "import safetensors, numpy, tensorboard" >/dev/null 2>&1; then
+    echo "setup: pip install safetensors numpy tensorboard"
+    python3 -m pip install -q safetensors numpy tensorboard || echo "setup: warning: pip install failed (interop tests need it)"
 fi

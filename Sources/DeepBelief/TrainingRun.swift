@@ -101,11 +101,13 @@ public final class TrainingRun {
 
     /// Pre-trains `stack` greedily (every layer with `configuration`), or takes it from the
     /// checkpoint when phase `name` is finished. Returns the seconds spent (training and
-    /// monitors; as recorded, for a finished phase). `onEpoch(layer, report)` after every epoch.
+    /// monitors; as recorded, for a finished phase). `onEpoch(layer, report)` after every epoch,
+    /// then `onParameters(layer, rbm)` with the layer's parameters after it.
     @discardableResult
     public func pretrain(_ stack: inout DeepBeliefNetwork, on data: Matrix, configuration: RBMTrainingConfiguration,
                          monitors: MonitorOptions = .none, name: String = "pretrain",
-                         onEpoch: ((Int, RBMEpochReport) -> Void)? = nil) throws -> Double {
+                         onEpoch: ((Int, RBMEpochReport) -> Void)? = nil,
+                         onParameters: ((Int, RBM) -> Void)? = nil) throws -> Double {
         let start = stack
         let (result, seconds) = try runPhase(name, schema: .pretraining) { resumeFrom, addSeconds, save in
             var stack = start
@@ -115,7 +117,10 @@ public final class TrainingRun {
                                onEpoch: { layer, report in
                                    addSeconds(report.seconds + report.monitorSeconds)
                                    onEpoch?(layer, report)
-                               }, onProgress: save)
+                               }, onProgress: { progress in
+                                   onParameters?(progress.layer, progress.layerProgress.rbm)
+                                   try save(progress)
+                               })
             return stack
         }
         stack = result
@@ -124,17 +129,20 @@ public final class TrainingRun {
 
     /// Fine-tunes `network` with `configuration` (or takes the result from the checkpoint when
     /// phase `name` is finished). Returns the result and the seconds spent (training and
-    /// evaluation). `onEpoch(report)` after every epoch.
+    /// evaluation). `onEpoch(report)` after every epoch, then `onParameters(network)` with the
+    /// weights after it.
     public func finetune(_ network: Network, data: LabeledData, test: LabeledData?,
                          configuration: TrainingConfiguration, name: String = "finetune",
-                         onEpoch: ((EpochReport) -> Void)? = nil) throws -> (result: TrainingResult, seconds: Double) {
+                         onEpoch: ((EpochReport) -> Void)? = nil,
+                         onParameters: ((Network) -> Void)? = nil) throws -> (result: TrainingResult, seconds: Double) {
         try runPhase(name, schema: .fineTuning) { resumeFrom, addSeconds, save in
             var generator = Xoshiro256StarStar(seed: configuration.seed)
             return try Trainer(configuration: configuration).train(
                 network, data: data, test: test, generator: &generator, resumeFrom: resumeFrom,
-                onEpoch: { report, _ in
+                onEpoch: { report, network in
                     addSeconds(report.seconds + report.evaluationSeconds)
                     onEpoch?(report)
+                    onParameters?(network)
                 }, onProgress: save)
         }
     }

@@ -23,6 +23,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var common: RunOptions
     @OptionGroup var pretraining: PretrainingOptions
     @OptionGroup var fineTuning: FineTuningOptions
+    @OptionGroup var tensorboard: TensorBoardOptions
 
     static let defaultInits = "dbn,xavier-normal,he-normal"
     static let defaultActivations = "sigmoid,relu"
@@ -121,7 +122,7 @@ struct CompareCommand: ParsableCommand {
         }
         let acts = try (activations ?? Self.defaultActivations).split(separator: ",").map { try parseActivation(String($0)) }
         let comparison = Comparison(sizes: sizes, starts: starts, activations: acts, configuration: configuration)
-        let runner = try TrainingOutput(console: console, logPath: common.log)
+        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard)
         console.say("Comparing \(starts.count) starts x \(acts.count) activations on \(sizes.map(String.init).joined(separator: "-")), \(configuration.epochs) epochs each")
 
         let rbmConfiguration = pretraining.configuration(batchSize: fineTuning.batch, seed: common.seed)
@@ -133,11 +134,13 @@ struct CompareCommand: ParsableCommand {
         }, onEpoch: { start, activation, report in
             console.say("  \(start.name)/\(activation.name) \(report.summary)")
             try? runner.log?.write(CompareLogRecord(start: start.name, activation: activation.name, report: report))
+            runner.board?.fineTuneEpoch(run: "\(start.name)-\(activation.name)", report: report)
         }, onRow: { row in
             console.say("\(row.start)/\(row.activation): test error \(percent(row.testError))\(row.divergedAtEpoch.map { " (diverged at epoch \($0))" } ?? "")")
         })
 
         console.say("")
+        runner.board?.flush()
         console.say(Comparison.markdownTable(rows))
         let csvPath = report + ".csv", jsonPath = report + ".json"
         let runs = rows.map { row in

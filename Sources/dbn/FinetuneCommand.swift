@@ -13,6 +13,7 @@ struct FinetuneCommand: ParsableCommand {
     @OptionGroup var fineTuning: FineTuningOptions
     @OptionGroup var activationOption: ActivationOption
     @OptionGroup var checkpoints: CheckpointOptions
+    @OptionGroup var tensorboard: TensorBoardOptions
 
     @Option(help: "The RBM stack to start from (safetensors written by dbn pretrain or dbn train).")
     var weights: String
@@ -45,7 +46,7 @@ struct FinetuneCommand: ParsableCommand {
                                   generator: &generator)
         let fingerprint = ModelArchive.json(["command": "finetune", "weights": weights, "sizes": "\(network.sizes)",
                                              "config": ModelArchive.json(configuration), "activation": activation.name])
-        let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
+        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
                                        fingerprint: fingerprint)
         let (result, seconds) = try runner.finetune(network, data: training, test: test, configuration: configuration,
                                                     name: "finetune", title: "Fine-tuning \(weights)")

@@ -11,6 +11,7 @@ struct PretrainCommand: ParsableCommand {
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: RunOptions
     @OptionGroup var checkpoints: CheckpointOptions
+    @OptionGroup var tensorboard: TensorBoardOptions
 
     @OptionGroup var pretraining: PretrainingOptions
 
@@ -76,7 +77,7 @@ struct PretrainCommand: ParsableCommand {
         let fingerprint = ModelArchive.json(["command": "pretrain", "sizes": "\(sizes)", "config": ModelArchive.json(configuration),
                                              "units": visibleUnits.rawValue + "/" + hiddenUnits.rawValue, "binarize": binarize.rawValue,
                                              "count": "\(images.rows)"])
-        let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
+        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
                                        fingerprint: fingerprint)
 
         var generator = Xoshiro256StarStar(seed: common.seed)

@@ -20,6 +20,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var fineTuning: FineTuningOptions
     @OptionGroup var activationOption: ActivationOption
     @OptionGroup var checkpoints: CheckpointOptions
+    @OptionGroup var tensorboard: TensorBoardOptions
 
     @Option(name: .customLong("init"), help: "Start of the main network: dbn, xavier-normal, xavier-uniform, he-normal, he-uniform, lecun, orthogonal, lsuv, normal:STD, zeros, ...")
     var initialization: String = "dbn"
@@ -80,7 +81,7 @@ struct TrainCommand: ParsableCommand {
             "activation": activation.name, "baseline_activation": (baselineActivation ?? activation).name,
             "pretrain": ModelArchive.json(rbmConfiguration),
             "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)"])
-        let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
+        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
                                        fingerprint: fingerprint)
 
         // Phase 1: greedy pre-training (only for the pre-trained start).

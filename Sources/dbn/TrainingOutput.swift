@@ -17,15 +17,18 @@ struct CheckpointOptions: ParsableArguments {
 
 /// What a training command prints around the library's `TrainingRun` (which owns the phases,
 /// checkpoints, resumption and interruption): one line per epoch, a progress bar on a terminal,
-/// `--log` records.
+/// `--log` records, `--tensorboard` event files.
 final class TrainingOutput {
     let console: Console
     let log: JSONLogWriter?
+    let board: TensorBoardLog?
     let run: TrainingRun
 
-    init(console: Console, logPath: String?, checkpoints: CheckpointOptions? = nil, fingerprint: String = "") throws {
+    init(console: Console, logPath: String?, tensorboard: TensorBoardOptions? = nil,
+         checkpoints: CheckpointOptions? = nil, fingerprint: String = "") throws {
         self.console = console
         self.log = try logPath.map { try JSONLogWriter(path: $0) }
+        self.board = tensorboard?.tensorboard.map { TensorBoardLog(folder: $0) }
         do {
             run = try TrainingRun(checkpointFolder: checkpoints?.checkpointDir, resume: checkpoints?.resume ?? false,
                                   fingerprint: fingerprint)
@@ -62,9 +65,9 @@ final class TrainingOutput {
         console.say("Pre-training \(sizes.map(String.init).joined(separator: "-")) greedily: CD-\(configuration.cdSteps)\(configuration.persistent ? " (persistent)" : ""), \(configuration.epochs) epochs per layer, batch \(configuration.batchSize), learning rate \(configuration.learningRate)")
         let bar = ProgressBar(label: "pre-training", total: configuration.epochs * stack.layers.count,
                               enabled: Console.stderrIsTerminal && !console.quiet)
-        var lastLayer = -1
+        var lastLayer = -1, lastStep = 0
         let seconds = try resumable {
-            try run.pretrain(&stack, on: data, configuration: configuration, monitors: monitors, name: name) { layer, report in
+            try run.pretrain(&stack, on: data, configuration: configuration, monitors: monitors, name: name, onEpoch: { layer, report in
                 bar.finish()
                 if layer != lastLayer {
                     self.console.say("  layer \(layer + 1): RBM \(sizes[layer]) -> \(sizes[layer + 1])")
@@ -73,16 +76,23 @@ final class TrainingOutput {
                 self.console.say("    \(report.summary)")
                 bar.update(done: layer * configuration.epochs + report.epoch + 1)
                 try? self.log?.write(PretrainLogRecord(phase: name, layer: layer, report: report))
+                self.board?.pretrainEpoch(run: name, layer: layer, report: report)
+                lastStep = report.epoch + 1
                 onEpoch?(layer, report)
-            }
+            }, onParameters: { layer, rbm in
+                self.board?.parameters(run: name, layer: layer, rbm: rbm, step: lastStep)
+            })
         }
         bar.finish()
+        board?.filters(run: name, stack: stack, step: configuration.epochs)
+        board?.flush()
         return seconds
     }
 
     /// Fine-tuning of `network` (see `TrainingRun.finetune`), printed under `title`.
     func finetune(_ network: Network, data: LabeledData, test: LabeledData?, configuration: TrainingConfiguration,
                   name: String, title: String) throws -> (result: TrainingResult, seconds: Double) {
+        var lastStep = 0
         if run.isFinished(name) {
             let done = try resumable { try run.finetune(network, data: data, test: test, configuration: configuration, name: name) }
             console.say("\(title): done in an earlier run")
@@ -91,14 +101,19 @@ final class TrainingOutput {
         console.say("\(title): \(network.sizes.map(String.init).joined(separator: "-")) \(network.hiddenActivation.name), \(configuration.optimizer.name)\(configuration.nesterov ? " (Nesterov)" : ""), \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate)")
         let bar = ProgressBar(label: title, total: configuration.epochs, enabled: Console.stderrIsTerminal && !console.quiet)
         let done = try resumable {
-            try run.finetune(network, data: data, test: test, configuration: configuration, name: name) { report in
+            try run.finetune(network, data: data, test: test, configuration: configuration, name: name, onEpoch: { report in
                 bar.finish()
                 self.console.say("    \(report.summary)")
                 bar.update(done: report.epoch)
                 try? self.log?.write(FineTuneLogRecord(phase: name, report: report))
-            }
+                self.board?.fineTuneEpoch(run: name, report: report)
+                lastStep = report.epoch
+            }, onParameters: { network in
+                self.board?.parameters(run: name, network: network, step: lastStep)
+            })
         }
         bar.finish()
+        board?.flush()
         return done
     }
 }

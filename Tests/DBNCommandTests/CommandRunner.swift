@@ -42,8 +42,14 @@ enum DBNExecutable {
     static func run(_ arguments: [String], in folder: String? = nil) throws -> CommandResult {
         try #require(FileManager.default.isExecutableFile(atPath: path),
                      "the dbn executable is missing at \(path): run `swift build` before `swift test`")
+        return try runProcess(path, arguments, in: folder)
+    }
+
+    /// Runs `executable arguments` in `folder` (with one BLAS thread) and collects its exit
+    /// status and output.
+    static func runProcess(_ executable: String, _ arguments: [String], in folder: String? = nil) throws -> CommandResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         var environment = ProcessInfo.processInfo.environment

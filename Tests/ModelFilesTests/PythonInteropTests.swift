@@ -3,23 +3,16 @@ import Linalg
 import Testing
 @testable import ModelFiles
 
-/// Round trips with Python's reference `safetensors` package (scripts/interop/check_safetensors.py).
-///
-/// Runs when `python3 -c "import safetensors, numpy"` works. In CI (CI=true) it always runs,
-/// so a missing package fails the run instead of silently skipping (CI installs it with
-/// `pip install safetensors numpy`).
-enum PythonSafetensors {
-    static let available = pythonSucceeds("import safetensors, numpy")
-    static let shouldRun = available || runningInCI
-    static let script = repositoryRoot + "/scripts/interop/check_safetensors.py"
-}
+/// Round trips with Python's reference `safetensors` package (scripts/interop/check_safetensors.py);
+/// CI installs it with `pip install safetensors numpy`.
+let pythonSafetensors = PythonCheck(importing: "safetensors, numpy", script: "check_safetensors.py")
 
-@Suite("interop with Python's safetensors", .enabled(if: PythonSafetensors.shouldRun,
+@Suite("interop with Python's safetensors", .enabled(if: pythonSafetensors.shouldRun,
                                                       "python3 with safetensors and numpy is not installed"))
 struct PythonInteropTests {
     /// Fails clearly (in CI) when the Python package is missing.
     func requirePython() throws {
-        try #require(PythonSafetensors.available, "CI requires Python's safetensors and numpy: pip install safetensors numpy")
+        try #require(pythonSafetensors.available, "CI requires Python's safetensors and numpy: pip install safetensors numpy")
     }
 
     /// The expected-values JSON the script reads, for `file`'s tensors.
@@ -64,7 +57,7 @@ struct PythonInteropTests {
         let file = Self.swiftSample(metadata: metadata, bfloat: true)
         try file.write(to: folder.file("swift.safetensors"))
         try expectation(for: file, byteExact: false).write(to: URL(fileURLWithPath: folder.file("swift.json")))
-        let result = try run(["python3", PythonSafetensors.script, "check", folder.file("swift.safetensors"), folder.file("swift.json")])
+        let result = try run(["python3", pythonSafetensors.script, "check", folder.file("swift.safetensors"), folder.file("swift.json")])
         print("python check (\(String(format: "%.2f", result.seconds)) s): \(result.output)\(result.error)")
         #expect(result.status == 0, "\(result.output)\(result.error)")
         // CI installs PyTorch too: there the file must also load with safetensors.torch.
@@ -83,7 +76,7 @@ struct PythonInteropTests {
         let file = Self.swiftSample(metadata: ["comment": "Grüße \"🧠\"\n"], bfloat: false)
         try file.write(to: folder.file("exact.safetensors"))
         try expectation(for: file, byteExact: true).write(to: URL(fileURLWithPath: folder.file("exact.json")))
-        let result = try run(["python3", PythonSafetensors.script, "check", folder.file("exact.safetensors"), folder.file("exact.json")])
+        let result = try run(["python3", pythonSafetensors.script, "check", folder.file("exact.safetensors"), folder.file("exact.json")])
         #expect(result.status == 0, "\(result.output)\(result.error)")
         #expect(result.output.contains("identical bytes"))
     }
@@ -94,7 +87,7 @@ struct PythonInteropTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let path = folder.file("python.safetensors")
-        let result = try run(["python3", PythonSafetensors.script, "write", path, folder.file("python.json")])
+        let result = try run(["python3", pythonSafetensors.script, "write", path, folder.file("python.json")])
         print("python write (\(String(format: "%.2f", result.seconds)) s): \(result.output)\(result.error)")
         try #require(result.status == 0, "\(result.output)\(result.error)")
 
@@ -131,7 +124,7 @@ struct PythonInteropTests {
 
         // Swift re-encodes to a file Python's reader accepts with the same content.
         try file.write(to: folder.file("again.safetensors"))
-        let again = try run(["python3", PythonSafetensors.script, "check", folder.file("again.safetensors"), folder.file("python.json")])
+        let again = try run(["python3", pythonSafetensors.script, "check", folder.file("again.safetensors"), folder.file("python.json")])
         #expect(again.status == 0, "\(again.output)\(again.error)")
     }
 }

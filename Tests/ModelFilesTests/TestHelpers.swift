@@ -84,3 +84,17 @@ let repositoryRoot: String = {
 
 /// Whether this run is in CI (CI=true), where optional interop checks become required.
 let runningInCI = ProcessInfo.processInfo.environment["CI"].map { ["true", "1"].contains($0.lowercased()) } ?? false
+
+/// A check script in scripts/interop and the Python import it needs. It runs when the import
+/// works; in CI (CI=true) always, so that a missing package fails the run instead of silently
+/// skipping (scripts/setup.sh installs the packages).
+struct PythonCheck: Sendable {
+    let available: Bool
+    let script: String
+    var shouldRun: Bool { available || runningInCI }
+
+    init(importing modules: String, script name: String) {
+        available = pythonSucceeds("import " + modules)
+        script = repositoryRoot + "/scripts/interop/" + name
+    }
+}
