@@ -24,6 +24,7 @@ struct DBN: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            try Console.finishStandardOutput()
         } catch {
             let code = exitCode(for: error)
             if code == .success {

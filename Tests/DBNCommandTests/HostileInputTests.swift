@@ -629,3 +629,176 @@ struct HostileModelTests {
         row("a NaN in a bias", "dbn evaluate --model nan.safetensors", nanEvaluate, playground: p)
     }
 }
+
+// MARK: - Hostile conditions: paths, logs, allocations, overflowing values (issue 14)
+
+/// Runs `dbn arguments` through /bin/sh with stdout sent to `stdoutPath` (e.g. /dev/full);
+/// stderr is collected.
+private func runRedirectingStdout(_ arguments: [String], to stdoutPath: String, in folder: String) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", "exec \"$0\" \"$@\" > \(stdoutPath)", DBNExecutable.path] + arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: folder)
+    let err = Pipe()
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(arguments: arguments, status: process.terminationStatus, stdout: "",
+                         stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+@Suite("hostile conditions: paths, logs, allocations, overflows (end to end)")
+struct HostileConditionTests {
+    /// A 16-8 stack and a 16-8-3 network over the playground's 4x4 images.
+    private static func models(in p: Playground) throws -> (stack: String, network: String) {
+        var g = Xoshiro256StarStar(seed: 11)
+        let stack = DeepBeliefNetwork(layerSizes: [16, 8], generator: &g)
+        let network = try Network(pretrained: stack, outputCount: 3, generator: &g)
+        try ModelArchive.archive(network: network, stack: stack).write(to: p.path("net.safetensors"))
+        try ModelArchive.archive(stack: stack).write(to: p.path("stack.safetensors"))
+        return (p.path("stack.safetensors"), p.path("net.safetensors"))
+    }
+
+    @Test func inputShapeWhoseProductOverflows() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        var raw = try RawSafeTensors(fileBytes(try Self.models(in: p).stack))
+        raw.setMetadata("input_shape", "[16777216,16777216,16777216]")
+        let file = try p.write(try raw.bytes(), "huge-shape.safetensors")
+        let result = try DBNExecutable.run(["filters", "--model", file, "--output", p.path("f.png")], in: p.folder)
+        expectCleanFailure(result, naming: file, containing: "input_shape")
+        row("metadata input_shape [16777216,16777216,16777216] (product past Int.max)", "dbn filters --model huge-shape.safetensors",
+            result, playground: p)
+    }
+
+    @Test func allocationSizedOptionsAreBoundedBeforeAllocating() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let stack = try Self.models(in: p).stack
+        let cases: [(option: String, arguments: [String])] = [
+            ("--layers 100000,100000", ["train", "--data", p.folder, "--layers", "100000,100000", "--output", p.path("m.safetensors")]),
+            ("--temperatures", ["loglik", "--model", stack, "--data", p.folder, "--temperatures", "1000000000"]),
+            ("--runs", ["loglik", "--model", stack, "--data", p.folder, "--runs", "1000000000"]),
+            ("--count", ["sample", "--model", stack, "--data", p.folder, "--count", "100000000", "--output", p.path("s.png")]),
+        ]
+        for c in cases {
+            let result = try DBNExecutable.run(c.arguments, in: p.folder)
+            expectCleanFailure(result, naming: c.option)
+            row("`\(c.arguments.suffix(from: 1).filter { !$0.hasPrefix("/") }.joined(separator: " "))`", "dbn \(c.arguments[0])", result, playground: p)
+        }
+    }
+
+    @Test func logNeverDestroysAnInput() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let stack = try Self.models(in: p).stack
+        let before = fileBytes(stack)
+        let finetune = try DBNExecutable.run(["finetune", "--weights", stack, "--data", p.folder, "--log", stack,
+                                              "--weight-decay=-1", "--output", p.path("o.safetensors")], in: p.folder)
+        #expect(finetune.status != 0 && finetune.stderrLines.count == 1, "\(finetune)")
+        #expect(fileBytes(stack) == before, "the model given as --log was changed")
+        let labels = p.path("train-labels-idx1-ubyte")
+        let labelBytes = fileBytes(labels)
+        let train = try DBNExecutable.run(Playground.trainArguments + ["--data", p.folder, "--log", labels,
+                                                                      "--output", p.path("m.safetensors")], in: p.folder)
+        expectCleanFailure(train, naming: labels, containing: "--log is an input of this run")
+        #expect(fileBytes(labels) == labelBytes, "the labels given as --log were changed")
+        row("`--log` naming the training labels", "dbn train --log train-labels-idx1-ubyte", train, playground: p)
+        // An existing non-log file is appended to, never truncated.
+        try FileManager.default.createDirectory(atPath: p.path("logs"), withIntermediateDirectories: true)
+        let notes = try p.write(Array("keep me\n".utf8), "logs/notes.txt")
+        let appended = try DBNExecutable.run(Playground.trainArguments + ["--data", p.folder, "--log", notes,
+                                                                         "--output", p.path("m.safetensors")], in: p.folder)
+        #expect(appended.status == 0, "\(appended)")
+        #expect(String(decoding: fileBytes(notes), as: UTF8.self).hasPrefix("keep me\n"))
+    }
+
+    @Test func destinationsAreCheckedBeforeTheData() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let link = p.path("link.safetensors")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: p.path("elsewhere.safetensors"))
+        let cases: [(output: String, phrase: String)] = [
+            ("/nonexistent/o.safetensors", "--output is in a folder that does not exist"),
+            ("/dev/null", "--output is a device"),
+            (link, "--output is a symlink"),
+            (p.path("t10k-images.idx3-ubyte"), "--output is an input of this run"),
+        ]
+        for c in cases {
+            let before = fileBytes(c.output)
+            let result = try DBNExecutable.run(Playground.trainArguments + ["--data", p.folder, "--output", c.output], in: p.folder)
+            expectCleanFailure(result, naming: c.output, containing: c.phrase)
+            #expect(!result.stdout.contains("test_error"), "trained before refusing: \(result)")
+            #expect(fileBytes(c.output) == before)
+            row("`--output \(c.output.replacingOccurrences(of: p.folder + "/", with: ""))`", "dbn train", result, playground: p)
+        }
+        var info = stat()
+        #expect(lstat("/dev/null", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR, "/dev/null was replaced")
+    }
+
+    @Test func stdoutOnAFullDevice() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let result = try runRedirectingStdout(["data", "--data", p.folder], to: "/dev/full", in: p.folder)
+        expectCleanFailure(result, naming: "stdout", containing: "No space left on device")
+        row("stdout redirected to `/dev/full`", "dbn data > /dev/full", result, playground: p)
+    }
+
+    @Test func logOnAFullDisk() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let disk = p.path("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=64k", "tmpfs", disk]
+        mount.standardError = FileHandle.nullDevice
+        guard (try? mount.run()) != nil, ({ mount.waitUntilExit(); return mount.terminationStatus == 0 })() else {
+            print("skipped: cannot mount a tmpfs at \(disk) (needs root and mount permission)")
+            return
+        }
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [disk]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        // Fill the disk, leaving no room for a single log line.
+        try #require(FileManager.default.createFile(atPath: disk + "/filler", contents: nil))
+        let filler = try #require(FileHandle(forWritingAtPath: disk + "/filler"))
+        while (try? filler.write(contentsOf: Data(count: 4096))) != nil {}
+        try? filler.close()
+        let result = try DBNExecutable.run(Playground.trainArguments + ["--data", p.folder, "--log", disk + "/log.jsonl",
+                                                                       "--output", p.path("m.safetensors")], in: p.folder)
+        #expect(result.status == 0, "the run was lost: \(result)")
+        #expect(result.stderrLines.count == 1 && result.stderr.contains("No space left on device"), "\(result)")
+        #expect(FileManager.default.fileExists(atPath: p.path("m.safetensors")))
+        row("`--log` on a full disk", "dbn train --log FULL/log.jsonl", result, playground: p)
+    }
+
+    /// Every float of every tensor set to 3e38: finite, so the file loads, but any sum overflows.
+    private static func overflowing(_ bytes: [UInt8]) throws -> [UInt8] {
+        var raw = try RawSafeTensors(bytes)
+        let pattern = withUnsafeBytes(of: Float(3e38).bitPattern.littleEndian) { Array($0) }
+        raw.data = (0..<raw.data.count).map { pattern[$0 % 4] }
+        return try raw.bytes()
+    }
+
+    @Test func nonFiniteResultsAreErrors() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let (stack, network) = try Self.models(in: p)
+        let hugeNetwork = try p.write(try Self.overflowing(fileBytes(network)), "huge-net.safetensors")
+        let hugeStack = try p.write(try Self.overflowing(fileBytes(stack)), "huge-stack.safetensors")
+        let evaluate = try DBNExecutable.run(["evaluate", "--model", hugeNetwork, "--data", p.folder], in: p.folder)
+        expectCleanFailure(evaluate, naming: hugeNetwork, containing: "test loss is NaN")
+        row("network with every weight 3e38 (finite)", "dbn evaluate --model huge-net.safetensors", evaluate, playground: p)
+        let loglik = try DBNExecutable.run(["loglik", "--model", hugeStack, "--data", p.folder, "--runs", "4",
+                                            "--temperatures", "50"], in: p.folder)
+        expectCleanFailure(loglik, naming: hugeStack, containing: "rbm.0.weight")
+        row("stack with every weight 3e38 (finite)", "dbn loglik --model huge-stack.safetensors", loglik, playground: p)
+    }
+}
