@@ -129,6 +129,10 @@ public final class TrainingRun {
                          configuration: TrainingConfiguration, name: String = "finetune",
                          onEpoch: ((EpochReport) -> Void)? = nil) throws -> (result: TrainingResult, seconds: Double) {
         try runPhase(name, schema: .fineTuning) { resumeFrom, addSeconds, save in
+            if let resumeFrom {
+                try Self.check(resumeFrom, of: network, dataCount: data.count, configuration: configuration,
+                               file: checkpointPath ?? "checkpoint")
+            }
             var generator = Xoshiro256StarStar(seed: configuration.seed)
             return try Trainer(configuration: configuration).train(
                 network, data: data, test: test, generator: &generator, resumeFrom: resumeFrom,
@@ -137,6 +141,43 @@ public final class TrainingRun {
                     onEpoch?(report)
                 }, onProgress: save)
         }
+    }
+
+    /// Refuses saved fine-tuning progress that this run could not have written: checked like a
+    /// model file, so that a doctored or damaged checkpoint is one clear line, not an overflow
+    /// trap or a silent wrong result. (The sample order and generator state are not checked:
+    /// they are about to become a seed.)
+    static func check(_ p: FineTuningProgress, of network: Network, dataCount: Int,
+                      configuration: TrainingConfiguration, file: String) throws {
+        func corrupt(_ reason: String) -> CheckpointError { .corrupt(file: file, reason: reason) }
+        guard (0...configuration.epochs).contains(p.epoch) else {
+            throw corrupt("fine-tuning epoch \(p.epoch) is outside 0...\(configuration.epochs) (--finetune-epochs)")
+        }
+        guard (0...p.epoch).contains(p.stale) else { throw corrupt("stale epoch count \(p.stale) is outside 0...\(p.epoch)") }
+        guard p.network.sizes == network.sizes else {
+            throw corrupt("the network is \(p.network.sizes.map(String.init).joined(separator: "-")), this run trains \(network.sizes.map(String.init).joined(separator: "-"))")
+        }
+        guard p.network.layers.allSatisfy(\.isFinite) else { throw corrupt("the network's weights are not finite (NaN or infinity)") }
+        if let best = p.best {
+            guard best.network.sizes == network.sizes else {
+                throw corrupt("the best network is \(best.network.sizes.map(String.init).joined(separator: "-")), this run trains \(network.sizes.map(String.init).joined(separator: "-"))")
+            }
+            guard (0...p.epoch).contains(best.epoch) else {
+                throw corrupt("best epoch \(best.epoch) is outside 0...\(p.epoch)")
+            }
+            guard !best.error.isNaN, !best.loss.isNaN, best.network.layers.allSatisfy(\.isFinite) else {
+                throw corrupt("the best result holds NaN or infinite values")
+            }
+        }
+        let moments = [p.weightMoments, p.biasMoments, p.weightSecondMoments, p.biasSecondMoments]
+        guard moments.allSatisfy({ $0.count == network.layers.count && $0.allSatisfy { $0.allSatisfy(\.isFinite) } }) else {
+            throw corrupt("the optimiser's moments are missing or not finite")
+        }
+        guard p.validationIndices.allSatisfy({ (0..<dataCount).contains($0) }),
+              Set(p.validationIndices).count == p.validationIndices.count else {
+            throw corrupt("the validation indices are not distinct rows of the \(dataCount) training images")
+        }
+        guard p.updateCounts.allSatisfy({ $0 >= 0 }) else { throw corrupt("a negative update count") }
     }
 
     /// The bookkeeping every phase shares (`schema` says how its result and progress are
