@@ -26,6 +26,13 @@ public final class TrainingRun {
     public private(set) var checkpoint: Checkpoint?
     /// The phase the resumed checkpoint was saved in, or nil when not resuming.
     public let resumedPhase: String?
+    /// The pid written in a lock file whose owner is gone (a killed run): its lock was taken over.
+    public private(set) var staleLockOwner: Int32?
+    /// The open lock file (`.lock` in the folder, `flock`ed) while the run owns the folder.
+    private var lockDescriptor: Int32 = -1
+
+    /// The name of the lock file in the checkpoint folder.
+    public static let lockName = ".lock"
 
     /// The name of the checkpoint file in the folder.
     public static let checkpointName = "checkpoint.safetensors"
@@ -53,6 +60,7 @@ public final class TrainingRun {
         }
         let path = FileIO.join(folder, Self.checkpointName)
         checkpointPath = path
+        (lockDescriptor, staleLockOwner) = try Self.lock(folder)
         // A run killed while writing leaves its temporary file (the checkpoint itself is intact:
         // it is only ever replaced by a rename); remove such leftovers.
         let leftover = FileIO.temporaryPrefix(for: Self.checkpointName)
@@ -68,6 +76,33 @@ public final class TrainingRun {
             checkpoint = Checkpoint(fingerprint: fingerprint)
             resumedPhase = nil
         }
+    }
+
+    deinit { if lockDescriptor >= 0 { close(lockDescriptor) } }
+
+    /// Takes the folder's lock (an advisory `flock` on `.lock`, which holds the owner's pid) for
+    /// the life of the run, or refuses naming the owner. The kernel drops the lock of a process
+    /// that dies, so a lock file naming a pid that is gone is taken over.
+    private static func lock(_ folder: String) throws -> (descriptor: Int32, staleOwner: Int32?) {
+        let lockPath = FileIO.join(folder, Self.lockName)
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else {
+            throw TrainingRunError.cannotCreateFolder(folder: folder, reason: "cannot open its lock file: \(String(cString: strerror(errno)))")
+        }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = pread(fd, &buffer, buffer.count, 0)
+        let owner = Int32(String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines))
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            // Another run of this same process (a library user's) already owns the folder.
+            if owner == getpid() { return (-1, nil) }
+            throw TrainingRunError.folderInUse(folder: folder, owner: owner)
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pwrite(fd, pid, pid.count, 0)
+        return (fd, owner.flatMap { $0 == getpid() ? nil : $0 })
     }
 
     // MARK: Interruption
@@ -241,12 +276,16 @@ public enum TrainingRunError: Error, CustomStringConvertible, Equatable, Sendabl
     case cannotCreateFolder(folder: String, reason: String)
     /// Resuming, but there is no checkpoint file.
     case noCheckpoint(file: String)
+    /// Another running process holds the folder's lock (its pid, when the lock file names one).
+    case folderInUse(folder: String, owner: Int32?)
 
     public var description: String {
         switch self {
         case .folderIsAFile(let folder): "\(folder): the checkpoint folder is a file, expected a folder"
         case let .cannotCreateFolder(folder, reason): "\(folder): cannot create the checkpoint folder (\(reason))"
         case .noCheckpoint(let file): "\(file): no checkpoint to resume from (run without resuming first)"
+        case let .folderInUse(folder, owner):
+            "\(folder): the checkpoint folder is in use by another run (\(owner.map { "pid \($0)" } ?? "pid unknown")); wait for it to finish or give another folder"
         }
     }
 }
