@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeepBelief
 import Foundation
 
 /// Checks made before the first minute of work: where results go, and whether what the options
@@ -35,14 +36,14 @@ enum Safeguards {
         }
     }
 
-    /// `inputs` with every folder replaced by the files in it.
+    /// `inputs` with every data folder replaced by the IDX files the loader looks for in it
+    /// (a model saved beside the data may be replaced).
     private static func inputFiles(_ inputs: [String]) -> [String] {
         inputs.flatMap { input -> [String] in
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) else { return [] }
             guard isFolder.boolValue else { return [input] }
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: input)) ?? []
-            return names.map { (input as NSString).appendingPathComponent($0) }
+            return DataFileRole.allCases.flatMap(\.candidateNames).map { (input as NSString).appendingPathComponent($0) }
         }
     }
 
