@@ -9,7 +9,7 @@ struct Console {
     /// A line for people (suppressed by `--quiet`).
     func say(_ line: String) {
         guard !quiet else { return }
-        print(line)
+        print(Self.sanitized(line, limit: 2000))
         Self.flushStandardOutput()
     }
 
@@ -18,6 +18,21 @@ struct Console {
         guard json else { return }
         print(try JSONLine.encode(value))
         Self.flushStandardOutput()
+    }
+
+    /// `text` safe for a terminal: control characters (escape sequences, carriage returns, NUL)
+    /// written as `\u{1B}`; with `limit`, a longer text is cut there and its length given.
+    static func sanitized(_ text: String, limit: Int? = nil) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control && scalar != "\t" {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        guard let limit, out.count > limit else { return out }
+        return String(out.prefix(limit)) + "... (cut: \(out.count) characters)"
     }
 
     /// The system's words for a failed write (e.g. "No space left on device").

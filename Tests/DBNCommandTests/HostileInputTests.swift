@@ -649,6 +649,17 @@ private func runRedirectingStdout(_ arguments: [String], to stdoutPath: String, 
                          stderr: String(decoding: stderr, as: UTF8.self))
 }
 
+/// Runs `dbn arguments` in the playground, expects one clean line naming `file` (with `phrase`),
+/// and prints the table row.
+@discardableResult
+private func expectRefused(_ arguments: [String], in p: Playground, naming file: String, containing phrase: String,
+                           row input: String, _ command: String) throws -> CommandResult {
+    let result = try DBNExecutable.run(arguments, in: p.folder)
+    expectCleanFailure(result, naming: file, containing: phrase)
+    row(input, command, result, playground: p)
+    return result
+}
+
 @Suite("hostile conditions: paths, logs, allocations, overflows (end to end)")
 struct HostileConditionTests {
     /// A 16-8 stack and a 16-8-3 network over the playground's 4x4 images.
@@ -667,10 +678,9 @@ struct HostileConditionTests {
         var raw = try RawSafeTensors(fileBytes(try Self.models(in: p).stack))
         raw.setMetadata("input_shape", "[16777216,16777216,16777216]")
         let file = try p.write(try raw.bytes(), "huge-shape.safetensors")
-        let result = try DBNExecutable.run(["filters", "--model", file, "--output", p.path("f.png")], in: p.folder)
-        expectCleanFailure(result, naming: file, containing: "input_shape")
-        row("metadata input_shape [16777216,16777216,16777216] (product past Int.max)", "dbn filters --model huge-shape.safetensors",
-            result, playground: p)
+        try expectRefused(["filters", "--model", file, "--output", p.path("f.png")], in: p, naming: file, containing: "input_shape",
+                          row: "metadata input_shape [16777216,16777216,16777216] (product past Int.max)",
+                          "dbn filters --model huge-shape.safetensors")
     }
 
     @Test func allocationSizedOptionsAreBoundedBeforeAllocating() throws {
@@ -684,9 +694,9 @@ struct HostileConditionTests {
             ("--count", ["sample", "--model", stack, "--data", p.folder, "--count", "100000000", "--output", p.path("s.png")]),
         ]
         for c in cases {
-            let result = try DBNExecutable.run(c.arguments, in: p.folder)
-            expectCleanFailure(result, naming: c.option)
-            row("`\(c.arguments.suffix(from: 1).filter { !$0.hasPrefix("/") }.joined(separator: " "))`", "dbn \(c.arguments[0])", result, playground: p)
+            try expectRefused(c.arguments, in: p, naming: c.option, containing: c.option,
+                              row: "`\(c.arguments.suffix(from: 1).filter { !$0.hasPrefix("/") }.joined(separator: " "))`",
+                              "dbn \(c.arguments[0])")
         }
     }
 
@@ -701,11 +711,10 @@ struct HostileConditionTests {
         #expect(fileBytes(stack) == before, "the model given as --log was changed")
         let labels = p.path("train-labels-idx1-ubyte")
         let labelBytes = fileBytes(labels)
-        let train = try DBNExecutable.run(Playground.trainArguments + ["--data", p.folder, "--log", labels,
-                                                                      "--output", p.path("m.safetensors")], in: p.folder)
-        expectCleanFailure(train, naming: labels, containing: "--log is an input of this run")
+        try expectRefused(Playground.trainArguments + ["--data", p.folder, "--log", labels, "--output", p.path("m.safetensors")],
+                          in: p, naming: labels, containing: "--log is an input of this run",
+                          row: "`--log` naming the training labels", "dbn train --log train-labels-idx1-ubyte")
         #expect(fileBytes(labels) == labelBytes, "the labels given as --log were changed")
-        row("`--log` naming the training labels", "dbn train --log train-labels-idx1-ubyte", train, playground: p)
         // An existing non-log file is appended to, never truncated.
         try FileManager.default.createDirectory(atPath: p.path("logs"), withIntermediateDirectories: true)
         let notes = try p.write(Array("keep me\n".utf8), "logs/notes.txt")
@@ -788,6 +797,23 @@ struct HostileConditionTests {
         row("`--log` on a full disk", "dbn train --log FULL/log.jsonl", result, playground: p)
     }
 
+    @Test func terminalOutputIsSanitised() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let stack = try Self.models(in: p).stack
+        var raw = try RawSafeTensors(fileBytes(stack))
+        raw.setMetadata("input_shape", "\u{1B}[2J\u{1B}]0;owned\u{07}" + String(repeating: "x", count: 200_000))
+        let file = try p.write(try raw.bytes(), "escape.safetensors")
+        let filters = try expectRefused(["filters", "--model", file, "--output", p.path("f.png")], in: p, naming: file,
+                                        containing: "\\u{1B}[2J", row: "metadata with escape sequences and a 200 KB value",
+                                        "dbn filters --model escape.safetensors")
+        #expect(!filters.stderr.contains("\u{1B}") && !filters.stderr.contains("\u{07}"), "raw control characters on stderr")
+        #expect(filters.stderr.utf8.count < 3000 && filters.stderr.contains("characters)"), "the long value was not cut")
+        let inspect = try DBNExecutable.run(["inspect", file], in: p.folder)
+        #expect(!inspect.stdout.contains("\u{1B}") && !inspect.stdout.contains("\u{07}"), "raw control characters on stdout")
+        #expect(inspect.stdout.split(separator: "\n").allSatisfy { $0.utf8.count < 3000 }, "a line of 200 KB")
+    }
+
     /// Every float of every tensor set to 3e38: finite, so the file loads, but any sum overflows.
     private static func overflowing(_ bytes: [UInt8]) throws -> [UInt8] {
         var raw = try RawSafeTensors(bytes)
@@ -802,13 +828,12 @@ struct HostileConditionTests {
         let (stack, network) = try Self.models(in: p)
         let hugeNetwork = try p.write(try Self.overflowing(fileBytes(network)), "huge-net.safetensors")
         let hugeStack = try p.write(try Self.overflowing(fileBytes(stack)), "huge-stack.safetensors")
-        let evaluate = try DBNExecutable.run(["evaluate", "--model", hugeNetwork, "--data", p.folder], in: p.folder)
-        expectCleanFailure(evaluate, naming: hugeNetwork, containing: "test loss is NaN")
-        row("network with every weight 3e38 (finite)", "dbn evaluate --model huge-net.safetensors", evaluate, playground: p)
-        let loglik = try DBNExecutable.run(["loglik", "--model", hugeStack, "--data", p.folder, "--runs", "4",
-                                            "--temperatures", "50"], in: p.folder)
-        expectCleanFailure(loglik, naming: hugeStack, containing: "rbm.0.weight")
-        row("stack with every weight 3e38 (finite)", "dbn loglik --model huge-stack.safetensors", loglik, playground: p)
+        try expectRefused(["evaluate", "--model", hugeNetwork, "--data", p.folder], in: p, naming: hugeNetwork,
+                          containing: "test loss is NaN", row: "network with every weight 3e38 (finite)",
+                          "dbn evaluate --model huge-net.safetensors")
+        try expectRefused(["loglik", "--model", hugeStack, "--data", p.folder, "--runs", "4", "--temperatures", "50"], in: p,
+                          naming: hugeStack, containing: "rbm.0.weight", row: "stack with every weight 3e38 (finite)",
+                          "dbn loglik --model huge-stack.safetensors")
     }
 }
 
