@@ -814,6 +814,20 @@ struct HostileConditionTests {
         #expect(inspect.stdout.split(separator: "\n").allSatisfy { $0.utf8.count < 3000 }, "a line of 200 KB")
     }
 
+    @Test func aSparseFortyGiBModelFailsFast() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let file = p.path("sparse.safetensors")
+        try FileManager.default.copyItem(atPath: try Self.models(in: p).network, toPath: file)
+        try #require(truncate(file, 40 << 30) == 0, "cannot make a sparse 40 GiB file here")
+        let started = Date()
+        let (result, _, _) = try runWithMemoryLimit(["inspect", file])
+        expectCleanFailure(result, naming: file)
+        #expect(Date().timeIntervalSince(started) < 20, "the file was read whole")
+        row("a sparse 40 GiB file with a valid header (used to abort reading it whole)", "dbn inspect sparse.safetensors",
+            result, playground: p)
+    }
+
     /// Every float of every tensor set to 3e38: finite, so the file loads, but any sum overflows.
     private static func overflowing(_ bytes: [UInt8]) throws -> [UInt8] {
         var raw = try RawSafeTensors(bytes)
