@@ -828,6 +828,34 @@ struct HostileConditionTests {
             result, playground: p)
     }
 
+    @Test func doctoredFineTuningCheckpointsAreRefused() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let stack = try Self.models(in: p).stack
+        let folder = p.path("ck")
+        let arguments = ["finetune", "--weights", stack, "--data", p.folder, "--finetune-epochs", "100000", "--batch-size", "10",
+                         "--quiet", "--checkpoint-dir", folder, "--output", p.path("o.safetensors")]
+        // Interrupted (Ctrl-C) once a fine-tuning checkpoint exists: it then holds the progress.
+        let run = try DBNExecutable.start(arguments, in: p.folder)
+        let checkpoint = folder + "/checkpoint.safetensors"
+        let deadline = Date().addingTimeInterval(60)
+        while run.isRunning && Date() < deadline && !FileManager.default.fileExists(atPath: checkpoint) {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        kill(run.processIdentifier, SIGINT)
+        _ = DBNExecutable.finish(run)
+        let saved = fileBytes(checkpoint)
+        var raw = try RawSafeTensors(saved)
+        let progress = try #require((raw.header["__metadata__"] as? [String: String])?["finetune.progress"],
+                                    "no fine-tuning progress in the checkpoint")
+        let doctored = progress.replacingOccurrences(of: #""epoch":\d+"#, with: "\"epoch\":\(Int.max)", options: .regularExpression)
+        raw.setMetadata("finetune.progress", doctored)
+        try Data(try raw.bytes()).write(to: URL(fileURLWithPath: checkpoint))
+        try expectRefused(arguments + ["--resume"], in: p, naming: checkpoint, containing: "fine-tuning epoch \(Int.max) is outside",
+                          row: "a checkpoint whose fine-tuning epoch is Int.max (used to trap in the trainer)",
+                          "dbn finetune --checkpoint-dir DIR --resume")
+    }
+
     /// Every float of every tensor set to 3e38: finite, so the file loads, but any sum overflows.
     private static func overflowing(_ bytes: [UInt8]) throws -> [UInt8] {
         var raw = try RawSafeTensors(bytes)
