@@ -26,6 +26,13 @@ public final class TrainingRun {
     public private(set) var checkpoint: Checkpoint?
     /// The phase the resumed checkpoint was saved in, or nil when not resuming.
     public let resumedPhase: String?
+    /// The pid written in a lock file whose owner is gone (a killed run): its lock was taken over.
+    public private(set) var staleLockOwner: Int32?
+    /// The open lock file (`.lock` in the folder, `flock`ed) while the run owns the folder.
+    private var lockDescriptor: Int32 = -1
+
+    /// The name of the lock file in the checkpoint folder.
+    public static let lockName = ".lock"
 
     /// The name of the checkpoint file in the folder.
     public static let checkpointName = "checkpoint.safetensors"
@@ -53,6 +60,7 @@ public final class TrainingRun {
         }
         let path = FileIO.join(folder, Self.checkpointName)
         checkpointPath = path
+        (lockDescriptor, staleLockOwner) = try Self.lock(folder)
         // A run killed while writing leaves its temporary file (the checkpoint itself is intact:
         // it is only ever replaced by a rename); remove such leftovers.
         let leftover = FileIO.temporaryPrefix(for: Self.checkpointName)
@@ -68,6 +76,33 @@ public final class TrainingRun {
             checkpoint = Checkpoint(fingerprint: fingerprint)
             resumedPhase = nil
         }
+    }
+
+    deinit { if lockDescriptor >= 0 { close(lockDescriptor) } }
+
+    /// Takes the folder's lock (an advisory `flock` on `.lock`, which holds the owner's pid) for
+    /// the life of the run, or refuses naming the owner. The kernel drops the lock of a process
+    /// that dies, so a lock file naming a pid that is gone is taken over.
+    private static func lock(_ folder: String) throws -> (descriptor: Int32, staleOwner: Int32?) {
+        let lockPath = FileIO.join(folder, Self.lockName)
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else {
+            throw TrainingRunError.cannotCreateFolder(folder: folder, reason: "cannot open its lock file: \(String(cString: strerror(errno)))")
+        }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = pread(fd, &buffer, buffer.count, 0)
+        let owner = Int32(String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines))
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            // Another run of this same process (a library user's) already owns the folder.
+            if owner == getpid() { return (-1, nil) }
+            throw TrainingRunError.folderInUse(folder: folder, owner: owner)
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pwrite(fd, pid, pid.count, 0)
+        return (fd, owner.flatMap { $0 == getpid() ? nil : $0 })
     }
 
     // MARK: Interruption
@@ -136,6 +171,10 @@ public final class TrainingRun {
                          onEpoch: ((EpochReport) -> Void)? = nil,
                          onParameters: ((Network) -> Void)? = nil) throws -> (result: TrainingResult, seconds: Double) {
         try runPhase(name, schema: .fineTuning) { resumeFrom, addSeconds, save in
+            if let resumeFrom {
+                try Self.check(resumeFrom, of: network, dataCount: data.count, configuration: configuration,
+                               file: checkpointPath ?? "checkpoint")
+            }
             var generator = Xoshiro256StarStar(seed: configuration.seed)
             return try Trainer(configuration: configuration).train(
                 network, data: data, test: test, generator: &generator, resumeFrom: resumeFrom,
@@ -145,6 +184,43 @@ public final class TrainingRun {
                     onParameters?(network)
                 }, onProgress: save)
         }
+    }
+
+    /// Refuses saved fine-tuning progress that this run could not have written: checked like a
+    /// model file, so that a doctored or damaged checkpoint is one clear line, not an overflow
+    /// trap or a silent wrong result. (The sample order and generator state are not checked:
+    /// they are about to become a seed.)
+    static func check(_ p: FineTuningProgress, of network: Network, dataCount: Int,
+                      configuration: TrainingConfiguration, file: String) throws {
+        func corrupt(_ reason: String) -> CheckpointError { .corrupt(file: file, reason: reason) }
+        guard (0...configuration.epochs).contains(p.epoch) else {
+            throw corrupt("fine-tuning epoch \(p.epoch) is outside 0...\(configuration.epochs) (--finetune-epochs)")
+        }
+        guard (0...p.epoch).contains(p.stale) else { throw corrupt("stale epoch count \(p.stale) is outside 0...\(p.epoch)") }
+        guard p.network.sizes == network.sizes else {
+            throw corrupt("the network is \(p.network.sizes.map(String.init).joined(separator: "-")), this run trains \(network.sizes.map(String.init).joined(separator: "-"))")
+        }
+        guard p.network.layers.allSatisfy(\.isFinite) else { throw corrupt("the network's weights are not finite (NaN or infinity)") }
+        if let best = p.best {
+            guard best.network.sizes == network.sizes else {
+                throw corrupt("the best network is \(best.network.sizes.map(String.init).joined(separator: "-")), this run trains \(network.sizes.map(String.init).joined(separator: "-"))")
+            }
+            guard (0...p.epoch).contains(best.epoch) else {
+                throw corrupt("best epoch \(best.epoch) is outside 0...\(p.epoch)")
+            }
+            guard !best.error.isNaN, !best.loss.isNaN, best.network.layers.allSatisfy(\.isFinite) else {
+                throw corrupt("the best result holds NaN or infinite values")
+            }
+        }
+        let moments = [p.weightMoments, p.biasMoments, p.weightSecondMoments, p.biasSecondMoments]
+        guard moments.allSatisfy({ $0.count == network.layers.count && $0.allSatisfy { $0.allSatisfy(\.isFinite) } }) else {
+            throw corrupt("the optimiser's moments are missing or not finite")
+        }
+        guard p.validationIndices.allSatisfy({ (0..<dataCount).contains($0) }),
+              Set(p.validationIndices).count == p.validationIndices.count else {
+            throw corrupt("the validation indices are not distinct rows of the \(dataCount) training images")
+        }
+        guard p.updateCounts.allSatisfy({ $0 >= 0 }) else { throw corrupt("a negative update count") }
     }
 
     /// The bookkeeping every phase shares (`schema` says how its result and progress are
@@ -208,12 +284,16 @@ public enum TrainingRunError: Error, CustomStringConvertible, Equatable, Sendabl
     case cannotCreateFolder(folder: String, reason: String)
     /// Resuming, but there is no checkpoint file.
     case noCheckpoint(file: String)
+    /// Another running process holds the folder's lock (its pid, when the lock file names one).
+    case folderInUse(folder: String, owner: Int32?)
 
     public var description: String {
         switch self {
         case .folderIsAFile(let folder): "\(folder): the checkpoint folder is a file, expected a folder"
         case let .cannotCreateFolder(folder, reason): "\(folder): cannot create the checkpoint folder (\(reason))"
         case .noCheckpoint(let file): "\(file): no checkpoint to resume from (run without resuming first)"
+        case let .folderInUse(folder, owner):
+            "\(folder): the checkpoint folder is in use by another run (\(owner.map { "pid \($0)" } ?? "pid unknown")); wait for it to finish or give another folder"
         }
     }
 }

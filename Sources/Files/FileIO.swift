@@ -112,7 +112,7 @@ public enum FileIO {
     }
 
     /// Replaces the file at `path` with `bytes` atomically: writes a temporary file
-    /// `.NAME.tmp-RANDOM` in the same folder, flushes it to disk (fsync), renames it over
+    /// `.NAME.tmp-PID-RANDOM` (PID: the writer's) in the same folder, flushes it to disk (fsync), renames it over
     /// `path`, then flushes the folder so that the rename itself survives a crash. Readers see
     /// the old file or the new one, never a partial one. On failure the temporary file is
     /// removed and the old file is untouched. The new file gets mode 0644 (less the umask).
@@ -123,7 +123,7 @@ public enum FileIO {
         var temporary = ""
         var fd: Int32 = -1
         for _ in 0..<16 {
-            temporary = folder + "/" + temporaryPrefix(for: name) + String(UInt64.random(in: 0 ... .max), radix: 16)
+            temporary = folder + "/" + temporaryPrefix(for: name) + "\(getpid())-" + String(UInt64.random(in: 0 ... .max), radix: 16)
             fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             if fd >= 0 || errno != EEXIST { break }
         }

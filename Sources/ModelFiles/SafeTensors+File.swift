@@ -1,9 +1,17 @@
 import Files
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension SafeTensors {
     /// Reads and checks the safetensors file at `path` (see `decode` for the checks); errors
     /// name `path`, and so does the result's `source`.
+    ///
+    /// A regular file is sized first: when it is longer than its header says (its data buffer
+    /// ends at the largest tensor end), it is refused before it is read, so that a huge or
+    /// sparse file with a small valid header costs a few reads, not its size in memory.
     public static func read(from path: String) throws(SafeTensorsError) -> SafeTensors {
+        try refuseBytesPastTheHeader(path)
         let bytes: [UInt8]
         do {
             bytes = try FileIO.readAll(path)
@@ -29,5 +37,30 @@ extension SafeTensors {
         } catch {
             throw .writeFailed(file: path, reason: error.reason)
         }
+    }
+
+    /// Throws `.uncoveredBytes` (what decoding the whole file would) when the regular file at
+    /// `path` holds more bytes than its header's tensors cover; any other problem is left to
+    /// `read` and `decode`, which see the whole file.
+    private static func refuseBytesPastTheHeader(_ path: String) throws(SafeTensorsError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size >= 8 else { return }
+        func bytes(_ count: Int, at offset: Int) -> [UInt8]? {
+            var buffer = [UInt8](repeating: 0, count: count)
+            let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, count, off_t(offset)) }
+            return got == count ? buffer : nil
+        }
+        guard let prefix = bytes(8, at: 0) else { return }
+        let length = prefix.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << UInt64(8 * $1.offset) }
+        guard length <= UInt64(maximumHeaderLength), 8 + Int(length) <= Int(info.st_size),
+              let header = bytes(Int(length), at: 8) else { return }
+        var parser = HeaderParser(bytes: prefix + header, range: 8..<(8 + Int(length)), file: path)
+        guard let parsed = try? parser.parse() else { return }
+        let covered = parsed.entries.map(\.end).max() ?? 0
+        let bufferSize = Int(info.st_size) - 8 - Int(length)
+        if bufferSize > covered { throw .uncoveredBytes(file: path, begin: covered, end: bufferSize) }
     }
 }

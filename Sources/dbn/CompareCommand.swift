@@ -70,6 +70,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        try common.checkDestinations(output: nil, inputs: dataOptions.inputPaths)
         let console = common.start()
         var pretraining = self.pretraining
         var fineTuning = self.fineTuning

@@ -9,15 +9,56 @@ struct Console {
     /// A line for people (suppressed by `--quiet`).
     func say(_ line: String) {
         guard !quiet else { return }
-        print(line)
-        fflush(nil)
+        print(Self.sanitized(line, limit: 2000))
+        Self.flushStandardOutput()
     }
 
     /// Prints `value` as one JSON line on stdout (keys in snake_case, sorted) when `--json` is set.
     func emitJSON<T: Encodable>(_ value: T) throws {
         guard json else { return }
         print(try JSONLine.encode(value))
-        fflush(nil)
+        Self.flushStandardOutput()
+    }
+
+    /// `text` safe for a terminal: control characters (escape sequences, carriage returns, NUL)
+    /// written as `\u{1B}`; with `limit`, a longer text is cut there and its length given.
+    static func sanitized(_ text: String, limit: Int? = nil) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control && scalar != "\t" {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        guard let limit, out.count > limit else { return out }
+        return String(out.prefix(limit)) + "... (cut: \(out.count) characters)"
+    }
+
+    /// The system's words for a failed write (e.g. "No space left on device").
+    static func reason(_ error: Error) -> String {
+        let code = (error as NSError).code
+        if (error as NSError).domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(code))) }
+        if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        return error.localizedDescription
+    }
+
+    /// The first error of a write to stdout (0: none): printing goes on, the exit status tells.
+    nonisolated(unsafe) private static var standardOutputError: Int32 = 0
+
+    /// Flushes stdout (every C stream: Swift 6 forbids naming `stdout`), remembering the first failure.
+    static func flushStandardOutput() {
+        if fflush(nil) != 0 && standardOutputError == 0 { standardOutputError = errno }
+    }
+
+    /// Flushes stdout and fails when anything written to it was lost (`> /dev/full`, a closed pipe).
+    static func finishStandardOutput() throws {
+        flushStandardOutput()
+        if standardOutputError != 0 {
+            throw CLIError("stdout: cannot write the results: \(String(cString: strerror(standardOutputError)))")
+        }
     }
 
     /// Whether stderr is an interactive terminal (progress bars only then).
@@ -36,28 +77,34 @@ enum JSONLine {
     }
 }
 
-/// Appends one JSON record per line to a `--log` file.
+/// Appends one JSON record per line to a `--log` file. The file is opened for appending, never
+/// truncated: a wrong `--log` (the model, a label file) loses nothing (the destination is
+/// checked by `Safeguards.checkDestination` before the data is loaded). A failed write (a full
+/// disk) is reported once on stderr and the run goes on: the log is lost, not the model.
 final class JSONLogWriter {
     private let handle: FileHandle
     let path: String
+    private var failed = false
 
     init(path: String) throws {
         self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw CLIError("\(path): cannot create the log file (check that the folder exists and is writable)")
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CLIError("\(path): cannot open the log file for writing: \(String(cString: strerror(errno)))")
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw CLIError("\(path): cannot open the log file for writing")
-        }
-        self.handle = handle
+        self.handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 
     func write<T: Encodable>(_ record: T) throws {
+        guard !failed else { return }
         let line = try JSONLine.encode(record) + "\n"
-        handle.write(Data(line.utf8))
+        do {
+            try handle.write(contentsOf: Data(line.utf8))
+        } catch {
+            failed = true
+            FileHandle.standardError.write(Data("Warning: \(path): cannot write the log (\(Console.reason(error))); the run goes on without it\n".utf8))
+        }
     }
-
-    deinit { try? handle.close() }
 }
 
 /// A one-line error for the user (printed by ArgumentParser as `Error: <message>`).

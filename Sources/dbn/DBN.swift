@@ -24,6 +24,7 @@ struct DBN: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            try Console.finishStandardOutput()
         } catch {
             let code = exitCode(for: error)
             if code == .success {
@@ -31,7 +32,7 @@ struct DBN: ParsableCommand {
                 Foundation.exit(0)
             }
             let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            FileHandle.standardError.write(Data("Error: \(Console.sanitized(message, limit: 2000))\n".utf8))
             Foundation.exit(code.rawValue)
         }
     }

@@ -31,6 +31,12 @@ struct DataOptions: ParsableArguments {
         if limit < 0 { throw ValidationError("--limit must be >= 0, got \(limit)") }
     }
 
+    /// What the run reads: the four explicit files, or the data folder.
+    var inputPaths: [String] {
+        let explicit = [trainImages, trainLabels, testImages, testLabels].compactMap { $0 }
+        return explicit.isEmpty ? [folder] : explicit
+    }
+
     /// The folder to read when no explicit files are given.
     var folder: String { data ?? DataOptions.bundledMNIST() }
 
@@ -94,6 +100,14 @@ struct RunOptions: ParsableArguments {
 
     /// Applies the thread count and returns the console.
     func start() -> Console { output.start() }
+
+    /// Checks where the model (`--output`, when the command writes one) and the `--log` go, before
+    /// any data is read: neither may be an input of the run, a device, a FIFO or a symlink, nor
+    /// the other one.
+    func checkDestinations(output model: String?, inputs: [String]) throws {
+        if let model { try Safeguards.checkDestination(model, flag: "--output", inputs: inputs) }
+        if let log { try Safeguards.checkDestination(log, flag: "--log", inputs: inputs + [model].compactMap { $0 }) }
+    }
 }
 
 /// Output and thread options of every subcommand.

@@ -58,8 +58,11 @@ struct EvaluateCommand: ParsableCommand {
             networks.append(network)
             let report = network.classificationReport(images: test.images, labels: test.labels)
             let labeled = try LabeledData(inputs: test.images, labels: test.labels, classCount: network.outputCount)
+            let loss = network.evaluate(labeled).loss
+            try Safeguards.requireFinite([("test loss", loss)], file: path,
+                                         source: "the forward pass through layers.0.weight .. layers.\(network.layers.count - 1).weight")
             reports.append(ModelReport(path: path, testError: report.errorRate, errors: report.errors,
-                                       loss: network.evaluate(labeled).loss, confusionMatrix: report.confusionMatrix))
+                                       loss: loss, confusionMatrix: report.confusionMatrix))
             say(reports.last!, console: console, testCount: test.labels.count)
         }
         let outputs = networks[0].outputCount

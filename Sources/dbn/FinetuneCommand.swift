@@ -31,6 +31,7 @@ struct FinetuneCommand: ParsableCommand {
     }
 
     func run() throws {
+        try common.checkDestinations(output: output, inputs: dataOptions.inputPaths + [weights])
         let console = common.start()
         let file = try SafeTensors.read(from: weights)
         let stack = try ModelArchive.stack(from: file)

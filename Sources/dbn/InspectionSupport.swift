@@ -44,12 +44,12 @@ struct LoadedModel {
     /// `input_shape` if present (a JSON list such as `[28,28]`, or `28x28`), else a square.
     func imageShape(inputs: Int) throws -> (height: Int, width: Int) {
         if let raw = file.metadata[ModelArchive.Key.inputShape], !raw.isEmpty {
-            guard let dims = Self.parseShape(raw), dims.reduce(1, *) == inputs else {
+            guard let dims = Self.parseShape(raw), Safeguards.product(dims) == inputs else {
                 throw ModelFileError.badMetadata(file: path, key: ModelArchive.Key.inputShape, found: raw,
                                                  expected: "a list of dimensions whose product is the \(inputs) inputs, e.g. [28,28]")
             }
             if dims.count == 1 { return (1, dims[0]) }
-            return (dims[0], dims.dropFirst().reduce(1, *))
+            return (dims[0], inputs / dims[0])
         }
         let side = Int(Double(inputs).squareRoot().rounded())
         guard side * side == inputs else {

@@ -65,8 +65,12 @@ struct LoglikCommand: ParsableCommand {
 
     func validate() throws {
         if layer < 0 { throw ValidationError("--layer must be >= 0, got \(layer)") }
-        if runs < 2 { throw ValidationError("--runs must be >= 2, got \(runs)") }
-        if temperatures < 3 { throw ValidationError("--temperatures must be >= 3, got \(temperatures)") }
+        // Upper bounds far above any useful run (the paper: 100 runs x 14,500 temperatures), so
+        // that a typo is refused at once, not after hours or an allocation failure.
+        if !(2...1_000_000).contains(runs) { throw ValidationError("--runs must be between 2 and 1000000, got \(runs)") }
+        if !(3...10_000_000).contains(temperatures) {
+            throw ValidationError("--temperatures must be between 3 and 10000000, got \(temperatures)")
+        }
         if trainCount < 1 { throw ValidationError("--train-count must be >= 1, got \(trainCount)") }
         if binarize == .resample {
             throw ValidationError("--binarize resample draws during pre-training only; use stochastic, threshold or none")
@@ -83,6 +87,10 @@ struct LoglikCommand: ParsableCommand {
         guard rbm.visibleUnits == .bernoulli && rbm.hiddenUnits == .bernoulli else {
             throw CLIError("\(model): RBM \(layer) has \(rbm.visibleUnits.rawValue) visible and \(rbm.hiddenUnits.rawValue) hidden units; AIS log-likelihood needs Bernoulli visible and hidden units")
         }
+        // AIS holds the inverse temperatures, and four matrices of a row per run.
+        try Safeguards.requireMemory([[temperatures]], bytesPerElement: 8, option: "--temperatures \(temperatures)")
+        try Safeguards.requireMemory([[runs, 2 * (rbm.visibleCount + rbm.hiddenCount) + 2]], bytesPerElement: 4,
+                                     option: "--runs \(runs)")
         let data = try dataOptions.load()
         try ModelArchive.requireFits(file: model, inputs: stack.layers[0].visibleCount, outputs: nil,
                                      pixels: data.pixelCount, classes: nil)
@@ -113,6 +121,8 @@ struct LoglikCommand: ParsableCommand {
         // log p = -F - log Z: the band of log Z flips into the band of log p.
         let testLow = testLL + ais.logZ - ais.logZHigh, testHigh = testLL + ais.logZ - ais.logZLow
         let trainLow = trainLL + ais.logZ - ais.logZHigh, trainHigh = trainLL + ais.logZ - ais.logZLow
+        try Safeguards.requireFinite([("log Z", ais.logZ), ("test log-probability", testLL), ("train log-probability", trainLL)],
+                                     file: model, source: "AIS on rbm.\(layer).weight")
 
         func f(_ x: Double) -> String { String(format: "%.3f", x) }
         console.say("\(model): RBM \(layer) (\(rbm.visibleCount) \(rbm.visibleUnits.rawValue) -> \(rbm.hiddenCount) \(rbm.hiddenUnits.rawValue)), AIS with \(ais.runs) runs x \(ais.temperatureCount) temperatures, \(binarize.rawValue) binarization (seed \(seed)), \(String(format: "%.1f", seconds)) s")

@@ -51,6 +51,7 @@ struct PretrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        try common.checkDestinations(output: output, inputs: dataOptions.inputPaths)
         let console = common.start()
         let needTest = freeEnergyGap
         var images: Matrix

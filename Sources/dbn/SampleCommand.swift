@@ -45,7 +45,8 @@ struct SampleCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if count < 1 { throw ValidationError("--count must be >= 1, got \(count)") }
+        // One PNG tile per sample: a million is already a picture no one can look at.
+        if !(1...1_000_000).contains(count) { throw ValidationError("--count must be between 1 and 1000000, got \(count)") }
         if steps < 0 { throw ValidationError("--steps must be >= 0, got \(steps)") }
         if layer != "top" && (Int(layer).map { $0 < 0 } ?? true) {
             throw ValidationError("--layer must be 'top' or an index >= 0, got '\(layer)'")
@@ -59,6 +60,9 @@ struct SampleCommand: ParsableCommand {
         guard index < stack.layers.count else {
             throw CLIError("\(model): --layer \(index) but the stack has \(stack.layers.count) RBM\(stack.layers.count == 1 ? "" : "s") (layers 0-\(stack.layers.count - 1))")
         }
+        // The chains (visible and hidden states of every RBM passed through) and their starts.
+        try Safeguards.requireMemory([[count, 4 * (stack.layerSizes.max() ?? 1)], [count, 2]],
+                                     bytesPerElement: 4, option: "--count \(count)")
         let test = try dataOptions.loadTestSplit()
         try ModelArchive.requireFits(file: model, inputs: stack.layerSizes[0], outputs: nil,
                                      pixels: test.images.columns, classes: nil)
@@ -69,6 +73,8 @@ struct SampleCommand: ParsableCommand {
         let starts = (0..<count).map { order[$0 % order.count] }
         let pixels = stack.sample(layer: index, from: test.images.rows(at: starts), steps: steps, generator: &generator)
 
+        try Safeguards.requireFinite([("sampled pixel", Double(pixels.elements.first { !$0.isFinite } ?? 0))],
+                                     file: model, source: "Gibbs sampling in rbm.\(index).weight")
         let columns = min(picture.columns, count)
         let (height, width) = ReconstructCommand.tileShape(test.imageShape)
         let grid = ImageGrid(tileWidth: width, tileHeight: height, columns: columns, scaling: .clampedToUnit,

@@ -63,6 +63,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        try common.checkDestinations(output: output, inputs: dataOptions.inputPaths)
         let console = common.start()
         let start = try parseInitializer(initialization)
         let activation = activationOption.activation

@@ -39,7 +39,11 @@ struct PretrainingOptions: ParsableArguments {
     var sparsityTarget: Float?
 
     func validate() throws {
-        _ = try hiddenSizes()
+        let hidden = try hiddenSizes()
+        // Each weight matrix between hidden layers is held four times (the weights, their
+        // momentum, the gradient and the best network), before the data is even loaded.
+        try Safeguards.requireMemory(zip(hidden, hidden.dropFirst()).map { [4, $0, $1] }, bytesPerElement: 4,
+                                     option: "--layers \(layers ?? Self.defaultLayers)")
         if epochs < 0 { throw ValidationError("--pretrain-epochs must be >= 0, got \(epochs)") }
         if !(learningRate > 0) || !learningRate.isFinite {
             throw ValidationError("--pretrain-learning-rate must be positive, got \(learningRate)")

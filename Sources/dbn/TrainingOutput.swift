@@ -36,8 +36,11 @@ final class TrainingOutput {
             switch error {
             case .folderIsAFile(let folder): throw CLIError("\(folder): --checkpoint-dir is a file, expected a folder")
             case .noCheckpoint(let file): throw CLIError("\(file): no checkpoint to resume from (run without --resume first)")
-            case .cannotCreateFolder: throw CLIError(error.description)
+            case .cannotCreateFolder, .folderInUse: throw CLIError(error.description)
             }
+        }
+        if let owner = run.staleLockOwner {
+            console.say("Taking over the checkpoint folder from pid \(owner), which is no longer running")
         }
         if let path = run.checkpointPath {
             if let phase = run.resumedPhase { console.say("Resuming from \(path) (phase: \(phase))") }

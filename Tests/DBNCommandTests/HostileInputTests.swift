@@ -629,3 +629,296 @@ struct HostileModelTests {
         row("a NaN in a bias", "dbn evaluate --model nan.safetensors", nanEvaluate, playground: p)
     }
 }
+
+// MARK: - Hostile conditions: paths, logs, allocations, overflowing values (issue 14)
+
+/// Runs `dbn arguments` through /bin/sh with stdout sent to `stdoutPath` (e.g. /dev/full);
+/// stderr is collected.
+private func runRedirectingStdout(_ arguments: [String], to stdoutPath: String, in folder: String) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", "exec \"$0\" \"$@\" > \(stdoutPath)", DBNExecutable.path] + arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: folder)
+    let err = Pipe()
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(arguments: arguments, status: process.terminationStatus, stdout: "",
+                         stderr: String(decoding: stderr, as: UTF8.self))
+}
+
+/// Runs `dbn arguments` in the playground, expects one clean line naming `file` (with `phrase`),
+/// and prints the table row.
+@discardableResult
+private func expectRefused(_ arguments: [String], in p: Playground, naming file: String, containing phrase: String,
+                           row input: String, _ command: String) throws -> CommandResult {
+    let result = try DBNExecutable.run(arguments, in: p.folder)
+    expectCleanFailure(result, naming: file, containing: phrase)
+    row(input, command, result, playground: p)
+    return result
+}
+
+@Suite("hostile conditions: paths, logs, allocations, overflows (end to end)")
+struct HostileConditionTests {
+    /// A 16-8 stack and a 16-8-3 network over the playground's 4x4 images.
+    private static func models(in p: Playground) throws -> (stack: String, network: String) {
+        var g = Xoshiro256StarStar(seed: 11)
+        let stack = DeepBeliefNetwork(layerSizes: [16, 8], generator: &g)
+        let network = try Network(pretrained: stack, outputCount: 3, generator: &g)
+        try ModelArchive.archive(network: network, stack: stack).write(to: p.path("net.safetensors"))
+        try ModelArchive.archive(stack: stack).write(to: p.path("stack.safetensors"))
+        return (p.path("stack.safetensors"), p.path("net.safetensors"))
+    }
+
+    @Test func inputShapeWhoseProductOverflows() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        var raw = try RawSafeTensors(fileBytes(try Self.models(in: p).stack))
+        raw.setMetadata("input_shape", "[16777216,16777216,16777216]")
+        let file = try p.write(try raw.bytes(), "huge-shape.safetensors")
+        try expectRefused(["filters", "--model", file, "--output", p.path("f.png")], in: p, naming: file, containing: "input_shape",
+                          row: "metadata input_shape [16777216,16777216,16777216] (product past Int.max)",
+                          "dbn filters --model huge-shape.safetensors")
+    }
+
+    @Test func allocationSizedOptionsAreBoundedBeforeAllocating() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let stack = try Self.models(in: p).stack
+        let cases: [(option: String, arguments: [String])] = [
+            ("--layers 100000,100000", ["train", "--data", p.folder, "--layers", "100000,100000", "--output", p.path("m.safetensors")]),
+            ("--temperatures", ["loglik", "--model", stack, "--data", p.folder, "--temperatures", "1000000000"]),
+            ("--runs", ["loglik", "--model", stack, "--data", p.folder, "--runs", "1000000000"]),
+            ("--count", ["sample", "--model", stack, "--data", p.folder, "--count", "100000000", "--output", p.path("s.png")]),
+        ]
+        for c in cases {
+            try expectRefused(c.arguments, in: p, naming: c.option, containing: c.option,
+                              row: "`\(c.arguments.suffix(from: 1).filter { !$0.hasPrefix("/") }.joined(separator: " "))`",
+                              "dbn \(c.arguments[0])")
+        }
+    }
+
+    @Test func logNeverDestroysAnInput() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let stack = try Self.models(in: p).stack
+        let before = fileBytes(stack)
+        let finetune = try DBNExecutable.run(["finetune", "--weights", stack, "--data", p.folder, "--log", stack,
+                                              "--weight-decay=-1", "--output", p.path("o.safetensors")], in: p.folder)
+        #expect(finetune.status != 0 && finetune.stderrLines.count == 1, "\(finetune)")
+        #expect(fileBytes(stack) == before, "the model given as --log was changed")
+        let labels = p.path("train-labels-idx1-ubyte")
+        let labelBytes = fileBytes(labels)
+        try expectRefused(Playground.trainArguments + ["--data", p.folder, "--log", labels, "--output", p.path("m.safetensors")],
+                          in: p, naming: labels, containing: "--log is an input of this run",
+                          row: "`--log` naming the training labels", "dbn train --log train-labels-idx1-ubyte")
+        #expect(fileBytes(labels) == labelBytes, "the labels given as --log were changed")
+        // An existing non-log file is appended to, never truncated.
+        try FileManager.default.createDirectory(atPath: p.path("logs"), withIntermediateDirectories: true)
+        let notes = try p.write(Array("keep me\n".utf8), "logs/notes.txt")
+        let appended = try DBNExecutable.run(Playground.trainArguments + ["--data", p.folder, "--log", notes,
+                                                                         "--output", p.path("m.safetensors")], in: p.folder)
+        #expect(appended.status == 0, "\(appended)")
+        #expect(String(decoding: fileBytes(notes), as: UTF8.self).hasPrefix("keep me\n"))
+    }
+
+    @Test func destinationsAreCheckedBeforeTheData() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let link = p.path("link.safetensors")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: p.path("elsewhere.safetensors"))
+        // A device node of our own, never /dev/null: a dbn without this check replaces the
+        // device with a regular file, and the machine's /dev/null must not be the one lost.
+        let device = p.path("null-device")
+        var cases: [(output: String, phrase: String)] = [
+            ("/nonexistent/o.safetensors", "--output is in a folder that does not exist"),
+            (link, "--output is a symlink"),
+            (p.path("t10k-images.idx3-ubyte"), "--output is an input of this run"),
+        ]
+        if mknod(device, S_IFCHR | 0o666, dev_t((1 << 8) | 3)) == 0 {  // 1,3: a null device
+            cases.append((device, "--output is a device"))
+        } else {
+            print("device case skipped: cannot create a device node (needs root)")
+        }
+        for c in cases {
+            let before = fileBytes(c.output)
+            let result = try DBNExecutable.run(Playground.trainArguments + ["--data", p.folder, "--output", c.output], in: p.folder)
+            expectCleanFailure(result, naming: c.output, containing: c.phrase)
+            #expect(!result.stdout.contains("test_error"), "trained before refusing: \(result)")
+            #expect(fileBytes(c.output) == before)
+            row("`--output \(c.output.replacingOccurrences(of: p.folder + "/", with: ""))`", "dbn train", result, playground: p)
+        }
+        var info = stat()
+        if FileManager.default.fileExists(atPath: device) {
+            #expect(lstat(device, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR, "the device node was replaced")
+        }
+    }
+
+    @Test func stdoutOnAFullDevice() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let result = try runRedirectingStdout(["data", "--data", p.folder], to: "/dev/full", in: p.folder)
+        expectCleanFailure(result, naming: "stdout", containing: "No space left on device")
+        row("stdout redirected to `/dev/full`", "dbn data > /dev/full", result, playground: p)
+    }
+
+    @Test func logOnAFullDisk() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let disk = p.path("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=64k", "tmpfs", disk]
+        mount.standardError = FileHandle.nullDevice
+        guard (try? mount.run()) != nil, ({ mount.waitUntilExit(); return mount.terminationStatus == 0 })() else {
+            print("skipped: cannot mount a tmpfs at \(disk) (needs root and mount permission)")
+            return
+        }
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [disk]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        // Fill the disk, leaving no room for a single log line.
+        try #require(FileManager.default.createFile(atPath: disk + "/filler", contents: nil))
+        let filler = try #require(FileHandle(forWritingAtPath: disk + "/filler"))
+        while (try? filler.write(contentsOf: Data(count: 4096))) != nil {}
+        try? filler.close()
+        let result = try DBNExecutable.run(Playground.trainArguments + ["--data", p.folder, "--log", disk + "/log.jsonl",
+                                                                       "--output", p.path("m.safetensors")], in: p.folder)
+        #expect(result.status == 0, "the run was lost: \(result)")
+        #expect(result.stderrLines.count == 1 && result.stderr.contains("No space left on device"), "\(result)")
+        #expect(FileManager.default.fileExists(atPath: p.path("m.safetensors")))
+        row("`--log` on a full disk", "dbn train --log FULL/log.jsonl", result, playground: p)
+    }
+
+    @Test func terminalOutputIsSanitised() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let stack = try Self.models(in: p).stack
+        var raw = try RawSafeTensors(fileBytes(stack))
+        raw.setMetadata("input_shape", "\u{1B}[2J\u{1B}]0;owned\u{07}" + String(repeating: "x", count: 200_000))
+        let file = try p.write(try raw.bytes(), "escape.safetensors")
+        let filters = try expectRefused(["filters", "--model", file, "--output", p.path("f.png")], in: p, naming: file,
+                                        containing: "\\u{1B}[2J", row: "metadata with escape sequences and a 200 KB value",
+                                        "dbn filters --model escape.safetensors")
+        #expect(!filters.stderr.contains("\u{1B}") && !filters.stderr.contains("\u{07}"), "raw control characters on stderr")
+        #expect(filters.stderr.utf8.count < 3000 && filters.stderr.contains("characters)"), "the long value was not cut")
+        let inspect = try DBNExecutable.run(["inspect", file], in: p.folder)
+        #expect(!inspect.stdout.contains("\u{1B}") && !inspect.stdout.contains("\u{07}"), "raw control characters on stdout")
+        #expect(inspect.stdout.split(separator: "\n").allSatisfy { $0.utf8.count < 3000 }, "a line of 200 KB")
+    }
+
+    @Test func aSparseFortyGiBModelFailsFast() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let file = p.path("sparse.safetensors")
+        try FileManager.default.copyItem(atPath: try Self.models(in: p).network, toPath: file)
+        try #require(truncate(file, 40 << 30) == 0, "cannot make a sparse 40 GiB file here")
+        let started = Date()
+        let (result, _, _) = try runWithMemoryLimit(["inspect", file])
+        expectCleanFailure(result, naming: file)
+        #expect(Date().timeIntervalSince(started) < 20, "the file was read whole")
+        row("a sparse 40 GiB file with a valid header (used to abort reading it whole)", "dbn inspect sparse.safetensors",
+            result, playground: p)
+    }
+
+    @Test func doctoredFineTuningCheckpointsAreRefused() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let stack = try Self.models(in: p).stack
+        let folder = p.path("ck")
+        let arguments = ["finetune", "--weights", stack, "--data", p.folder, "--finetune-epochs", "100000", "--batch-size", "10",
+                         "--quiet", "--checkpoint-dir", folder, "--output", p.path("o.safetensors")]
+        // Interrupted (Ctrl-C) once a fine-tuning checkpoint exists: it then holds the progress.
+        let run = try DBNExecutable.start(arguments, in: p.folder)
+        let checkpoint = folder + "/checkpoint.safetensors"
+        let deadline = Date().addingTimeInterval(60)
+        while run.isRunning && Date() < deadline && !FileManager.default.fileExists(atPath: checkpoint) {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        kill(run.processIdentifier, SIGINT)
+        _ = DBNExecutable.finish(run)
+        let saved = fileBytes(checkpoint)
+        var raw = try RawSafeTensors(saved)
+        let progress = try #require((raw.header["__metadata__"] as? [String: String])?["finetune.progress"],
+                                    "no fine-tuning progress in the checkpoint")
+        let doctored = progress.replacingOccurrences(of: #""epoch":\d+"#, with: "\"epoch\":\(Int.max)", options: .regularExpression)
+        raw.setMetadata("finetune.progress", doctored)
+        try Data(try raw.bytes()).write(to: URL(fileURLWithPath: checkpoint))
+        try expectRefused(arguments + ["--resume"], in: p, naming: checkpoint, containing: "fine-tuning epoch \(Int.max) is outside",
+                          row: "a checkpoint whose fine-tuning epoch is Int.max (used to trap in the trainer)",
+                          "dbn finetune --checkpoint-dir DIR --resume")
+    }
+
+    /// Every float of every tensor set to 3e38: finite, so the file loads, but any sum overflows.
+    private static func overflowing(_ bytes: [UInt8]) throws -> [UInt8] {
+        var raw = try RawSafeTensors(bytes)
+        let pattern = withUnsafeBytes(of: Float(3e38).bitPattern.littleEndian) { Array($0) }
+        raw.data = (0..<raw.data.count).map { pattern[$0 % 4] }
+        return try raw.bytes()
+    }
+
+    @Test func nonFiniteResultsAreErrors() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let (stack, network) = try Self.models(in: p)
+        let hugeNetwork = try p.write(try Self.overflowing(fileBytes(network)), "huge-net.safetensors")
+        let hugeStack = try p.write(try Self.overflowing(fileBytes(stack)), "huge-stack.safetensors")
+        try expectRefused(["evaluate", "--model", hugeNetwork, "--data", p.folder], in: p, naming: hugeNetwork,
+                          containing: "test loss is NaN", row: "network with every weight 3e38 (finite)",
+                          "dbn evaluate --model huge-net.safetensors")
+        try expectRefused(["loglik", "--model", hugeStack, "--data", p.folder, "--runs", "4", "--temperatures", "50"], in: p,
+                          naming: hugeStack, containing: "rbm.0.weight", row: "stack with every weight 3e38 (finite)",
+                          "dbn loglik --model huge-stack.safetensors")
+    }
+}
+
+@Suite("checkpoint folders are owned (end to end)")
+struct CheckpointLockTests {
+    /// A run long enough (hundreds of checkpointed epochs) to be still running when a second starts.
+    private static func arguments(_ p: Playground, folder: String, output: String) -> [String] {
+        ["train", "--data", p.folder, "--layers", "8", "--pretrain-epochs", "150", "--finetune-epochs", "150",
+         "--batch-size", "10", "--baseline", "none", "--quiet", "--checkpoint-dir", folder, "--output", output]
+    }
+
+    @Test func aSecondRunOnTheSameFolderIsRefused() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let folder = p.path("checkpoints")
+        let first = try DBNExecutable.start(Self.arguments(p, folder: folder, output: p.path("first.safetensors")), in: p.folder)
+        let lock = folder + "/.lock"
+        let deadline = Date().addingTimeInterval(60)
+        while first.isRunning && Date() < deadline
+                && String(decoding: fileBytes(lock), as: UTF8.self) != "\(first.processIdentifier)\n" {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        try #require(first.isRunning, "the first run ended before the second could start: make it longer")
+        let second = try DBNExecutable.run(Self.arguments(p, folder: folder, output: p.path("second.safetensors")), in: p.folder)
+        expectCleanFailure(second, naming: folder, containing: "in use by another run (pid \(first.processIdentifier))")
+        row("a second run on a `--checkpoint-dir` in use", "dbn train --checkpoint-dir DIR (twice at once)", second, playground: p)
+        let firstResult = DBNExecutable.finish(first)
+        #expect(firstResult.status == 0, "\(firstResult)")
+        let alone = try DBNExecutable.run(Self.arguments(p, folder: p.path("alone"), output: p.path("alone.safetensors")), in: p.folder)
+        #expect(alone.status == 0, "\(alone)")
+        #expect(fileBytes(p.path("first.safetensors")) == fileBytes(p.path("alone.safetensors")), "the first run's model changed")
+        #expect(!FileManager.default.fileExists(atPath: p.path("second.safetensors")))
+    }
+
+    @Test func aStaleLockIsTakenOver() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let folder = p.path("checkpoints")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try p.write(Array("999999999\n".utf8), "checkpoints/.lock")
+        let result = try DBNExecutable.run(Playground.trainArguments.filter { $0 != "--quiet" }
+            + ["--data", p.folder, "--checkpoint-dir", folder, "--output", p.path("m.safetensors")], in: p.folder)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("Taking over the checkpoint folder from pid 999999999"), "\(result)")
+    }
+}

@@ -147,8 +147,10 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
             let finish = try DBNExecutable.run(arguments + ["--checkpoint-dir", dir, "--output", output]
                                                + (hasCheckpoint ? ["--resume"] : []), in: f.folder)
             #expect(finish.status == 0, "\(finish)")
-            // A kill during a write may leave a temporary file; the next start removes it.
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: f.path(dir)).filter { $0 != "checkpoint.safetensors" }
+            // A kill during a write may leave a temporary file; the next start removes it. The
+            // lock file stays (it names the last owner; the kernel dropped its lock).
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: f.path(dir))
+                .filter { $0 != "checkpoint.safetensors" && $0 != ".lock" }
             #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
             #expect(fileBytes(f.path(output)) == expected, "attempt \(attempt) (killed after \(killedAfter) s)")
         }
