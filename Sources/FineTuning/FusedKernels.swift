@@ -54,8 +54,7 @@ enum FusedKernels {
         let lo = units.lowerBound, hi = units.upperBound
         for r in 0..<rows {
             let x = input + r * stride, y = output + r * stride, m = mask.map { $0 + r * stride }
-            stream.forEachChunk(row: r, units: units) { first, bits in
-                let u = SIMD8<Float>(bits &>> 8) * 0x1p-24
+            stream.forEachChunk(row: r, units: units) { first, u in
                 let factor = SIMD8<Float>.zero.replacing(with: scale, where: u .< keep)
                 if first >= lo && first + 8 <= hi {
                     store8(load8(x + first) * factor, y + first)

@@ -27,11 +27,22 @@ struct MomentumStep: OptimizerStep {
     var momentum: Float
 
     func apply(_ block: ParameterBlock, rate: Float, decay: Float, step: Int) {
-        let w = block.values, g = block.gradient, v = block.moment
-        for i in 0..<block.count {
+        let w = block.values, g = block.gradient, v = block.moment, count = block.count
+        // Lane-wise in blocks of 8 (the scalar loop does not vectorise: the pointers may alias),
+        // then the tail with the same formula.
+        var i = 0
+        while i + 8 <= count {
+            let wi = load8(w + i)
+            let velocity = momentum * load8(v + i) - rate * (load8(g + i) + decay * wi)
+            store8(velocity, v + i)
+            store8(wi + velocity, w + i)
+            i += 8
+        }
+        while i < count {
             let velocity = momentum * v[i] - rate * (g[i] + decay * w[i])
             v[i] = velocity
             w[i] += velocity
+            i += 1
         }
     }
 }
@@ -42,12 +53,22 @@ struct NesterovStep: OptimizerStep {
     var momentum: Float
 
     func apply(_ block: ParameterBlock, rate: Float, decay: Float, step: Int) {
-        let w = block.values, g = block.gradient, v = block.moment
-        for i in 0..<block.count {
+        let w = block.values, g = block.gradient, v = block.moment, count = block.count
+        var i = 0
+        while i + 8 <= count {
+            let wi = load8(w + i)
+            let descent = -rate * (load8(g + i) + decay * wi)
+            let velocity = momentum * load8(v + i) + descent
+            store8(velocity, v + i)
+            store8(wi + (momentum * velocity + descent), w + i)
+            i += 8
+        }
+        while i < count {
             let descent = -rate * (g[i] + decay * w[i])
             let velocity = momentum * v[i] + descent
             v[i] = velocity
             w[i] += momentum * velocity + descent
+            i += 1
         }
     }
 }

@@ -109,25 +109,34 @@ public struct RandomStream: Sendable, Hashable {
 
     // MARK: - Bulk draws
 
-    /// Calls `body(first, bits)` with the random bits of the units `units` of `row`, eight at a
-    /// time: `bits[j]` belongs to unit `first + j`; lanes outside `units` hold bits too and must
-    /// be ignored (the caller masks the first and last chunk).
+    /// The random bits of the 32 units 32 `group` ..< 32 `group` + 32 of `row`: word i, lane j
+    /// belongs to unit 32 group + 8 i + j (one Philox block per lane).
     @inlinable @inline(__always)
-    public func forEachChunk(row: Int, units: Range<Int>, _ body: (Int, SIMD8<UInt32>) -> Void) {
+    public func group(_ group: Int, row: Int) -> (SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>) {
+        let c0 = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: group) &* 8) &+ SIMD8(0, 1, 2, 3, 4, 5, 6, 7)
+        return Philox.block8(c0: c0, c1: UInt32(truncatingIfNeeded: row), c2: step, c3: epoch, key: (key0, key1))
+    }
+
+    /// Uniforms in [0, 1) with 24 random bits from 32 random bits (the same as `uniform`); the
+    /// signed conversion is one instruction on every x86-64, the unsigned one is not.
+    @inlinable @inline(__always)
+    public static func uniforms(_ bits: SIMD8<UInt32>) -> SIMD8<Float> {
+        SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bits &>> 8)) * 0x1p-24
+    }
+
+    /// Calls `body(first, u)` with the uniforms of the units `units` of `row`, eight at a time:
+    /// `u[j]` belongs to unit `first + j`; lanes outside `units` hold uniforms too and must be
+    /// ignored (the caller masks the first and last chunk).
+    @inlinable @inline(__always)
+    public func forEachChunk(row: Int, units: Range<Int>, _ body: (Int, SIMD8<Float>) -> Void) {
         guard !units.isEmpty else { return }
-        let lanes = SIMD8<UInt32>(0, 1, 2, 3, 4, 5, 6, 7)
-        let r = UInt32(truncatingIfNeeded: row)
-        var group = units.lowerBound >> 5
-        let lastGroup = (units.upperBound - 1) >> 5
-        while group <= lastGroup {
-            let c0 = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: group) &* 8) &+ lanes
-            let (w0, w1, w2, w3) = Philox.block8(c0: c0, c1: r, c2: step, c3: epoch, key: (key0, key1))
-            let base = group << 5
-            if base + 8 > units.lowerBound && base < units.upperBound { body(base, w0) }
-            if base + 16 > units.lowerBound && base + 8 < units.upperBound { body(base + 8, w1) }
-            if base + 24 > units.lowerBound && base + 16 < units.upperBound { body(base + 16, w2) }
-            if base + 32 > units.lowerBound && base + 24 < units.upperBound { body(base + 24, w3) }
-            group += 1
+        for g in (units.lowerBound >> 5)...((units.upperBound - 1) >> 5) {
+            let (w0, w1, w2, w3) = group(g, row: row)
+            let base = g << 5
+            if base + 8 > units.lowerBound && base < units.upperBound { body(base, RandomStream.uniforms(w0)) }
+            if base + 16 > units.lowerBound && base + 8 < units.upperBound { body(base + 8, RandomStream.uniforms(w1)) }
+            if base + 24 > units.lowerBound && base + 16 < units.upperBound { body(base + 16, RandomStream.uniforms(w2)) }
+            if base + 32 > units.lowerBound && base + 24 < units.upperBound { body(base + 24, RandomStream.uniforms(w3)) }
         }
     }
 
@@ -137,11 +146,9 @@ public struct RandomStream: Sendable, Hashable {
     public func sampleBernoulli(row: Int, units: Range<Int>, probabilities p: UnsafePointer<Float>,
                                 into out: UnsafeMutablePointer<Float>) {
         let lo = units.lowerBound, hi = units.upperBound
-        forEachChunk(row: row, units: units) { first, bits in
-            let u = SIMD8<Float>(bits &>> 8) * 0x1p-24
+        forEachChunk(row: row, units: units) { first, u in
             if first >= lo && first + 8 <= hi {
-                let s = SIMD8<Float>.zero.replacing(with: 1, where: u .< load8(p + (first - lo)))
-                store8(s, out + (first - lo))
+                store8(SIMD8<Float>.zero.replacing(with: 1, where: u .< load8(p + (first - lo))), out + (first - lo))
             } else {
                 for j in 0..<8 where first + j >= lo && first + j < hi {
                     out[first + j - lo] = u[j] < p[first + j - lo] ? 1 : 0
@@ -154,8 +161,7 @@ public struct RandomStream: Sendable, Hashable {
     @inlinable
     public func fillUniform(row: Int, units: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let lo = units.lowerBound, hi = units.upperBound
-        forEachChunk(row: row, units: units) { first, bits in
-            let u = SIMD8<Float>(bits &>> 8) * 0x1p-24
+        forEachChunk(row: row, units: units) { first, u in
             if first >= lo && first + 8 <= hi {
                 store8(u, out + (first - lo))
             } else {

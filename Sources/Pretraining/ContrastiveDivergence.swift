@@ -43,7 +43,7 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     let visibleBias, visibleVelocity: FloatBuffer    // (V)
     let hiddenBias, hiddenVelocity: FloatBuffer      // (H)
     // The statistics of a minibatch: the gradient estimate.
-    let weightGradient: FloatBuffer                  // (V, H)
+    let weightGradient: FloatBuffer                  // (V, H), zero between steps
     let visibleGradient: FloatBuffer                 // (V)
     let hiddenGradient: FloatBuffer                  // (H)
     // Minibatch buffers.
@@ -244,9 +244,10 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         let nv = visibleCount, nh = hiddenCount, b = rows, lo = hr.lowerBound, scale = 1 / Float(b)
         let h0 = hiddenStack.pointer + lo, h1 = hiddenStack.pointer + b * nh + lo
         UnitKernels.negate(h1, rows: b, columns: hr.count, stride: nh)
-        // G[:, hr] = (1/b) [v0; v1]^T [h0; -h1][:, hr] : (V, 2b) * (2b, |hr|) -> (V, |hr|)
+        // G[:, hr] = (1/b) [v0; v1]^T [h0; -h1][:, hr] : (V, 2b) * (2b, |hr|) -> (V, |hr|), added
+        // onto G, which the update leaves at zero (beta 1 spares OpenBLAS a pass over G).
         sgemm(.transposed, .none, m: nv, n: hr.count, k: 2 * b, alpha: scale, a: visibleStack.pointer, lda: nv,
-              b: h0, ldb: nh, beta: 0, c: weightGradient.pointer + lo, ldc: nh)
+              b: h0, ldb: nh, beta: 1, c: weightGradient.pointer + lo, ldc: nh)
         UnitKernels.columnSums(h0, rows: 2 * b, columns: hr.count, stride: nh, scale: scale,
                                into: hiddenGradient.pointer + lo)
         let v0 = visibleStack.pointer + vr.lowerBound, g = visibleGradient.pointer + vr.lowerBound
@@ -276,18 +277,14 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         let nh = hiddenCount, lo = hr.lowerBound, n = hr.count
         let rate = learningRate, m = momentum, decay = learningRate * configuration.weightCost
         for i in 0..<visibleCount {
-            let w = weight.pointer + i * nh + lo, d = weightVelocity.pointer + i * nh + lo
-            let g = weightGradient.pointer + i * nh + lo
-            for j in 0..<n {
-                d[j] = m * d[j] + rate * g[j] - decay * w[j]
-                w[j] += d[j]
-            }
+            Kernels.momentumAscent(weight.pointer + i * nh + lo, velocity: weightVelocity.pointer + i * nh + lo,
+                                   gradient: weightGradient.pointer + i * nh + lo, count: n, rate: rate,
+                                   momentum: m, decay: decay, clearGradient: true)
         }
         func biases(_ p: FloatBuffer, _ velocity: FloatBuffer, _ gradient: FloatBuffer, _ r: Range<Int>) {
-            for j in r {
-                velocity.pointer[j] = m * velocity.pointer[j] + rate * gradient.pointer[j]
-                p.pointer[j] += velocity.pointer[j]
-            }
+            Kernels.momentumAscent(p.pointer + r.lowerBound, velocity: velocity.pointer + r.lowerBound,
+                                   gradient: gradient.pointer + r.lowerBound, count: r.count, rate: rate, momentum: m,
+                                   decay: 0, clearGradient: false)
         }
         biases(hiddenBias, hiddenVelocity, hiddenGradient, hr)
         biases(visibleBias, visibleVelocity, visibleGradient, vr)

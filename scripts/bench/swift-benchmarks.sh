@@ -26,12 +26,12 @@ done
 
 cd "$repo"
 if [ -z "${DBN_BENCH_SMOKE:-}" ]; then
-    exec swift package --package-path Benchmarks benchmark run --no-progress "${args[@]}"
+    exec swift package --package-path Benchmarks benchmark run --target DeepBeliefBenchmarks --no-progress "${args[@]}"
 fi
 # Smoke: run, show the tables, then check the malloc counters of the minibatch steps.
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-swift package --package-path Benchmarks benchmark run --no-progress "${args[@]}" | tee "$log"
+swift package --package-path Benchmarks benchmark run --target DeepBeliefBenchmarks --no-progress "${args[@]}" | tee "$log"
 python3 - "$log" <<'PY'
 import re, sys
 current, found, bad = None, 0, []
