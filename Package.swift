@@ -20,7 +20,7 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Public API
-        .target(name: "Linalg", dependencies: ["CBLAS"]),
+        .target(name: "Linalg", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Zlib", dependencies: ["CZlib"]),
         .target(name: "Files"),
         .target(name: "IDX", dependencies: ["Linalg", "Zlib", "Files"]),
@@ -36,6 +36,8 @@ let package = Package(
         .executableTarget(name: "pretrain-example", dependencies: ["DeepBelief"], path: "Examples/pretrain-example"),
 
         // MARK: - Implementation details
+        // Integer kernels chosen at run time by CPU features (Philox on AVX2), same bits everywhere.
+        .target(name: "CKernels", path: "Sources/CKernels"),
         .target(name: "_TestSupport", dependencies: ["Linalg"]),
 
         // MARK: - Unit test bundles

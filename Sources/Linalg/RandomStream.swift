@@ -1,3 +1,5 @@
+import CKernels
+
 /// What a random draw is for. Folded into the key of a `RandomStream`, so that draws made for
 /// different purposes (or layers, or Gibbs steps) never share bits.
 public enum RandomPurpose: Sendable, Hashable {
@@ -111,10 +113,16 @@ public struct RandomStream: Sendable, Hashable {
 
     /// The random bits of the 32 units 32 `group` ..< 32 `group` + 32 of `row`: word i, lane j
     /// belongs to unit 32 group + 8 i + j (one Philox block per lane).
+    /// Computed by the C kernel `dbn_philox_group` (AVX2 where the CPU has it, else portable C:
+    /// integer code, the same bits either way; `Philox.block` is the reference in the tests).
     @inlinable @inline(__always)
     public func group(_ group: Int, row: Int) -> (SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>) {
-        let c0 = SIMD8<UInt32>(repeating: UInt32(truncatingIfNeeded: group) &* 8) &+ SIMD8(0, 1, 2, 3, 4, 5, 6, 7)
-        return Philox.block8(c0: c0, c1: UInt32(truncatingIfNeeded: row), c2: step, c3: epoch, key: (key0, key1))
+        var words = (SIMD8<UInt32>(), SIMD8<UInt32>(), SIMD8<UInt32>(), SIMD8<UInt32>())
+        withUnsafeMutableBytes(of: &words) { raw in
+            dbn_philox_group(UInt32(truncatingIfNeeded: group), UInt32(truncatingIfNeeded: row), step, epoch, key0, key1,
+                             raw.baseAddress!.assumingMemoryBound(to: UInt32.self))
+        }
+        return words
     }
 
     /// Uniforms in [0, 1) with 24 random bits from 32 random bits (the same as `uniform`); the

@@ -1,4 +1,5 @@
 import Foundation
+import CKernels
 import Linalg
 import Testing
 
@@ -18,13 +19,22 @@ import Testing
         }
     }
 
-    @Test func vectorBlockEqualsScalarBlockLaneByLane() {
-        let c0 = SIMD8<UInt32>(0, 1, 7, 8, 0xFFFF_FFFF, 12345, 99, 1 << 31)
-        let (w0, w1, w2, w3) = Philox.block8(c0: c0, c1: 5, c2: 6, c3: 7, key: (11, 13))
-        for j in 0..<8 {
-            let s = Philox.block(counter: (c0[j], 5, 6, 7), key: (11, 13))
-            #expect([w0[j], w1[j], w2[j], w3[j]] == [s.0, s.1, s.2, s.3])
+    /// The C kernel of the bulk draws (AVX2 when the CPU has it, and the portable C code) gives
+    /// the bits of the scalar Swift reference, lane by lane.
+    @Test func groupKernelEqualsTheScalarReference() {
+        for (group, row, step, epoch, k0, k1) in [(0, 0, 0, 0, 0, 0), (7, 5, 6, 7, 11, 13),
+                                                  (0x1FFF_FFFF, 0xFFFF_FFFF, 3, 0xFFFF_FFFF, 0xFFFF_FFFF, 1)]
+            as [(UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)] {
+            var fast = [UInt32](repeating: 0, count: 32), portable = fast
+            dbn_philox_group(group, row, step, epoch, k0, k1, &fast)
+            dbn_philox_group_portable(group, row, step, epoch, k0, k1, &portable)
+            #expect(fast == portable)
+            for j in 0..<8 {
+                let s = Philox.block(counter: (group &* 8 &+ UInt32(j), row, step, epoch), key: (k0, k1))
+                #expect([fast[j], fast[8 + j], fast[16 + j], fast[24 + j]] == [s.0, s.1, s.2, s.3])
+            }
         }
+        print("Philox group kernel: AVX2 \(dbn_philox_uses_avx2() == 1 ? "in use" : "not available")")
     }
 
     /// The draws of a row do not depend on how its units are split into blocks.
