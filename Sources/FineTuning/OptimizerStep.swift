@@ -17,6 +17,15 @@ struct ParameterBlock {
 /// One update rule, applied to one parameter block at a time. `decay` is the L2 weight decay
 /// lambda (its gradient `lambda w` is added to `gradient`; 0 for biases), `step` the 1-based
 /// number of this layer's updates including this one (Adam's t).
+/// Runs `vector(i)` for i = 0, 8, 16, ... on whole blocks of 8 and `scalar(i)` on the tail:
+/// the loop of every optimiser step (`vector` and `scalar` compute the same formula).
+@inline(__always)
+func forEachLane(_ count: Int, vector: (Int) -> Void, scalar: (Int) -> Void) {
+    var i = 0
+    while i + 8 <= count { vector(i); i += 8 }
+    while i < count { scalar(i); i += 1 }
+}
+
 protocol OptimizerStep {
     func apply(_ block: ParameterBlock, rate: Float, decay: Float, step: Int)
 }
@@ -27,23 +36,19 @@ struct MomentumStep: OptimizerStep {
     var momentum: Float
 
     func apply(_ block: ParameterBlock, rate: Float, decay: Float, step: Int) {
-        let w = block.values, g = block.gradient, v = block.moment, count = block.count
+        let w = block.values, g = block.gradient, v = block.moment
         // Lane-wise in blocks of 8 (the scalar loop does not vectorise: the pointers may alias),
         // then the tail with the same formula.
-        var i = 0
-        while i + 8 <= count {
+        forEachLane(block.count, vector: { i in
             let wi = load8(w + i)
             let velocity = momentum * load8(v + i) - rate * (load8(g + i) + decay * wi)
             store8(velocity, v + i)
             store8(wi + velocity, w + i)
-            i += 8
-        }
-        while i < count {
+        }, scalar: { i in
             let velocity = momentum * v[i] - rate * (g[i] + decay * w[i])
             v[i] = velocity
             w[i] += velocity
-            i += 1
-        }
+        })
     }
 }
 
@@ -53,23 +58,19 @@ struct NesterovStep: OptimizerStep {
     var momentum: Float
 
     func apply(_ block: ParameterBlock, rate: Float, decay: Float, step: Int) {
-        let w = block.values, g = block.gradient, v = block.moment, count = block.count
-        var i = 0
-        while i + 8 <= count {
+        let w = block.values, g = block.gradient, v = block.moment
+        forEachLane(block.count, vector: { i in
             let wi = load8(w + i)
             let descent = -rate * (load8(g + i) + decay * wi)
             let velocity = momentum * load8(v + i) + descent
             store8(velocity, v + i)
             store8(wi + (momentum * velocity + descent), w + i)
-            i += 8
-        }
-        while i < count {
+        }, scalar: { i in
             let descent = -rate * (g[i] + decay * w[i])
             let velocity = momentum * v[i] + descent
             v[i] = velocity
             w[i] += momentum * velocity + descent
-            i += 1
-        }
+        })
     }
 }
 
@@ -86,25 +87,21 @@ struct AdamStep: OptimizerStep {
         let inverse2 = 1 / Float(1 - Libm.pow(Double(beta2), Double(step)))
         // Lane-wise in blocks of 8 with `sqrt8` (the scalar loop does not vectorise), then the
         // tail with the same formula.
-        var i = 0
-        while i + 8 <= count {
+        forEachLane(count, vector: { i in
             let wi = load8(w + i), gradient = load8(g + i) + decay * wi
             let first = beta1 * load8(m + i) + (1 - beta1) * gradient
             let second = beta2 * load8(s + i) + (1 - beta2) * gradient * gradient
             store8(wi - rate * (first * inverse1) / (sqrt8(second * inverse2) + epsilon), w + i)
             store8(first, m + i)
             store8(second, s + i)
-            i += 8
-        }
-        while i < count {
+        }, scalar: { i in
             let gradient = g[i] + decay * w[i]
             let first = beta1 * m[i] + (1 - beta1) * gradient
             let second = beta2 * s[i] + (1 - beta2) * gradient * gradient
             m[i] = first
             s[i] = second
             w[i] -= rate * (first * inverse1) / ((second * inverse2).squareRoot() + epsilon)
-            i += 1
-        }
+        })
     }
 }
 

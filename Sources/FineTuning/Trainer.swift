@@ -174,9 +174,7 @@ public struct Trainer: Sendable {
         case .last:
             return (Array(0..<(count - k)), Array((count - k)..<count))
         case .random:
-            var all = Array(0..<count)
-            var generator = RandomStream(seed: seed, purpose: .validationSplit).generator()
-            generator.shuffle(&all)
+            let all = RandomStream(seed: seed, purpose: .validationSplit).shuffled(Array(0..<count))
             let held = Set(all.prefix(k))
             return ((0..<count).filter { !held.contains($0) }, all.prefix(k).sorted())
         }
@@ -185,10 +183,7 @@ public struct Trainer: Sendable {
     /// The order of epoch `epoch` (1-based): a fresh Fisher-Yates shuffle of `training` with
     /// `RandomStream(seed: seed, purpose: .shuffle(layer: -1), epoch: epoch)`.
     static func order(of training: [Int], seed: UInt64, epoch: Int) -> [Int] {
-        var order = training
-        var generator = RandomStream(seed: seed, purpose: .shuffle(layer: -1), epoch: epoch).generator()
-        generator.shuffle(&order)
-        return order
+        RandomStream(seed: seed, purpose: .shuffle(layer: -1), epoch: epoch).shuffled(training)
     }
 
     static func check(_ data: LabeledData, fits network: Network, name: String) throws {

@@ -109,6 +109,15 @@ public struct RandomStream: Sendable, Hashable {
         return Xoshiro256StarStar(seed: high ^ (low << 29 | low >> 35))
     }
 
+    /// `values` in a random order: a Fisher-Yates shuffle with this stream's sequential
+    /// generator (the minibatch order of an epoch, a held-out subset).
+    public func shuffled(_ values: [Int]) -> [Int] {
+        var values = values
+        var generator = self.generator()
+        generator.shuffle(&values)
+        return values
+    }
+
     // MARK: - Bulk draws
 
     /// The random bits of the 32 units 32 `group` ..< 32 `group` + 32 of `row`: word i, lane j

@@ -119,18 +119,12 @@ public final class ContrastiveDivergenceStepper {
 
     /// Restores the velocities, chains and running means of a checked progress.
     func restore(_ progress: RBMTrainingProgress) { engine.restore(progress) }
-
-    /// The engine, for the tests' access to the last minibatch.
-    var internalEngine: ContrastiveDivergence { engine }
 }
 
 extension RBM {
     /// The order in which epoch `epoch` of the run seeded with `seed` visits `rows` rows: a
     /// Fisher-Yates shuffle of 0..<rows with a generator keyed by (seed, layer, epoch).
     public static func minibatchOrder(rows: Int, seed: UInt64, layer: Int, epoch: Int) -> [Int] {
-        var generator = RandomStream(seed: seed, purpose: .shuffle(layer: layer), epoch: epoch).generator()
-        var order = Array(0..<rows)
-        generator.shuffle(&order)
-        return order
+        RandomStream(seed: seed, purpose: .shuffle(layer: layer), epoch: epoch).shuffled(Array(0..<rows))
     }
 }
