@@ -11,6 +11,7 @@ extension BackpropEngine {
         case .forward: forward(layer: l, rows: stageRows, block: outputBlocks[l][block])
         case .backward:
             backward(layer: l, rows: stageRows, inputBlock: inputBlocks[l][block], outputBlock: outputBlocks[l][block])
+            if stageUpdates { update(layer: l, inputBlock: inputBlocks[l][block], outputBlock: outputBlocks[l][block]) }
         case .update: update(layer: l, inputBlock: inputBlocks[l][block], outputBlock: outputBlocks[l][block])
         case .maxNorm: constrainNorms(layer: l, block: outputBlocks[l][block])
         }
@@ -47,9 +48,11 @@ extension BackpropEngine {
         let fanIn = sizes[l], fanOut = sizes[l + 1], lo = inputBlock.lowerBound
         let inverse = 1 / Float(rows), delta = deltas[l].pointer
         if !inputBlock.isEmpty {
-            // G_l[block, :] (|block| x fanOut) = (1/rows) X_l[:, block]^T (|block| x rows) * delta_l (rows x fanOut)
+            // G_l[block, :] (|block| x fanOut) = (1/rows) X_l[:, block]^T (|block| x rows) * delta_l (rows x fanOut),
+            // accumulated (beta 1) into the zeroed buffer: the same bits as beta 0 without
+            // OpenBLAS's separate pass that zeroes its output.
             sgemm(.transposed, .none, m: inputBlock.count, n: fanOut, k: rows, alpha: inverse, a: layerInput(l) + lo,
-                  lda: fanIn, b: delta, ldb: fanOut, beta: 0, c: weightGradients[l].pointer + lo * fanOut, ldc: fanOut)
+                  lda: fanIn, b: delta, ldb: fanOut, beta: 1, c: weightGradients[l].pointer + lo * fanOut, ldc: fanOut)
         }
         // g_l[block] = (1/rows) * column sums of delta_l[:, block]
         FusedKernels.columnSums(delta + outputBlock.lowerBound, rows: rows, columns: outputBlock.count, stride: fanOut,

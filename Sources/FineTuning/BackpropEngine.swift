@@ -47,7 +47,9 @@ final class BackpropEngine: LaneTask {
 
     let weights: [FloatBuffer]
     let biases: [FloatBuffer]
-    /// The gradient of the minibatch's mean loss (without weight decay).
+    /// The gradient of the minibatch's mean loss (without weight decay). Zero between steps:
+    /// `backward` accumulates into it, the optimiser step clears what it reads, and readers
+    /// that do not update (`gradientNorms`, `Network.lossGradients`) call `clearGradients`.
     let weightGradients: [FloatBuffer]
     let biasGradients: [FloatBuffer]
     /// SGD's velocity, or Adam's first moment.
@@ -72,7 +74,7 @@ final class BackpropEngine: LaneTask {
     /// `Lanes.run` allocates nothing, unlike a closure per stage).
     enum Stage { case forward, backward, update, maxNorm }
     var stage = Stage.forward
-    var stageLayer = 0, stageRows = 0, stageLowest = 0, stageRate: Float = 0
+    var stageLayer = 0, stageRows = 0, stageLowest = 0, stageRate: Float = 0, stageUpdates = false
     var stageStream = RandomStream(seed: 0, purpose: .other(0, 0))
 
     /// An engine for `network` with room for `capacity` rows per minibatch.
@@ -128,9 +130,12 @@ final class BackpropEngine: LaneTask {
         let trained = trainHidden ? 0 : layerCount - 1
         forward(rows: rows, key: key)
         let statistics = loss(rows: rows)
-        backward(rows: rows, downTo: trained)
-        // (Data-parallel training all-reduces `weightGradients` and `biasGradients` here.)
-        for l in trained..<layerCount { update(layer: l, learningRate: learningRate) }
+        // Without an all-reduce between them, each block applies the optimiser step to its rows
+        // right after computing their gradient (while it is in cache): the same arithmetic on
+        // the same values, so the same bits as a separate update stage.
+        backward(rows: rows, downTo: trained, updatingWith: learningRate)
+        // (Data-parallel training all-reduces `weightGradients` and `biasGradients` here, and
+        // then runs `update(layer:learningRate:)` for every trained layer instead.)
         if configuration.maxNorm != nil {
             for l in trained..<layerCount { constrainNorms(layer: l) }
         }
@@ -145,7 +150,13 @@ final class BackpropEngine: LaneTask {
         forward(rows: rows, key: key)
         _ = loss(rows: rows)
         backward(rows: rows, downTo: 0)
+        defer { clearGradients() }
         return weightGradients.map(\.norm)
+    }
+
+    /// Sets the weight gradients back to zero after a `backward` that no update consumed.
+    func clearGradients() {
+        for g in weightGradients { g.pointer.update(repeating: 0, count: g.count) }
     }
 
     // MARK: - Stages
@@ -175,9 +186,17 @@ final class BackpropEngine: LaneTask {
     /// Backward pass from the output delta: per layer l from the top down to `lowest`, the
     /// gradient of the mean loss into `weightGradients[l]`, `biasGradients[l]` and (above
     /// `lowest`) the lower delta `deltas[l-1]`. No gradient w.r.t. the network's input.
-    func backward(rows: Int, downTo lowest: Int) {
+    /// With `rate`, each block then applies the optimiser step to the rows and entries whose
+    /// gradient it has just computed (after computing the lower delta from the old weights).
+    func backward(rows: Int, downTo lowest: Int, updatingWith rate: Float? = nil) {
         for l in stride(from: layerCount - 1, through: lowest, by: -1) {
             (stage, stageLayer, stageRows, stageLowest) = (.backward, l, rows, lowest)
+            if let rate {
+                updateCounts[l] += 1
+                (stageUpdates, stageRate) = (true, rate)
+            } else {
+                stageUpdates = false
+            }
             Lanes.run(inputBlocks[l].count, task: self)
         }
     }

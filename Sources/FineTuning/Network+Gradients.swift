@@ -26,6 +26,7 @@ extension Network {
             DenseParameters(weight: Matrix(rows: sizes[l], columns: sizes[l + 1], elements: engine.weightGradients[l].array),
                             bias: engine.biasGradients[l].array)
         }
+        engine.clearGradients()
         return (stats.lossSum / Double(max(data.count, 1)), gradients)
     }
 

@@ -5,8 +5,10 @@ import Linalg
 struct ParameterBlock {
     /// The parameters, updated in place.
     var values: UnsafeMutablePointer<Float>
-    /// The gradient of the minibatch's mean loss (without weight decay); only read.
-    var gradient: UnsafePointer<Float>
+    /// The gradient of the minibatch's mean loss (without weight decay); read, then cleared to
+    /// zero (the weight-gradient product accumulates into a zeroed buffer, see
+    /// `BackpropEngine.weightGradients`).
+    var gradient: UnsafeMutablePointer<Float>
     /// SGD's velocity, or Adam's first moment.
     var moment: UnsafeMutablePointer<Float>
     /// Adam's second moment (nil for SGD).
@@ -44,10 +46,12 @@ struct MomentumStep: OptimizerStep {
             let velocity = momentum * load8(v + i) - rate * (load8(g + i) + decay * wi)
             store8(velocity, v + i)
             store8(wi + velocity, w + i)
+            store8(SIMD8(repeating: 0), g + i)
         }, scalar: { i in
             let velocity = momentum * v[i] - rate * (g[i] + decay * w[i])
             v[i] = velocity
             w[i] += velocity
+            g[i] = 0
         })
     }
 }
@@ -65,11 +69,13 @@ struct NesterovStep: OptimizerStep {
             let velocity = momentum * load8(v + i) + descent
             store8(velocity, v + i)
             store8(wi + (momentum * velocity + descent), w + i)
+            store8(SIMD8(repeating: 0), g + i)
         }, scalar: { i in
             let descent = -rate * (g[i] + decay * w[i])
             let velocity = momentum * v[i] + descent
             v[i] = velocity
             w[i] += momentum * velocity + descent
+            g[i] = 0
         })
     }
 }
@@ -94,12 +100,14 @@ struct AdamStep: OptimizerStep {
             store8(wi - rate * (first * inverse1) / (sqrt8(second * inverse2) + epsilon), w + i)
             store8(first, m + i)
             store8(second, s + i)
+            store8(SIMD8(repeating: 0), g + i)
         }, scalar: { i in
             let gradient = g[i] + decay * w[i]
             let first = beta1 * m[i] + (1 - beta1) * gradient
             let second = beta2 * s[i] + (1 - beta2) * gradient * gradient
             m[i] = first
             s[i] = second
+            g[i] = 0
             w[i] -= rate * (first * inverse1) / ((second * inverse2).squareRoot() + epsilon)
         })
     }

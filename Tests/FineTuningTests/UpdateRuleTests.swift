@@ -124,10 +124,11 @@ import Linalg
         var rw = w.map(Double.init), rm = [Double](repeating: 0, count: count), rs = rm
         for t in 1...5 {
             let gradient = (0..<count).map { _ in g.nextNormal() }
+            var consumed = gradient
             w.withUnsafeMutableBufferPointer { wb in
                 m.withUnsafeMutableBufferPointer { mb in
                     s.withUnsafeMutableBufferPointer { sb in
-                        gradient.withUnsafeBufferPointer { gb in
+                        consumed.withUnsafeMutableBufferPointer { gb in
                             rule.apply(ParameterBlock(values: wb.baseAddress!, gradient: gb.baseAddress!, moment: mb.baseAddress!,
                                                       secondMoment: secondMoment ? sb.baseAddress! : nil, count: count),
                                        rate: rate, decay: decay, step: t)
@@ -135,6 +136,7 @@ import Linalg
                     }
                 }
             }
+            #expect(consumed.allSatisfy { $0 == 0 }, "\(rule) step \(t): the gradient is cleared after it is read")
             for i in 0..<count {
                 (rw[i], rm[i], rs[i]) = reference(rw[i], Double(gradient[i]), rm[i], rs[i], Double(rate), Double(decay), t)
             }
