@@ -123,7 +123,10 @@ public final class TrainingRun {
         sigaddset(&set, SIGINT)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in
-            if TrainingRun.requestInterrupt() { _exit(130) }
+            if TrainingRun.requestInterrupt() {
+                FileIO.removePendingTemporaryFiles()
+                _exit(130)
+            }
         }
     }
 

@@ -130,6 +130,9 @@ public enum FileIO {
         if fd < 0 {
             throw FileWriteError(path: path, reason: "cannot create a temporary file in \(folder): \(message(errno))")
         }
+        // A signal that ends the process meanwhile removes the temporary file (PendingFiles).
+        let pending = PendingFiles.register(temporary)
+        defer { PendingFiles.release(pending) }
         func fail(_ reason: String, closing: Bool) -> FileWriteError {
             if closing { close(fd) }
             unlink(temporary)

@@ -53,11 +53,18 @@ struct Console {
         if fflush(nil) != 0 && standardOutputError == 0 { standardOutputError = errno }
     }
 
-    /// Flushes stdout and fails when anything written to it was lost (`> /dev/full`, a closed pipe).
+    /// The first failure of a `--log` write ("PATH: REASON"), reported again when the command ends.
+    nonisolated(unsafe) static var lostLog: String?
+
+    /// Flushes stdout and fails when anything written to it was lost (`> /dev/full`, a closed pipe),
+    /// or when the `--log` file is incomplete (the results and the model were kept).
     static func finishStandardOutput() throws {
         flushStandardOutput()
         if standardOutputError != 0 {
             throw CLIError("stdout: cannot write the results: \(String(cString: strerror(standardOutputError)))")
+        }
+        if let lostLog {
+            throw CLIError("\(lostLog): the log is incomplete (everything else was written)")
         }
     }
 
@@ -80,7 +87,8 @@ enum JSONLine {
 /// Appends one JSON record per line to a `--log` file. The file is opened for appending, never
 /// truncated: a wrong `--log` (the model, a label file) loses nothing (the destination is
 /// checked by `Safeguards.checkDestination` before the data is loaded). A failed write (a full
-/// disk) is reported once on stderr and the run goes on: the log is lost, not the model.
+/// disk) is reported once on stderr and the run goes on: the log is lost, not the model; the
+/// command then ends with an error line and a non-zero status (`Console.finishStandardOutput`).
 final class JSONLogWriter {
     private let handle: FileHandle
     let path: String
@@ -102,7 +110,9 @@ final class JSONLogWriter {
             try handle.write(contentsOf: Data(line.utf8))
         } catch {
             failed = true
-            FileHandle.standardError.write(Data("Warning: \(path): cannot write the log (\(Console.reason(error))); the run goes on without it\n".utf8))
+            let reason = Console.reason(error)
+            Console.lostLog = Console.lostLog ?? "\(path): cannot write the log (\(reason))"
+            FileHandle.standardError.write(Data("Warning: \(path): cannot write the log (\(reason)); the run goes on without it\n".utf8))
         }
     }
 }

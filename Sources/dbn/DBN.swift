@@ -1,4 +1,5 @@
 import ArgumentParser
+import Files
 import Foundation
 
 /// `dbn`: train Deep Belief Networks on IDX data, compare them with Xavier and He starts, and look
@@ -21,6 +22,8 @@ struct DBN: ParsableCommand {
     /// Runs the command; every error is one line on stderr (no usage block, no stack trace)
     /// and a non-zero exit status. `--help` and `--version` print as usual.
     static func main() {
+        // SIGTERM/SIGHUP during a write leave no hidden temporary file behind.
+        FileIO.removeTemporaryFilesOnTermination()
         do {
             var command = try parseAsRoot()
             try command.run()
