@@ -63,8 +63,8 @@ check_ranks finetune finetune "${small[@]}" --weights "$work/cd1-single.safetens
 #    single-process run ends (within the tolerance).
 resume=(pretrain "${small[@]}" "${layers[@]}" --pretrain-epochs 3 --persistent)
 "$SINGLE" "${resume[@]}" --output "$work/resume-single.safetensors"
-mpi 2 "$PARALLEL" "${resume[@]}" --checkpoint-dir "$work/checkpoints" --output "$work/resume.safetensors" &
-job=$!
+mpirun -np 2 "$PARALLEL" "${resume[@]}" --checkpoint-dir "$work/checkpoints" --output "$work/resume.safetensors" &
+job=$!  # mpirun itself: SIGTERM makes it kill its ranks
 for _ in $(seq 1 600); do
     [ -f "$work/checkpoints/checkpoint.safetensors" ] && break
     kill -0 "$job" 2>/dev/null || break
@@ -78,9 +78,12 @@ fi
 if [ ! -f "$work/checkpoints/checkpoint.safetensors" ]; then
     echo "FAIL  kill and resume: no checkpoint was written"; failures=$((failures + 1))
 else
-    mpi 3 "$PARALLEL" "${resume[@]}" --checkpoint-dir "$work/checkpoints" --resume --output "$work/resume.safetensors"
-    compare "$work/resume-single.safetensors" "$work/resume.safetensors" "$TOLERANCE" \
-        "killed on 2 ranks, resumed on 3, vs one uninterrupted process"
+    if mpi 3 "$PARALLEL" "${resume[@]}" --checkpoint-dir "$work/checkpoints" --resume --output "$work/resume.safetensors"; then
+        compare "$work/resume-single.safetensors" "$work/resume.safetensors" "$TOLERANCE" \
+            "killed on 2 ranks, resumed on 3, vs one uninterrupted process"
+    else
+        echo "FAIL  kill and resume: the resumed run failed"; failures=$((failures + 1))
+    fi
 fi
 
 # 3a. Rank 1 reads a truncated image file while rank 0 reads the good one: the job must stop

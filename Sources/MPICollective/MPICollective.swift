@@ -17,6 +17,9 @@ public final class MPICollective: Collective, @unchecked Sendable {
     /// Where this rank prints its error line (its standard error, kept when ranks > 0 have
     /// theirs silenced).
     public var errorDescriptor: Int32 = 2
+    /// The number of all-reduce calls and the seconds spent in them (waiting for the slowest
+    /// rank included): the figures behind `DBN_MPI_TIMING=1`.
+    public private(set) var reduceCalls = 0, reduceSeconds = 0.0
 
     /// Initialises MPI (`MPI_Init_thread`, funneled: the lane threads never call MPI).
     public init() {
@@ -30,6 +33,8 @@ public final class MPICollective: Collective, @unchecked Sendable {
     }
 
     public func allReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
+        let start = Self.now()
+        defer { reduceCalls += 1; reduceSeconds += Self.now() - start }
         var done = 0
         while done < count {  // MPI counts are Int32
             let n = min(count - done, Int(Int32.max))
@@ -54,6 +59,13 @@ public final class MPICollective: Collective, @unchecked Sendable {
         _ = line.withUnsafeBytes { write(errorDescriptor, $0.baseAddress, $0.count) }
         MPI_Abort(MPI_COMM_WORLD, code == 0 ? 1 : code)
         exit(code)
+    }
+
+    /// A monotonic clock in seconds.
+    public static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
     /// Ends MPI (every rank must call it once, after its last collective operation).

@@ -20,8 +20,15 @@ enum Processes {
             let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
             if null >= 0 { dup2(null, STDOUT_FILENO); dup2(null, STDERR_FILENO); close(null) }
         }
+        let start = MPICollective.now()
         Collectives.$current.withValue(mpi) {
             FileIO.$writesFiles.withValue(mpi.rank == 0) { body() }
+        }
+        if mpi.rank == 0, ProcessInfo.processInfo.environment["DBN_MPI_TIMING"] == "1" {
+            let total = MPICollective.now() - start
+            FileHandle.standardError.write(Data(String(
+                format: "mpi: %d ranks; rank 0: %d all-reduces, %.3f s of %.3f s (%.1f%%)\n", mpi.size, mpi.reduceCalls,
+                mpi.reduceSeconds, total, 100 * mpi.reduceSeconds / max(total, 1e-9)).utf8))
         }
         mpi.finish()
         #else
