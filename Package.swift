@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "CKernels", path: "Sources/CKernels"),
         .target(name: "_TestSupport", dependencies: ["Linalg"]),
         // The `Collective` over MPI: the only importer of CMPI (built with the MPI trait only).
-        .target(name: "MPICollective", dependencies: ["CMPI", "Linalg"]),
+        .target(name: "MPICollective",
+                dependencies: ["Linalg", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
 
         // MARK: - Unit test bundles
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "_TestSupport"]),

@@ -114,8 +114,10 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     /// Starts epoch `epoch` (0-based): its learning rate, k and momentum, and minibatch 0.
     /// With several processes, first checks that all hold the same parameters (else the job stops).
     func setEpoch(_ epoch: Int) {
-        collective.verifyAgreement([weight, visibleBias, hiddenBias, weightVelocity, visibleVelocity, hiddenVelocity],
-                                   what: "parameters of layer \(layer + 1) at the start of epoch \(epoch + 1)")
+        if collective.size > 1 {  // (the array would be an allocation per epoch for one process)
+            collective.verifyAgreement([weight, visibleBias, hiddenBias, weightVelocity, visibleVelocity, hiddenVelocity],
+                                       what: "parameters of layer \(layer + 1) at the start of epoch \(epoch + 1)")
+        }
         self.epoch = epoch
         stepInEpoch = 0
         learningRate = configuration.learningRate(forEpoch: epoch)
