@@ -7,6 +7,11 @@ let package = Package(
         .library(name: "DeepBelief", targets: ["DeepBelief"]),
         .executable(name: "dbn", targets: ["dbn"]),
     ],
+    traits: [
+        // `swift build --traits MPI --build-path .build-mpi`: `dbn` runs under `mpirun` as one
+        // data-parallel job (needs Open MPI: scripts/setup.sh --mpi). Off by default.
+        .trait(name: "MPI", description: "Data-parallel training over MPI (Open MPI) in dbn"),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
@@ -18,6 +23,9 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Modules/CZlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CMPI", path: "Modules/CMPI", pkgConfig: "ompi",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin", "pkg-config"])]),
 
         // MARK: - Public API
         .target(name: "Linalg", dependencies: ["CBLAS", "CKernels"]),
@@ -30,7 +38,8 @@ let package = Package(
         .target(name: "DeepBelief", dependencies: ["Linalg", "Files", "IDX", "Pretraining", "FineTuning", "ModelFiles"]),
         .executableTarget(
             name: "dbn",
-            dependencies: ["DeepBelief", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["DeepBelief", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .target(name: "MPICollective", condition: .when(traits: ["MPI"]))]),
 
         // MARK: - Examples (compiled by `swift build`, quoted in the README)
         .executableTarget(name: "pretrain-example", dependencies: ["DeepBelief"], path: "Examples/pretrain-example"),
@@ -39,6 +48,9 @@ let package = Package(
         // Integer kernels chosen at run time by CPU features (Philox on AVX2), same bits everywhere.
         .target(name: "CKernels", path: "Sources/CKernels"),
         .target(name: "_TestSupport", dependencies: ["Linalg"]),
+        // The `Collective` over MPI: the only importer of CMPI (built with the MPI trait only).
+        .target(name: "MPICollective",
+                dependencies: ["Linalg", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
 
         // MARK: - Unit test bundles
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "_TestSupport"]),

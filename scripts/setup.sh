@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Installs the system libraries (OpenBLAS, LAPACKE, zlib, pkg-config) and the Python packages used
 # by the interoperability test and the plots. Idempotent: skips what is already there.
+# With --mpi, also Open MPI (libopenmpi-dev openmpi-bin) for the MPI build of dbn
+# (`swift build --traits MPI --build-path .build-mpi`, see the README's "More than one machine").
 set -euo pipefail
 packages=(libopenblas-dev liblapacke-dev zlib1g-dev pkg-config)
+for argument in "$@"; do
+    case "$argument" in
+        --mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
+        *) echo "setup: unknown option $argument (expected --mpi)" >&2; exit 2 ;;
+    esac
+done
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

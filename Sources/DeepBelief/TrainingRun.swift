@@ -43,6 +43,9 @@ public final class TrainingRun {
     /// A run; with `checkpointFolder`, creates the folder if needed, removes temporary files a
     /// killed run left behind, and with `resume` reads the checkpoint, which must have been made
     /// by a run with the same `fingerprint` (the settings that must not change, e.g. as JSON).
+    /// A process that does not write files (`FileIO.writesFiles` false: ranks > 0 of an MPI
+    /// run) neither creates, locks nor cleans the folder and saves nothing; it reads the
+    /// checkpoint to resume like rank 0.
     public init(checkpointFolder: String? = nil, resume: Bool = false, fingerprint: String = "") throws {
         guard let folder = checkpointFolder else {
             precondition(!resume, "TrainingRun: resume needs a checkpoint folder")
@@ -53,19 +56,22 @@ public final class TrainingRun {
         switch FileIO.kind(of: folder) {
         case .directory: break
         case .file: throw TrainingRunError.folderIsAFile(folder: folder)
-        case .missing:
+        case .missing where FileIO.writesFiles:
             do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
                 throw TrainingRunError.cannotCreateFolder(folder: folder, reason: error.localizedDescription)
             }
+        case .missing: break
         }
         let path = FileIO.join(folder, Self.checkpointName)
         checkpointPath = path
-        (lockDescriptor, staleLockOwner) = try Self.lock(folder)
-        // A run killed while writing leaves its temporary file (the checkpoint itself is intact:
-        // it is only ever replaced by a rename); remove such leftovers.
-        let leftover = FileIO.temporaryPrefix(for: Self.checkpointName)
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(leftover) {
-            try? FileManager.default.removeItem(atPath: FileIO.join(folder, name))
+        if FileIO.writesFiles {
+            (lockDescriptor, staleLockOwner) = try Self.lock(folder)
+            // A run killed while writing leaves its temporary file (the checkpoint itself is
+            // intact: it is only ever replaced by a rename); remove such leftovers.
+            let leftover = FileIO.temporaryPrefix(for: Self.checkpointName)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasPrefix(leftover) {
+                try? FileManager.default.removeItem(atPath: FileIO.join(folder, name))
+            }
         }
         if resume {
             guard FileIO.kind(of: path) != .missing else { throw TrainingRunError.noCheckpoint(file: path) }

@@ -116,7 +116,9 @@ public enum FileIO {
     /// `path`, then flushes the folder so that the rename itself survives a crash. Readers see
     /// the old file or the new one, never a partial one. On failure the temporary file is
     /// removed and the old file is untouched. The new file gets mode 0644 (less the umask).
+    /// Does nothing when `writesFiles` is false.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(FileWriteError) {
+        guard writesFiles else { return }
         let (folder, name) = split(path)
         guard !name.isEmpty else { throw FileWriteError(path: path, reason: "the path names a folder") }
 
@@ -154,6 +156,12 @@ public enum FileIO {
     public static func writeAtomically(_ text: String, to path: String) throws(FileWriteError) {
         try writeAtomically(Array(text.utf8), to: path)
     }
+
+    /// Whether this process writes files. False in the processes other than rank 0 of a
+    /// data-parallel (MPI) run, which run the same code on the same values as rank 0: their
+    /// `writeAtomically` calls, checkpoints, logs and TensorBoard events are skipped (rank 0
+    /// writes the same bytes). Set with `FileIO.$writesFiles.withValue(false) { ... }`.
+    @TaskLocal public static var writesFiles = true
 
     /// The start of the name of the temporary files `writeAtomically` makes for a file `name`
     /// (a killed run may leave one behind; the file itself is intact).

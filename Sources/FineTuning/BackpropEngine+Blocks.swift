@@ -46,15 +46,15 @@ extension BackpropEngine {
     /// lower delta.
     private func backward(layer l: Int, rows: Int, inputBlock: Range<Int>, outputBlock: Range<Int>) {
         let fanIn = sizes[l], fanOut = sizes[l + 1], lo = inputBlock.lowerBound
-        let inverse = 1 / Float(rows), delta = deltas[l].pointer
+        let inverse = stageScale, delta = deltas[l].pointer
         if !inputBlock.isEmpty {
-            // G_l[block, :] (|block| x fanOut) = (1/rows) X_l[:, block]^T (|block| x rows) * delta_l (rows x fanOut),
+            // G_l[block, :] (|block| x fanOut) = scale X_l[:, block]^T (|block| x rows) * delta_l (rows x fanOut),
             // accumulated (beta 1) into the zeroed buffer: the same bits as beta 0 without
             // OpenBLAS's separate pass that zeroes its output.
             sgemm(.transposed, .none, m: inputBlock.count, n: fanOut, k: rows, alpha: inverse, a: layerInput(l) + lo,
                   lda: fanIn, b: delta, ldb: fanOut, beta: 1, c: weightGradients[l].pointer + lo * fanOut, ldc: fanOut)
         }
-        // g_l[block] = (1/rows) * column sums of delta_l[:, block]
+        // g_l[block] = scale * column sums of delta_l[:, block]
         FusedKernels.columnSums(delta + outputBlock.lowerBound, rows: rows, columns: outputBlock.count, stride: fanOut,
                                 into: biasGradients[l].pointer + outputBlock.lowerBound, scale: inverse)
         guard l > stageLowest, !inputBlock.isEmpty else { return }

@@ -3,14 +3,16 @@ import Linalg
 /// Where a minibatch sits in a run: the key of its dropout masks. The mask of unit u of row r
 /// of the input of layer l is drawn from
 /// `RandomStream(seed: seed, purpose: .dropout(layer: l), epoch: epoch, step: minibatch)` at
-/// (row r, unit u), so it does not depend on how the step is split.
+/// (row r, unit u), so it does not depend on how the step is split. A process of
+/// data-parallel training holds the minibatch rows from `firstRow` on and numbers them from 0.
 struct StepKey: Sendable, Equatable {
     var seed: UInt64
     var epoch: Int
     var minibatch: Int
+    var firstRow = 0
 
     func dropoutStream(layer l: Int) -> RandomStream {
-        RandomStream(seed: seed, purpose: .dropout(layer: l), epoch: epoch, step: minibatch)
+        RandomStream(seed: seed, purpose: .dropout(layer: l), epoch: epoch, step: minibatch).offset(rows: firstRow)
     }
 }
 
@@ -47,11 +49,19 @@ final class BackpropEngine: LaneTask {
 
     let weights: [FloatBuffer]
     let biases: [FloatBuffer]
-    /// The gradient of the minibatch's mean loss (without weight decay). Zero between steps:
-    /// `backward` accumulates into it, the optimiser step clears what it reads, and readers
-    /// that do not update (`gradientNorms`, `Network.lossGradients`) call `clearGradients`.
+    /// The processes of the run (one unless data-parallel; see `step`).
+    let collective: any Collective
+    /// The gradients of all layers (weights, then biases) and the minibatch's summed loss and
+    /// error count, adjacent: what data-parallel training sums across processes in one call.
+    let gradientSlab: FloatBuffer
+    /// The gradient of the minibatch's mean loss (without weight decay), views into
+    /// `gradientSlab`. Zero between steps: `backward` accumulates into it, the optimiser step
+    /// clears what it reads, and readers that do not update (`gradientNorms`,
+    /// `Network.lossGradients`) call `clearGradients`.
     let weightGradients: [FloatBuffer]
     let biasGradients: [FloatBuffer]
+    /// (2): the summed loss and the error count of the minibatch, summed across processes.
+    let statisticsSlot: FloatBuffer
     /// SGD's velocity, or Adam's first moment.
     let weightMoments: [FloatBuffer]
     let biasMoments: [FloatBuffer]
@@ -75,10 +85,14 @@ final class BackpropEngine: LaneTask {
     enum Stage { case forward, backward, update, maxNorm }
     var stage = Stage.forward
     var stageLayer = 0, stageRows = 0, stageLowest = 0, stageRate: Float = 0, stageUpdates = false
+    /// The gradients' scale: 1 / the rows of the whole minibatch (all processes).
+    var stageScale: Float = 1
     var stageStream = RandomStream(seed: 0, purpose: .other(0, 0))
 
-    /// An engine for `network` with room for `capacity` rows per minibatch.
-    init(network: Network, capacity: Int, configuration: TrainingConfiguration) {
+    /// An engine for `network` with room for `capacity` rows per minibatch, training with the
+    /// processes of `collective`.
+    init(network: Network, capacity: Int, configuration: TrainingConfiguration,
+         collective: any Collective = SingleProcess()) {
         precondition(capacity >= 1, "BackpropEngine: capacity must be positive")
         let sizes = network.sizes, layerCount = network.layers.count
         self.sizes = sizes
@@ -98,8 +112,12 @@ final class BackpropEngine: LaneTask {
         let second = configuration.usesSecondMoment
         weights = network.layers.map { FloatBuffer($0.weight.elements) }
         biases = network.layers.map { FloatBuffer($0.bias) }
-        weightGradients = perLayer(weightCount)
-        biasGradients = perLayer(biasCount)
+        self.collective = collective
+        let slab = FloatBuffer.slab((0..<layerCount).map(weightCount) + (0..<layerCount).map(biasCount) + [2])
+        gradientSlab = slab.whole
+        weightGradients = Array(slab.parts[0..<layerCount])
+        biasGradients = Array(slab.parts[layerCount..<(2 * layerCount)])
+        statisticsSlot = slab.parts[2 * layerCount]
         weightMoments = perLayer(weightCount)
         biasMoments = perLayer(biasCount)
         weightSecondMoments = perLayer { second ? weightCount($0) : 0 }
@@ -126,16 +144,45 @@ final class BackpropEngine: LaneTask {
     /// keyed by `key`), loss, backward into the gradient buffers, the optimiser step, then the
     /// max-norm constraint. Only the output layer is trained (and backpropagated to) unless
     /// `trainHidden`. Returns the summed loss and errors of the minibatch (before the update).
-    func step(rows: Int, learningRate: Float, trainHidden: Bool, key: StepKey) -> OutputStatistics {
+    ///
+    /// Data-parallel: each process holds its `rows` of a minibatch of `batchRows` (default
+    /// `rows`) in the buffers, from minibatch row `key.firstRow` on; the gradients are scaled
+    /// by 1/`batchRows` and summed across the processes (with the loss and errors) in ONE
+    /// in-place all-reduce, so every process applies the same update. At each epoch's first
+    /// minibatch the processes check that they hold the same parameters.
+    func step(rows: Int, batchRows: Int? = nil, learningRate: Float, trainHidden: Bool, key: StepKey) -> OutputStatistics {
         let trained = trainHidden ? 0 : layerCount - 1
-        forward(rows: rows, key: key)
-        let statistics = loss(rows: rows)
-        // Without an all-reduce between them, each block applies the optimiser step to its rows
-        // right after computing their gradient (while it is in cache): the same arithmetic on
-        // the same values, so the same bits as a separate update stage.
-        backward(rows: rows, downTo: trained, updatingWith: learningRate)
-        // (Data-parallel training all-reduces `weightGradients` and `biasGradients` here, and
-        // then runs `update(layer:learningRate:)` for every trained layer instead.)
+        if collective.size > 1 && key.minibatch == 0 {
+            collective.verifyAgreement(weights + biases + weightMoments + biasMoments,
+                                       what: "network parameters at the start of epoch \(key.epoch)")
+        }
+        var statistics = OutputStatistics()
+        let scale = 1 / Float(batchRows ?? rows)
+        if collective.size == 1 && rows > 0 {
+            forward(rows: rows, key: key)
+            statistics = loss(rows: rows)
+            // Nothing to sum between backward and update: each block applies the optimiser
+            // step to its rows right after computing their gradient (while it is in cache),
+            // the same arithmetic on the same values as the separate stage below, so the same
+            // bits (FusedUpdateTests).
+            backward(rows: rows, downTo: trained, scale: scale, updatingWith: learningRate)
+        } else {
+            if rows > 0 {
+                forward(rows: rows, key: key)
+                statistics = loss(rows: rows)
+                backward(rows: rows, downTo: trained, scale: scale)
+            } else {                        // a short last minibatch left this process no rows
+                gradientSlab.fill(0)
+            }
+            if collective.size > 1 {        // the sums across processes, in one call
+                statisticsSlot.pointer[0] = Float(statistics.lossSum)
+                statisticsSlot.pointer[1] = Float(statistics.errors)
+                collective.allReduceSum(gradientSlab)
+                statistics = OutputStatistics(lossSum: Double(statisticsSlot.pointer[0]),
+                                              errors: Int(statisticsSlot.pointer[1].rounded()))
+            }
+            for l in trained..<layerCount { update(layer: l, learningRate: learningRate) }
+        }
         if configuration.maxNorm != nil {
             for l in trained..<layerCount { constrainNorms(layer: l) }
         }
@@ -185,10 +232,12 @@ final class BackpropEngine: LaneTask {
 
     /// Backward pass from the output delta: per layer l from the top down to `lowest`, the
     /// gradient of the mean loss into `weightGradients[l]`, `biasGradients[l]` and (above
-    /// `lowest`) the lower delta `deltas[l-1]`. No gradient w.r.t. the network's input.
-    /// With `rate`, each block then applies the optimiser step to the rows and entries whose
+    /// `lowest`) the lower delta `deltas[l-1]`. No gradient w.r.t. the network's input. The
+    /// gradients are the sums over the rows times `scale` (default 1/`rows`: the mean). With
+    /// `rate`, each block then applies the optimiser step to the rows and entries whose
     /// gradient it has just computed (after computing the lower delta from the old weights).
-    func backward(rows: Int, downTo lowest: Int, updatingWith rate: Float? = nil) {
+    func backward(rows: Int, downTo lowest: Int, scale: Float? = nil, updatingWith rate: Float? = nil) {
+        stageScale = scale ?? 1 / Float(rows)
         for l in stride(from: layerCount - 1, through: lowest, by: -1) {
             (stage, stageLayer, stageRows, stageLowest) = (.backward, l, rows, lowest)
             if let rate {

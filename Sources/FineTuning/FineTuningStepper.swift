@@ -55,7 +55,14 @@ public final class FineTuningStepper {
         guard batchSize >= 1 else {
             throw FineTuningError.invalidConfiguration("batchSize must be at least 1, got \(batchSize)")
         }
-        engine = BackpropEngine(network: network, capacity: batchSize, configuration: configuration)
+        let collective = Collectives.current
+        guard batchSize >= collective.size else {
+            throw FineTuningError.invalidConfiguration(
+                "the batch size \(batchSize) is smaller than the number of processes \(collective.size)")
+        }
+        engine = BackpropEngine(network: network, capacity: batchSize, configuration: configuration,
+                                collective: collective)
+        collective.broadcast(engine.weights + engine.biases)  // every process starts from rank 0's
         template = network
         self.configuration = configuration
         self.seed = seed ?? configuration.seed
@@ -78,13 +85,21 @@ public final class FineTuningStepper {
     ///   (steps with the same key draw the same masks).
     ///
     /// Returns the summed loss and errors of the minibatch before the update.
+    ///
+    /// Data-parallel training (`Collectives.current` with several processes): every process
+    /// passes the whole minibatch, computes on its share of the rows (`Collective.share`) and
+    /// applies the update of the whole minibatch; the statistics are the whole minibatch's.
     @discardableResult
     public func step(inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: UnsafeBufferPointer<Int>,
                      learningRate: Float? = nil, trainHidden: Bool = true, epoch: Int, minibatch: Int) -> Statistics {
-        load(rows, inputs: inputs, targets: targets)
+        precondition(rows.count >= 1 && rows.count <= batchSize,
+                     "FineTuningStepper: \(rows.count) rows for a batch size of \(batchSize)")
+        let share = engine.collective.share(ofRows: rows.count, capacity: batchSize)
+        engine.loadRows(UnsafeBufferPointer(rebasing: rows[share]), inputs: inputs, targets: targets)
+        let key = StepKey(seed: seed, epoch: epoch, minibatch: minibatch, firstRow: share.lowerBound)
         let stats = BLASThreads.singleThreaded {
-            engine.step(rows: rows.count, learningRate: learningRate ?? configuration.learningRate,
-                        trainHidden: trainHidden, key: StepKey(seed: seed, epoch: epoch, minibatch: minibatch))
+            engine.step(rows: share.count, batchRows: rows.count, learningRate: learningRate ?? configuration.learningRate,
+                        trainHidden: trainHidden, key: key)
         }
         return Statistics(lossSum: stats.lossSum, errors: stats.errors)
     }

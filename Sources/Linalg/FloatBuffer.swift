@@ -8,6 +8,8 @@ public final class FloatBuffer: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     /// Number of elements.
     public let count: Int
+    /// The buffer whose memory this one views (see `slab`); nil when this one owns its memory.
+    private let owner: FloatBuffer?
 
     /// `count` zeros.
     public init(count: Int) {
@@ -15,6 +17,27 @@ public final class FloatBuffer: @unchecked Sendable {
         self.count = count
         pointer = .allocate(capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
+        owner = nil
+    }
+
+    /// Elements `offset ..< offset + count` of `owner` (kept alive by the view).
+    private init(viewing owner: FloatBuffer, offset: Int, count: Int) {
+        self.count = count
+        pointer = owner.pointer + offset
+        self.owner = owner
+    }
+
+    /// One zero-filled buffer of `counts.reduce(0, +)` elements and its consecutive parts of
+    /// `counts` elements each (views into it): buffers that one call can sum across processes.
+    public static func slab(_ counts: [Int]) -> (whole: FloatBuffer, parts: [FloatBuffer]) {
+        precondition(counts.allSatisfy { $0 >= 0 }, "FloatBuffer.slab: negative count")
+        let whole = FloatBuffer(count: counts.reduce(0, +))
+        var offset = 0
+        let parts = counts.map { count in
+            defer { offset += count }
+            return FloatBuffer(viewing: whole, offset: offset, count: count)
+        }
+        return (whole, parts)
     }
 
     /// A copy of `values`.
@@ -23,7 +46,7 @@ public final class FloatBuffer: @unchecked Sendable {
         copy(from: values)
     }
 
-    deinit { pointer.deallocate() }
+    deinit { if owner == nil { pointer.deallocate() } }
 
     /// Overwrites the contents with `values` (same count).
     public func copy(from values: [Float]) {

@@ -53,6 +53,8 @@ public enum RandomPurpose: Sendable, Hashable {
 public struct RandomStream: Sendable, Hashable {
     public let key0: UInt32, key1: UInt32
     public let step: UInt32, epoch: UInt32
+    /// Added to every row index (see `offset(rows:)`); 0 for a new stream.
+    public private(set) var firstRow: UInt32 = 0
 
     /// The stream for `purpose` in minibatch `step` of `epoch` of the run seeded with `seed`.
     public init(seed: UInt64, purpose: RandomPurpose, epoch: Int = 0, step: Int = 0) {
@@ -70,7 +72,7 @@ public struct RandomStream: Sendable, Hashable {
     public func bits(row: Int, unit: Int) -> UInt32 {
         let group = UInt32(truncatingIfNeeded: unit >> 5), within = unit & 31
         let c0 = group &* 8 &+ UInt32(within & 7)
-        let out = Philox.block(counter: (c0, UInt32(truncatingIfNeeded: row), step, epoch), key: (key0, key1))
+        let out = Philox.block(counter: (c0, UInt32(truncatingIfNeeded: row) &+ firstRow, step, epoch), key: (key0, key1))
         switch within >> 3 {
         case 0: return out.0
         case 1: return out.1
@@ -85,11 +87,22 @@ public struct RandomStream: Sendable, Hashable {
 
     /// The stream whose bits are independent of this one's (the second uniform of Box-Muller).
     @inlinable
-    var companion: RandomStream { RandomStream(key0: key0 ^ 0x5BD1_E995, key1: key1 ^ 0x2545_F491, step: step, epoch: epoch) }
+    var companion: RandomStream {
+        RandomStream(key0: key0 ^ 0x5BD1_E995, key1: key1 ^ 0x2545_F491, step: step, epoch: epoch, firstRow: firstRow)
+    }
+
+    /// The same stream with row r of the caller meaning row `rows + r` of this one: a process
+    /// that holds the rows `rows ..< rows + k` of a minibatch (a rank of data-parallel
+    /// training) numbers them from 0 and draws exactly what the whole minibatch would.
+    public func offset(rows: Int) -> RandomStream {
+        var s = self
+        s.firstRow = firstRow &+ UInt32(truncatingIfNeeded: rows)
+        return s
+    }
 
     @usableFromInline
-    init(key0: UInt32, key1: UInt32, step: UInt32, epoch: UInt32) {
-        self.key0 = key0; self.key1 = key1; self.step = step; self.epoch = epoch
+    init(key0: UInt32, key1: UInt32, step: UInt32, epoch: UInt32, firstRow: UInt32 = 0) {
+        self.key0 = key0; self.key1 = key1; self.step = step; self.epoch = epoch; self.firstRow = firstRow
     }
 
     /// A standard normal draw for `unit` of `row` (Box-Muller in double precision from this
@@ -128,7 +141,7 @@ public struct RandomStream: Sendable, Hashable {
     public func group(_ group: Int, row: Int) -> (SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>, SIMD8<UInt32>) {
         var words = (SIMD8<UInt32>(), SIMD8<UInt32>(), SIMD8<UInt32>(), SIMD8<UInt32>())
         withUnsafeMutableBytes(of: &words) { raw in
-            dbn_philox_group(UInt32(truncatingIfNeeded: group), UInt32(truncatingIfNeeded: row), step, epoch, key0, key1,
+            dbn_philox_group(UInt32(truncatingIfNeeded: group), UInt32(truncatingIfNeeded: row) &+ firstRow, step, epoch, key0, key1,
                              raw.baseAddress!.assumingMemoryBound(to: UInt32.self))
         }
         return words

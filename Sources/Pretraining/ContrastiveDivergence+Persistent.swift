@@ -4,7 +4,8 @@ import Linalg
 // chains, one per minibatch row, kept across minibatches and advanced by k full Gibbs steps
 // (sampled h, sampled v) per update; v1 holds the chains' states and h1 = E[h | v1]. The data's
 // reconstruction is still computed, for the error monitor. Each runs on a block's columns
-// (see `ContrastiveDivergence.step` for the order).
+// (see `ContrastiveDivergence.step` for the order). With several processes, each advances the
+// chains of its rows of the minibatch (from `firstRow`); the chains never travel.
 extension ContrastiveDivergence {
     /// PCD: the data's reconstruction E[v | h] (for the error monitor only); the chains start
     /// at the first minibatch's data (repeated if it is short).
@@ -17,15 +18,20 @@ extension ContrastiveDivergence {
                                  bias: visibleBias.pointer + lo, columns: vr.count, stride: nv,
                                  data: visibleStack.pointer + lo, squaredError: squaredError + lo)
         guard !chainsStarted else { return }
-        for r in 0..<capacity {
-            (chains.pointer + r * nv + lo).update(from: visibleStack.pointer + (r % rows) * nv + lo, count: vr.count)
+        // This process's chains (the minibatch rows it owns) start at its rows of the first
+        // minibatch, which is a full one when there are several processes.
+        let owned = collective.share(ofRows: capacity, capacity: capacity)
+        precondition(collective.size == 1 || batchRows == capacity, "PCD: the first minibatch must be full")
+        for r in owned {
+            (chains.pointer + r * nv + lo).update(from: visibleStack.pointer + (r % batchRows - firstRow) * nv + lo,
+                                                  count: vr.count)
         }
     }
 
     /// PCD: h[:, hr] ~ p(h | chains) (h1 is scratch here).
     func chainHidden(_ hr: Range<Int>) {
         let nv = visibleCount, nh = hiddenCount, lo = hr.lowerBound, scratch = hiddenStack.pointer + rows * nh + lo
-        sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: chains.pointer, lda: nv,
+        sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: chains.pointer + firstRow * nv, lda: nv,
               b: weight.pointer + lo, ldb: nh, beta: 0, c: scratch, ldc: nh)
         UnitKernels.hiddenMeans(hiddenUnits, scratch, rows: rows, bias: hiddenBias.pointer + lo, columns: hr.count,
                                 first: lo, stride: nh, sample: hiddenSample.pointer + lo,
@@ -40,9 +46,10 @@ extension ContrastiveDivergence {
         UnitKernels.visibleMeans(visibleUnits, v1, rows: rows, bias: visibleBias.pointer + lo, columns: vr.count,
                                  stride: nv)
         UnitKernels.sampleVisible(visibleUnits, means: v1, rows: rows, columns: vr.count, first: lo, stride: nv,
-                                  into: chains.pointer + lo, stream: stream(.visibleSample(layer: layer, step: gibbsStep)))
+                                  into: chains.pointer + firstRow * nv + lo,
+                                  stream: stream(.visibleSample(layer: layer, step: gibbsStep)))
         if gibbsStep == cdSteps {
-            UnitKernels.copy(chains.pointer + lo, into: v1, rows: rows, columns: vr.count, stride: nv)
+            UnitKernels.copy(chains.pointer + firstRow * nv + lo, into: v1, rows: rows, columns: vr.count, stride: nv)
         }
     }
 

@@ -18,9 +18,20 @@ extension ContrastiveDivergence {
         RBMTrainingProgress(
             completedEpochs: completedEpochs, rbm: rbm, weightVelocity: weightVelocity.array,
             visibleVelocity: visibleVelocity.array, hiddenVelocity: hiddenVelocity.array,
-            fantasy: configuration.persistent && chainsStarted ? chains.array : nil,
+            fantasy: configuration.persistent && chainsStarted ? gatheredChains() : nil,
             hiddenActivity: configuration.sparsityTarget != nil && sparsityStarted ? hiddenActivity.array : nil,
             seed: seed, rows: rows, reports: reports)
+    }
+
+    /// All the chains (B*V): with several processes each holds only its share up to date, so
+    /// every process contributes its share (zeros elsewhere) to a sum (at epoch ends only).
+    private func gatheredChains() -> [Float] {
+        guard collective.size > 1 else { return chains.array }
+        let all = FloatBuffer(count: chains.count), owned = collective.share(ofRows: capacity, capacity: capacity)
+        let nv = visibleCount
+        (all.pointer + owned.lowerBound * nv).update(from: chains.pointer + owned.lowerBound * nv, count: owned.count * nv)
+        collective.allReduceSum(all)
+        return all.array
     }
 
     /// Restores the velocities, the persistent chains and the running mean activation from
@@ -49,7 +60,7 @@ extension ContrastiveDivergence {
         precondition(b <= capacity && v1.rows == b && h0.rows == b && h1.rows == b)
         for i in 0..<(b * nv) { visibleStack.pointer[i] = v0.elements[i]; visibleStack.pointer[b * nv + i] = v1.elements[i] }
         for i in 0..<(b * nh) { hiddenStack.pointer[i] = h0.elements[i]; hiddenStack.pointer[b * nh + i] = h1.elements[i] }
-        rows = b
+        rows = b; batchRows = b; firstRow = 0
         statisticsAndUpdate()
     }
 

@@ -9,7 +9,9 @@ import Linalg
 ///    visible means) or from the persistent chains (PCD, Tieleman 2008: sampled states);
 /// 4. the statistics: G = (1/b) [v0; v1]^T [h0; -h1] = (1/b)(v0^T h0 - v1^T h1) in ONE product,
 ///    and the bias gradients, plus the sparsity terms;
-/// 5. (the place where data-parallel training sums G and the bias gradients across processes);
+/// 5. with several processes (data-parallel training, `Collective`), ONE in-place sum across
+///    them of G, the bias gradients and the error (adjacent in `gradientSlab`): each process
+///    computed them on its share of the minibatch's rows, scaled by 1/b of the whole minibatch;
 /// 6. the update: d = momentum d + lr (g - weightCost w); w += d (no weight cost on biases).
 ///
 /// Shapes, with B the capacity (largest minibatch), b the current one, V visible, H hidden:
@@ -20,7 +22,9 @@ import Linalg
 /// Each phase runs in blocks (`Lanes`): a fixed number of column blocks, chosen from the shape,
 /// each one single-threaded `sgemm` plus its elementwise pass. Every random draw comes from a
 /// `RandomStream` keyed by (seed, purpose, layer, epoch, minibatch, row, unit), so the results
-/// depend neither on the number of threads nor on the split.
+/// depend neither on the number of threads nor on the split. With P processes, each one takes
+/// its share of the rows of every minibatch (`Collective.share`) and draws by global row, so
+/// the draws do not depend on P either; PCD's chains are split the same way and never travel.
 final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     // @unchecked Sendable: blocks write disjoint column blocks of the buffers; phases are
     // separated by the barrier at the end of `Lanes.run`; the phase settings are written only
@@ -32,6 +36,8 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     let seed: UInt64, layer: Int
     /// The fixed column blocks of the hidden and the visible units (the same count).
     let hiddenBlocks: [Range<Int>], visibleBlocks: [Range<Int>]
+    /// The processes of the run (one, unless data-parallel), read from `Collectives.current`.
+    let collective: any Collective
 
     /// The epoch (0-based) and the minibatch within it of the next step; the rate, k and
     /// momentum of the epoch (see `setEpoch`).
@@ -42,10 +48,13 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     let weight, weightVelocity: FloatBuffer          // (V, H)
     let visibleBias, visibleVelocity: FloatBuffer    // (V)
     let hiddenBias, hiddenVelocity: FloatBuffer      // (H)
-    // The statistics of a minibatch: the gradient estimate.
+    // The statistics of a minibatch: the gradient estimate, adjacent in `gradientSlab`
+    // (V*H + V + H + 1) with the summed squared error last, for one all-reduce.
+    let gradientSlab: FloatBuffer
     let weightGradient: FloatBuffer                  // (V, H), zero between steps
     let visibleGradient: FloatBuffer                 // (V)
     let hiddenGradient: FloatBuffer                  // (H)
+    let errorSlot: FloatBuffer                       // (1): the squared error, summed across processes
     // Minibatch buffers.
     let visibleStack: FloatBuffer                    // (2B, V): [v0; v1]
     let hiddenStack: FloatBuffer                     // (2B, H): [h0; h1], h1 negated for the statistics
@@ -65,7 +74,9 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
              statistics, update
     }
     private var phase = Phase.load
-    var rows = 0
+    /// This process's rows of the minibatch, the minibatch's rows (all processes), and the
+    /// minibatch row of this process's row 0 (its first chain, for PCD).
+    var rows = 0, batchRows = 0, firstRow = 0
     private(set) var gibbsStep = 0
     private var data: UnsafePointer<Float>?, indices: UnsafeBufferPointer<Int>?
 
@@ -77,14 +88,16 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         visibleCount = v; hiddenCount = h; self.capacity = capacity
         visibleUnits = rbm.visibleUnits; hiddenUnits = rbm.hiddenUnits
         self.configuration = configuration; self.seed = seed; self.layer = layer
+        collective = Collectives.current
         let blocks = Lanes.blockCount(productSize: v * h)
         hiddenBlocks = Lanes.blocks(of: h, count: blocks)
         visibleBlocks = Lanes.blocks(of: v, count: blocks)
         weight = FloatBuffer(rbm.weight.elements); weightVelocity = FloatBuffer(count: v * h)
         visibleBias = FloatBuffer(rbm.visibleBias); visibleVelocity = FloatBuffer(count: v)
         hiddenBias = FloatBuffer(rbm.hiddenBias); hiddenVelocity = FloatBuffer(count: h)
-        weightGradient = FloatBuffer(count: v * h)
-        visibleGradient = FloatBuffer(count: v); hiddenGradient = FloatBuffer(count: h)
+        let slab = FloatBuffer.slab([v * h, v, h, 1])
+        gradientSlab = slab.whole
+        (weightGradient, visibleGradient, hiddenGradient, errorSlot) = (slab.parts[0], slab.parts[1], slab.parts[2], slab.parts[3])
         visibleStack = FloatBuffer(count: 2 * capacity * v); hiddenStack = FloatBuffer(count: 2 * capacity * h)
         hiddenSample = FloatBuffer(count: capacity * h)
         chains = FloatBuffer(count: configuration.persistent ? capacity * v : 0)
@@ -92,13 +105,19 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         squaredError = .allocate(capacity: max(v, 1))
         squaredError.initialize(repeating: 0, count: max(v, 1))
         hiddenActivity = FloatBuffer(count: h); visibleMean = FloatBuffer(count: v)
+        collective.broadcast([weight, visibleBias, hiddenBias])  // every process starts from rank 0's
         setEpoch(0)
     }
 
     deinit { squaredError.deallocate() }
 
     /// Starts epoch `epoch` (0-based): its learning rate, k and momentum, and minibatch 0.
+    /// With several processes, first checks that all hold the same parameters (else the job stops).
     func setEpoch(_ epoch: Int) {
+        if collective.size > 1 {  // (the array would be an allocation per epoch for one process)
+            collective.verifyAgreement([weight, visibleBias, hiddenBias, weightVelocity, visibleVelocity, hiddenVelocity],
+                                       what: "parameters of layer \(layer + 1) at the start of epoch \(epoch + 1)")
+        }
         self.epoch = epoch
         stepInEpoch = 0
         learningRate = configuration.learningRate(forEpoch: epoch)
@@ -106,9 +125,10 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         momentum = configuration.momentum(forEpoch: epoch)
     }
 
-    /// The stream of `purpose` for the current minibatch.
+    /// The stream of `purpose` for the current minibatch, by minibatch row (this process's row
+    /// r is row `firstRow + r`).
     func stream(_ purpose: RandomPurpose) -> RandomStream {
-        RandomStream(seed: seed, purpose: purpose, epoch: epoch, step: stepInEpoch)
+        RandomStream(seed: seed, purpose: purpose, epoch: epoch, step: stepInEpoch).offset(rows: firstRow)
     }
 
     private func run(_ next: Phase) {
@@ -121,14 +141,23 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     /// One CD-k (or PCD) update on the rows `rows` of `data` (row-major, V columns; only read).
     /// BLAS must be single-threaded during the call. Returns the summed squared reconstruction
     /// error of the minibatch (the `rbm.m` monitor): the sum over rows and pixels of
-    /// (v0 - E[v | h])^2 with h ~ p(h | v0), before the update.
+    /// (v0 - E[v | h])^2 with h ~ p(h | v0), before the update. With several processes, every
+    /// one passes the whole minibatch and works on its share of the rows.
     func step(data: UnsafePointer<Float>, rows: UnsafeBufferPointer<Int>) -> Double {
         precondition(rows.count >= 1 && rows.count <= capacity,
                      "ContrastiveDivergence.step: \(rows.count) rows for a capacity of \(capacity)")
-        self.rows = rows.count
+        let share = collective.share(ofRows: rows.count, capacity: capacity)
+        self.rows = share.count
+        batchRows = rows.count
+        firstRow = share.lowerBound
         self.data = data
-        indices = rows
+        indices = UnsafeBufferPointer(rebasing: rows[share])
         defer { self.data = nil; indices = nil; stepInEpoch += 1 }
+        guard share.count > 0 else {    // a short last minibatch left this process no rows
+            squaredError.update(repeating: 0, count: visibleCount)
+            if configuration.persistent { chainsStarted = true }
+            return statisticsAndUpdate(error: 0)
+        }
 
         run(.load)                      // 1. v0
         run(.positive)                  // 2. h0 = E[h | v0], h ~ p(h | v0)
@@ -148,18 +177,25 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
                 run(.hidden)            //    h1 = E[h | v1]; h ~ p(h | v1) before the last step
             }
         }
-        statisticsAndUpdate()           // 4.-6.
         var error = 0.0
         for i in 0..<visibleCount { error += squaredError[i] }
-        return error
+        return statisticsAndUpdate(error: error)  // 4.-6.
     }
 
-    /// Steps 4 to 6 on the minibatch in the stacks (`rows` set).
-    func statisticsAndUpdate() {
+    /// Steps 4 to 6 on the minibatch in the stacks (`rows`, `batchRows` set); returns `error`
+    /// summed across the processes.
+    @discardableResult
+    func statisticsAndUpdate(error: Double = 0) -> Double {
         run(.statistics)                // 4. G, the bias gradients, the sparsity terms
         sparsityStarted = true
-        // 5. Data-parallel training sums weightGradient, visibleGradient and hiddenGradient here.
+        var error = error
+        if collective.size > 1 {        // 5. the sums across processes, in one call
+            errorSlot.pointer[0] = Float(error)
+            collective.allReduceSum(gradientSlab)
+            error = Double(errorSlot.pointer[0])
+        }
         run(.update)                    // 6. the parameters
+        return error
     }
 
     /// Block `block`'s share of the current phase.
@@ -241,7 +277,12 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     /// q = decay q + (1 - decay) mean(h0) (q starts at the first minibatch's mean), then
     /// G -= cost mean(v0)^T (q - target) and the hidden gradient -= cost (q - target).
     private func statistics(_ hr: Range<Int>, _ vr: Range<Int>) {
-        let nv = visibleCount, nh = hiddenCount, b = rows, lo = hr.lowerBound, scale = 1 / Float(b)
+        let nv = visibleCount, nh = hiddenCount, b = rows, lo = hr.lowerBound, scale = 1 / Float(batchRows)
+        guard b > 0 else {              // no rows here: this process adds nothing to the sums
+            (hiddenGradient.pointer + lo).update(repeating: 0, count: hr.count)
+            (visibleGradient.pointer + vr.lowerBound).update(repeating: 0, count: vr.count)
+            return
+        }
         let h0 = hiddenStack.pointer + lo, h1 = hiddenStack.pointer + b * nh + lo
         UnitKernels.negate(h1, rows: b, columns: hr.count, stride: nh)
         // G[:, hr] = (1/b) [v0; v1]^T [h0; -h1][:, hr] : (V, 2b) * (2b, |hr|) -> (V, |hr|), added

@@ -43,9 +43,26 @@ public final class ContrastiveDivergenceStepper {
             throw PretrainingError.invalidConfiguration(
                 "resampleBinaryData needs Bernoulli visible units, this RBM has \(rbm.visibleUnits.rawValue) ones")
         }
+        try Self.checkProcesses(Collectives.current, configuration: configuration, batchSize: batchSize)
         engine = ContrastiveDivergence(rbm: rbm, configuration: configuration, capacity: batchSize, seed: seed,
                                        layer: layer)
         template = rbm
+    }
+
+    /// Data-parallel training (`Collectives.current` with several processes) needs a share of
+    /// every full minibatch on each process, and no sparsity target (its running mean would
+    /// need the whole minibatch's activations on every process: not built yet).
+    static func checkProcesses(_ collective: any Collective, configuration: RBMTrainingConfiguration,
+                               batchSize: Int) throws {
+        guard collective.size > 1 else { return }
+        guard batchSize >= collective.size else {
+            throw PretrainingError.invalidConfiguration(
+                "the batch size \(batchSize) is smaller than the number of processes \(collective.size)")
+        }
+        if configuration.sparsityTarget != nil {
+            throw PretrainingError.invalidConfiguration(
+                "a sparsity target is not supported with more than one process (\(collective.size) here)")
+        }
     }
 
     /// A stepper whose seed is one draw of `generator`.

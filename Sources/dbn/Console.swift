@@ -1,3 +1,4 @@
+import DeepBelief
 import Foundation
 
 /// Output conventions shared by every subcommand: results for people on stdout, progress on
@@ -96,7 +97,8 @@ final class JSONLogWriter {
 
     init(path: String) throws {
         self.path = path
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let descriptor = FileIO.writesFiles ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            : open("/dev/null", O_WRONLY | O_CLOEXEC)  // rank > 0 of an MPI run: rank 0 writes the log
         guard descriptor >= 0 else {
             throw CLIError("\(path): cannot open the log file for writing: \(String(cString: strerror(errno)))")
         }

@@ -19,24 +19,26 @@ struct DBN: ParsableCommand {
                       EvaluateCommand.self, LoglikCommand.self, FiltersCommand.self, ReconstructCommand.self,
                       SampleCommand.self, InspectCommand.self, DataCommand.self, BenchCommand.self])
 
-    /// Runs the command; every error is one line on stderr (no usage block, no stack trace)
-    /// and a non-zero exit status. `--help` and `--version` print as usual.
+    /// Runs the command (in every process of an MPI job, see `Processes`); every error is one
+    /// line on stderr (no usage block, no stack trace) and a non-zero exit status. `--help` and
+    /// `--version` print as usual.
     static func main() {
         // SIGTERM/SIGHUP during a write leave no hidden temporary file behind.
         FileIO.removeTemporaryFilesOnTermination()
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-            try Console.finishStandardOutput()
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
+        Processes.run {
+            do {
+                var command = try parseAsRoot()
+                try command.run()
+                try Console.finishStandardOutput()
+            } catch {
+                let code = exitCode(for: error)
+                if code == .success {
+                    print(fullMessage(for: error))
+                    Processes.exit(0)
+                }
+                let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+                Processes.fail("Error: \(Console.sanitized(message, limit: 2000))", code: code.rawValue)
             }
-            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("Error: \(Console.sanitized(message, limit: 2000))\n".utf8))
-            Foundation.exit(code.rawValue)
         }
     }
 }
