@@ -46,3 +46,20 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         expectCleanFailure(d, naming: "stack.safetensors", containing: "no label units")
     }
 }
+
+/// Commands that need a plain stack refuse a generative DBN in one line that names the file.
+@Suite(.serialized) struct GenerativeModelRefusalTests {
+    @Test func sampleReconstructAndFinetuneRefuseAGenerativeDBN() throws {
+        let f = try TrainingFixture()
+        let g = try DBNExecutable.run(["generative", "--data", f.folder, "--layers", "8,10", "--pretrain-epochs", "1",
+                                       "--up-down-epochs", "0", "--batch-size", "10", "--output", "gen.safetensors"],
+                                      in: f.folder)
+        #expect(g.status == 0, "\(g)")
+        for arguments in [["sample", "--model", "gen.safetensors", "--output", "s.png"],
+                          ["reconstruct", "--model", "gen.safetensors", "--output", "r.png"],
+                          ["finetune", "--weights", "gen.safetensors"]] {
+            let r = try DBNExecutable.run(arguments + ["--data", f.folder], in: f.folder)
+            expectCleanFailure(r, naming: "gen.safetensors", containing: "generative DBN")
+        }
+    }
+}
