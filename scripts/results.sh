@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reruns the README's results section on the bundled MNIST (release build) and writes the
 # figures and pictures into docs/results/. Steps: train hinton2006 dropout compare deep-grid loglik
-# pictures plots bench, or all.
+# pictures plots bench generative-small generative, or all.
 #   scripts/results.sh all          # everything (about 2 hours 20 minutes on 2 cores)
 #   scripts/results.sh loglik       # one step
 #   DBN=/tmp/dbn scripts/results.sh dropout loglik   # steps run by a given binary
@@ -72,6 +72,27 @@ if want loglik; then
             --output "$out/rbm-$name.safetensors" --quiet
         timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" --json | tee "$out/loglik-$name.txt"
     done
+fi
+if want generative-small; then
+    # The generative DBN of Hinton, Osindero & Teh 2006 on a reduced budget (the README's figures):
+    # 784-500-500-2000 with 10 label units in the top RBM, the first 10000 training images,
+    # 30 CD-1 epochs per layer, then 10 epochs of up-down (CD-3, 6, 10 over thirds).
+    timed "generative (reduced)" $dbn generative --limit 10000 --pretrain-epochs 30 --up-down-epochs 10 \
+        --cd-schedule 3,6,10 --seed 1 --greedy-output "$out/generative-small-greedy.safetensors" \
+        --output "$out/generative-small.safetensors" --json | tee "$out/generative-small.txt"
+    $dbn dream --model "$out/generative-small-greedy.safetensors" --all-labels --count 10 --steps 1000 \
+        --output "$out/dream-greedy.png"
+    $dbn dream --model "$out/generative-small.safetensors" --all-labels --count 10 --steps 1000 \
+        --output "$out/dream-up-down.png" --frames 10 --frames-output "$out/dream-chain.png"
+fi
+if want generative; then
+    # The paper's full recipe: all 60000 images, 30 CD-1 sweeps per layer, then 300 epochs of
+    # up-down with CD-3, CD-6 and CD-10 for 100 epochs each (not yet run: many hours on 2 cores).
+    timed "generative" $dbn generative --pretrain-epochs 30 --up-down-epochs 300 --cd-schedule 3,6,10 --seed 1 \
+        --checkpoint-dir "$out/generative-checkpoints" --greedy-output "$out/generative-greedy.safetensors" \
+        --output "$out/generative.safetensors" --json | tee "$out/generative.txt"
+    $dbn dream --model "$out/generative.safetensors" --all-labels --count 10 --steps 1000 \
+        --output "$out/dream-full.png" --frames 10 --frames-output "$out/dream-full-chain.png"
 fi
 if want pictures; then
     $dbn filters --model "$out/model.safetensors" --output "$out/filters.png" --count 100

@@ -177,6 +177,62 @@ extension Checkpoint {
     }
 }
 
+extension Checkpoint {
+    // MARK: Generative DBNs and up-down progress
+
+    struct UpDownScalars: Codable {
+        var completedEpochs: Int
+        var velocityCount: Int
+        var reports: [UpDownEpochReport]
+    }
+
+    /// Stores a generative DBN under `prefix`: its stack, and its generative weights as
+    /// `PREFIX.generative.{i}` (the stack's shapes).
+    public mutating func setGenerative(_ model: GenerativeDeepBeliefNetwork, prefix: String) {
+        remove(prefix: prefix + ".")
+        setStack(model.stack, prefix: "\(prefix).stack")
+        for (i, weight) in model.generativeWeights.enumerated() { setFloats("\(prefix).generative.\(i)", weight.elements) }
+    }
+
+    /// The generative DBN stored under `prefix`, if any.
+    public func generative(prefix: String) throws -> GenerativeDeepBeliefNetwork? {
+        guard let stack = try stack(prefix: "\(prefix).stack") else { return nil }
+        if let reason = GenerativeDeepBeliefNetwork.unsuitability(of: stack) {
+            throw CheckpointError.corrupt(file: file.source, reason: "generative DBN '\(prefix)': \(reason)")
+        }
+        var weights: [Matrix] = []
+        for (i, rbm) in stack.layers.dropLast().enumerated() {
+            let values = try floats("\(prefix).generative.\(i)")
+            guard values.count == rbm.visibleCount * rbm.hiddenCount else {
+                throw CheckpointError.corrupt(file: file.source, reason: "generative weight \(i) of '\(prefix)' has \(values.count) values")
+            }
+            weights.append(Matrix(rows: rbm.visibleCount, columns: rbm.hiddenCount, elements: values))
+        }
+        return GenerativeDeepBeliefNetwork(stack: stack, generativeWeights: weights)
+    }
+
+    /// Stores up-down progress under `prefix`.
+    public mutating func setUpDownProgress(_ p: UpDownProgress, prefix: String) {
+        remove(prefix: prefix + ".")
+        setGenerative(p.model, prefix: "\(prefix).model")
+        for (i, velocity) in p.velocities.enumerated() { setFloats("\(prefix).velocity.\(i)", velocity) }
+        setWords("\(prefix).seed", [p.seed])
+        setValue(prefix, UpDownScalars(completedEpochs: p.completedEpochs, velocityCount: p.velocities.count,
+                                       reports: p.reports))
+    }
+
+    /// The up-down progress stored under `prefix`, if any.
+    public func upDownProgress(prefix: String) throws -> UpDownProgress? {
+        guard let s = try value(prefix, as: UpDownScalars.self) else { return nil }
+        guard let model = try generative(prefix: "\(prefix).model"), (0...4096).contains(s.velocityCount) else {
+            throw CheckpointError.corrupt(file: file.source, reason: "up-down state '\(prefix)' is incomplete")
+        }
+        return UpDownProgress(completedEpochs: s.completedEpochs, model: model,
+                              velocities: try (0..<s.velocityCount).map { try floats("\(prefix).velocity.\($0)") },
+                              seed: try seed("\(prefix).seed"), reports: s.reports)
+    }
+}
+
 /// How one kind of phase stores its result and its progress in a checkpoint (under the
 /// prefixes `TrainingRun` gives: `NAME.result`, `NAME.progress`).
 struct PhaseSchema<Value, Progress> {
@@ -191,6 +247,15 @@ extension PhaseSchema where Value == DeepBeliefNetwork, Progress == StackPretrai
     static var pretraining: Self {
         Self(restore: { try $0.stack(prefix: $1) }, store: { $0.setStack($2, prefix: $1) },
              restoreProgress: { try $0.stackProgress(prefix: $1) }, storeProgress: { $0.setStackProgress($2, prefix: $1) })
+    }
+}
+
+extension PhaseSchema where Value == GenerativeDeepBeliefNetwork, Progress == UpDownProgress {
+    /// Up-down fine-tuning: the generative DBN, and the up-down progress.
+    static var upDown: Self {
+        Self(restore: { try $0.generative(prefix: $1) }, store: { $0.setGenerative($2, prefix: $1) },
+             restoreProgress: { try $0.upDownProgress(prefix: $1) },
+             storeProgress: { $0.setUpDownProgress($2, prefix: $1) })
     }
 }
 

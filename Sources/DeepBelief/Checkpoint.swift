@@ -83,7 +83,8 @@ public struct Checkpoint: Sendable {
     public func stack(prefix: String) throws -> DeepBeliefNetwork? {
         guard let shape = try value("\(prefix).shape", as: ModelArchive.StackShape.self) else { return nil }
         let count = shape.sizes.count - 1
-        guard count >= 1, shape.visibleUnits.count == count, shape.hiddenUnits.count == count else {
+        guard count >= 1, shape.visibleUnits.count == count, shape.hiddenUnits.count == count,
+              (shape.labelCount ?? 1) >= 1 else {
             throw CheckpointError.corrupt(file: file.source, reason: "stack '\(prefix)' has a bad shape record")
         }
         return try ModelArchive.readStack(file, prefix: prefix, shape: shape, requireFinite: false)

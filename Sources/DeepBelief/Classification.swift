@@ -73,3 +73,11 @@ public struct Ensemble: Sendable {
         ClassificationReport(labels: labels, predictions: classify(images), classCount: networks[0].outputCount)
     }
 }
+
+extension GenerativeDeepBeliefNetwork {
+    /// The report of classifying `images` by the free energy of each label in the top RBM
+    /// (`classify`) against `labels`.
+    public func classificationReport(images: Matrix, labels: [Int]) -> ClassificationReport {
+        ClassificationReport(labels: labels, predictions: classify(images), classCount: labelCount)
+    }
+}

@@ -17,6 +17,10 @@ extension Network {
     public init(pretrained stack: DeepBeliefNetwork, outputCount: Int, hiddenActivation: Activation = .sigmoid,
                 output: OutputKind = .softmax, outputInitializer: WeightInitializer = .xavierUniform,
                 generator: inout Xoshiro256StarStar) throws {
+        guard stack.labelCount == 0 else {
+            throw FineTuningError.pretrainedMismatch(
+                "the stack's top RBM has \(stack.labelCount) label units (a generative DBN): it cannot be unrolled into a network")
+        }
         try self.init(pretrained: stack.denseParameters, outputCount: outputCount, hiddenActivation: hiddenActivation,
                       output: output, outputInitializer: outputInitializer, generator: &generator)
     }

@@ -17,17 +17,22 @@ extension ModelArchive {
         public var sizes: [Int]
         public var visibleUnits: [VisibleUnits]
         public var hiddenUnits: [HiddenUnits]
+        /// The number of label units of the top RBM (nil: none; records written before labels
+        /// existed have none).
+        public var labelCount: Int?
 
         public init(_ stack: DeepBeliefNetwork) {
             sizes = stack.layerSizes
             visibleUnits = stack.layers.map(\.visibleUnits)
             hiddenUnits = stack.layers.map(\.hiddenUnits)
+            labelCount = stack.labelCount > 0 ? stack.labelCount : nil
         }
 
-        public init(sizes: [Int], visibleUnits: [VisibleUnits], hiddenUnits: [HiddenUnits]) {
+        public init(sizes: [Int], visibleUnits: [VisibleUnits], hiddenUnits: [HiddenUnits], labelCount: Int? = nil) {
             self.sizes = sizes
             self.visibleUnits = visibleUnits
             self.hiddenUnits = hiddenUnits
+            self.labelCount = labelCount
         }
     }
 
@@ -75,8 +80,36 @@ extension ModelArchive {
         let shape = StackShape(
             sizes: sizes,
             visibleUnits: try unitList(file, Key.visibleUnits, count: sizes.count - 1, as: VisibleUnits.self),
-            hiddenUnits: try unitList(file, Key.hiddenUnits, count: sizes.count - 1, as: HiddenUnits.self))
+            hiddenUnits: try unitList(file, Key.hiddenUnits, count: sizes.count - 1, as: HiddenUnits.self),
+            labelCount: try labelCount(file))
         return try readStack(file, prefix: "rbm", shape: shape, requireFinite: true)
+    }
+
+    /// The generative DBN in a stack file whose top RBM has labels: the generative weights are
+    /// `generative.{i}.weight` when stored (after up-down), else the recognition weights.
+    public static func generative(from file: SafeTensors) throws -> GenerativeDeepBeliefNetwork {
+        let stack = try stack(from: file)
+        if let reason = GenerativeDeepBeliefNetwork.unsuitability(of: stack) {
+            throw ModelFileError.inconsistent(file: file.source, reason: "not a generative DBN: \(reason)")
+        }
+        guard file["generative.0.weight"] != nil else { return GenerativeDeepBeliefNetwork(stack: stack) }
+        var weights: [Matrix] = []
+        for (i, rbm) in stack.layers.dropLast().enumerated() {
+            let weight = try file.requireMatrix("generative.\(i).weight", rows: rbm.visibleCount, columns: rbm.hiddenCount)
+            try checkFinite(weight.isFinite, file, "generative.\(i)")
+            weights.append(weight)
+        }
+        return GenerativeDeepBeliefNetwork(stack: stack, generativeWeights: weights)
+    }
+
+    /// The `label_count` metadata: nil when absent, else a positive count.
+    private static func labelCount(_ file: SafeTensors) throws -> Int? {
+        guard let raw = file.metadata[Key.labelCount] else { return nil }
+        guard let count = Int(raw), count >= 1, count <= 1 << 16 else {
+            throw ModelFileError.badMetadata(file: file.source, key: Key.labelCount, found: raw,
+                                             expected: "a positive number of label units")
+        }
+        return count
     }
 
     /// The network in a network file.
@@ -101,10 +134,19 @@ extension ModelArchive {
                      "StackShape: \(sizes.count) sizes for \(shape.visibleUnits.count) RBMs")
         var layers: [RBM] = []
         for i in 0..<(sizes.count - 1) {
-            let rbm = RBM(weight: try file.requireMatrix("\(prefix).\(i).weight", rows: sizes[i], columns: sizes[i + 1]),
-                          visibleBias: try file.requireVector("\(prefix).\(i).visible_bias", count: sizes[i]),
+            var weight = try file.requireMatrix("\(prefix).\(i).weight", rows: sizes[i], columns: sizes[i + 1])
+            var visibleBias = try file.requireVector("\(prefix).\(i).visible_bias", count: sizes[i])
+            // The top RBM's label units: their rows of the weight and their biases, stored apart.
+            let labels = i == sizes.count - 2 ? shape.labelCount ?? 0 : 0
+            if labels > 0 {
+                let labelWeight = try file.requireMatrix("\(prefix).\(i).label_weight", rows: labels, columns: sizes[i + 1])
+                weight = Matrix(rows: sizes[i] + labels, columns: sizes[i + 1],
+                                elements: weight.elements + labelWeight.elements)
+                visibleBias += try file.requireVector("\(prefix).\(i).label_bias", count: labels)
+            }
+            let rbm = RBM(weight: weight, visibleBias: visibleBias,
                           hiddenBias: try file.requireVector("\(prefix).\(i).hidden_bias", count: sizes[i + 1]),
-                          visibleUnits: shape.visibleUnits[i], hiddenUnits: shape.hiddenUnits[i])
+                          visibleUnits: shape.visibleUnits[i], hiddenUnits: shape.hiddenUnits[i], labelCount: labels)
             if requireFinite {
                 try checkFinite(rbm.weight.isFinite && rbm.visibleBias.allSatisfy(\.isFinite)
                                 && rbm.hiddenBias.allSatisfy(\.isFinite), file, "\(prefix).\(i)")

@@ -62,6 +62,13 @@ public enum ModelArchive {
         public static let pretraining = "pretraining"
         public static let fineTuning = "fine_tuning"
         public static let createdBy = "created_by"
+        /// The number of softmax label units of the top RBM (absent: none).
+        public static let labelCount = "label_count"
+        /// How a generative DBN's generative weights came about: "tied" (greedy training
+        /// only) or "up-down" (fine-tuned, stored as `generative.{i}.weight`).
+        public static let generative = "generative"
+        /// The up-down configuration (JSON), for a model fine-tuned by up-down.
+        public static let upDown = "up_down"
     }
 
     // MARK: Writing
@@ -89,13 +96,35 @@ public enum ModelArchive {
         return file
     }
 
-    /// Adds a stack's tensors: `PREFIX.{i}.weight` [visible, hidden], `.visible_bias`, `.hidden_bias`.
+    /// Adds a stack's tensors: `PREFIX.{i}.weight` [visible, hidden], `.visible_bias`, `.hidden_bias`;
+    /// a top RBM's label units apart: `PREFIX.{i}.label_weight` [labels, hidden], `.label_bias`.
     static func addStack(_ stack: DeepBeliefNetwork, to file: inout SafeTensors, prefix: String = "rbm") {
         for (i, rbm) in stack.layers.enumerated() {
-            file["\(prefix).\(i).weight"] = Tensor(rbm.weight)
-            file["\(prefix).\(i).visible_bias"] = Tensor(rbm.visibleBias)
+            let f = rbm.featureCount, h = rbm.hiddenCount
+            file["\(prefix).\(i).weight"] = Tensor(rbm.labelCount == 0 ? rbm.weight
+                : Matrix(rows: f, columns: h, elements: Array(rbm.weight.elements[0..<(f * h)])))
+            file["\(prefix).\(i).visible_bias"] = Tensor(Array(rbm.visibleBias[0..<f]))
             file["\(prefix).\(i).hidden_bias"] = Tensor(rbm.hiddenBias)
+            if rbm.labelCount > 0 {
+                file["\(prefix).\(i).label_weight"] = Tensor(
+                    Matrix(rows: rbm.labelCount, columns: h, elements: Array(rbm.weight.elements[(f * h)...])))
+                file["\(prefix).\(i).label_bias"] = Tensor(Array(rbm.visibleBias[f...]))
+            }
         }
+    }
+
+    /// The named tensors of a generative DBN: its stack (the recognition weights, the generative
+    /// biases, the top RBM with its labels), and once up-down has untied them the generative
+    /// weights `generative.{i}.weight` [visible, hidden] of the layers below the top.
+    public static func archive(generative model: GenerativeDeepBeliefNetwork,
+                               metadata: [String: String] = [:]) -> SafeTensors {
+        var meta = metadata
+        meta[Key.generative] = model.isUntied ? "up-down" : "tied"
+        var file = archive(stack: model.stack, metadata: meta)
+        if model.isUntied {
+            for (i, weight) in model.generativeWeights.enumerated() { file["generative.\(i).weight"] = Tensor(weight) }
+        }
+        return file
     }
 
     /// Adds a network's tensors: `PREFIX.{i}.weight` [fan_in, fan_out] and `PREFIX.{i}.bias`.
@@ -111,9 +140,11 @@ public enum ModelArchive {
     }
 
     private static func stackMetadata(_ stack: DeepBeliefNetwork) -> [String: String] {
-        [Key.layerSizes: json(stack.layerSizes),
-         Key.visibleUnits: json(stack.layers.map(\.visibleUnits.rawValue)),
-         Key.hiddenUnits: json(stack.layers.map(\.hiddenUnits.rawValue))]
+        var meta = [Key.layerSizes: json(stack.layerSizes),
+                    Key.visibleUnits: json(stack.layers.map(\.visibleUnits.rawValue)),
+                    Key.hiddenUnits: json(stack.layers.map(\.hiddenUnits.rawValue))]
+        if stack.labelCount > 0 { meta[Key.labelCount] = String(stack.labelCount) }
+        return meta
     }
 
     /// A compact JSON string of an encodable value (for metadata).

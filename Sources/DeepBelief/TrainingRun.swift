@@ -147,9 +147,10 @@ public final class TrainingRun {
     /// checkpoint when phase `name` is finished. Returns the seconds spent (training and
     /// monitors; as recorded, for a finished phase). `onEpoch(layer, report)` after every epoch,
     /// then `onParameters(layer, rbm)` with the layer's parameters after it.
+    /// With `labels`, the top RBM's label units (if any) learn them (see `DeepBeliefNetwork.pretrain`).
     @discardableResult
     public func pretrain(_ stack: inout DeepBeliefNetwork, on data: Matrix, configuration: RBMTrainingConfiguration,
-                         monitors: MonitorOptions = .none, name: String = "pretrain",
+                         monitors: MonitorOptions = .none, labels: [Int]? = nil, name: String = "pretrain",
                          onEpoch: ((Int, RBMEpochReport) -> Void)? = nil,
                          onParameters: ((Int, RBM) -> Void)? = nil) throws -> Double {
         let start = stack
@@ -157,7 +158,7 @@ public final class TrainingRun {
             var stack = start
             var generator = Xoshiro256StarStar(seed: configuration.seed)
             try stack.pretrain(on: data, configurations: Array(repeating: configuration, count: stack.layers.count),
-                               monitors: monitors, generator: &generator, resumeFrom: resumeFrom,
+                               monitors: monitors, labels: labels, generator: &generator, resumeFrom: resumeFrom,
                                onEpoch: { layer, report in
                                    addSeconds(report.seconds + report.monitorSeconds)
                                    onEpoch?(layer, report)
@@ -168,6 +169,28 @@ public final class TrainingRun {
             return stack
         }
         stack = result
+        return seconds
+    }
+
+    /// Fine-tunes the generative DBN `model` by up-down on `data` and `labels` (or takes it from
+    /// the checkpoint when phase `name` is finished). Returns the seconds spent. `onEpoch`
+    /// after every epoch.
+    @discardableResult
+    public func upDown(_ model: inout GenerativeDeepBeliefNetwork, on data: Matrix, labels: [Int],
+                       configuration: UpDownConfiguration, name: String = "up-down",
+                       onEpoch: ((UpDownEpochReport) -> Void)? = nil) throws -> Double {
+        let start = model
+        let (result, seconds) = try runPhase(name, schema: .upDown) { resumeFrom, addSeconds, save in
+            var model = start
+            var generator = Xoshiro256StarStar(seed: configuration.seed)
+            try model.upDown(on: data, labels: labels, configuration: configuration, generator: &generator,
+                             resumeFrom: resumeFrom, onEpoch: { report in
+                                 addSeconds(report.seconds)
+                                 onEpoch?(report)
+                             }, onProgress: save)
+            return model
+        }
+        model = result
         return seconds
     }
 

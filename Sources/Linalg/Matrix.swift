@@ -180,3 +180,18 @@ extension Matrix: CustomStringConvertible {
         return "Matrix(\(rows)x\(columns))\n" + shown.joined(separator: "\n") + (rows > 6 ? "\n..." : "")
     }
 }
+
+extension Matrix {
+    /// The matrix with `classes` columns appended: row r gets a one-hot code of `labels[r]`
+    /// (a class in 0..<classes). Shape (rows, columns + classes).
+    public func appendingOneHot(_ labels: [Int], classes: Int) -> Matrix {
+        precondition(labels.count == rows, "appendingOneHot: \(labels.count) labels for \(rows) rows")
+        var result = Matrix(rows: rows, columns: columns + classes)
+        for r in 0..<rows {
+            precondition((0..<classes).contains(labels[r]), "appendingOneHot: label \(labels[r]) of \(classes) classes")
+            for c in 0..<columns { result[r, c] = self[r, c] }
+            result[r, columns + labels[r]] = 1
+        }
+        return result
+    }
+}

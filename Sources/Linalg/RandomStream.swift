@@ -5,7 +5,8 @@ import CKernels
 public enum RandomPurpose: Sendable, Hashable {
     /// Initial weights of layer `layer` (an RBM of a stack, or a layer of a network).
     case initialization(layer: Int)
-    /// The minibatch order of an epoch (`layer`: the RBM of a stack; -1 for fine-tuning).
+    /// The minibatch order of an epoch (`layer`: the RBM of a stack; -1 for fine-tuning, -2 for
+    /// up-down fine-tuning).
     case shuffle(layer: Int)
     /// A fresh binary sample of the training minibatch (resampled binarisation).
     case dataSample(layer: Int)
@@ -21,6 +22,14 @@ public enum RandomPurpose: Sendable, Hashable {
     case binarization(set: Int)
     /// A monitor's draws (held-out subsets, AIS chains).
     case monitor(layer: Int)
+    /// Up-down fine-tuning (contrastive wake-sleep): the states of layer `layer` sampled in the
+    /// wake (bottom-up) pass.
+    case wakeSample(layer: Int)
+    /// Up-down fine-tuning: the states of layer `layer` sampled in the sleep (top-down) pass.
+    case sleepSample(layer: Int)
+    /// Generation from a generative DBN: the Gibbs chains of the top RBM at step `step`
+    /// (hidden states: `hidden` true; the units below the labels: false).
+    case dream(step: Int, hidden: Bool)
     /// Anything else: two numbers chosen by the caller.
     case other(UInt32, UInt32)
 
@@ -38,6 +47,9 @@ public enum RandomPurpose: Sendable, Hashable {
         case .binarization(let s): return (8, w(s), 0)
         case .monitor(let l): return (9, w(l), 0)
         case .other(let a, let b): return (10, a, b)
+        case .wakeSample(let l): return (11, w(l), 0)
+        case .sleepSample(let l): return (12, w(l), 0)
+        case .dream(let s, let hidden): return (13, w(s), hidden ? 1 : 0)
         }
     }
 }

@@ -15,7 +15,7 @@ extension ContrastiveDivergence {
               b: weight.pointer + lo * nh, ldb: nh, beta: 0, c: dataReconstruction.pointer + lo, ldc: nv)
         (squaredError + lo).update(repeating: 0, count: vr.count)
         UnitKernels.visibleMeans(visibleUnits, dataReconstruction.pointer + lo, rows: rows,
-                                 bias: visibleBias.pointer + lo, columns: vr.count, stride: nv,
+                                 bias: visibleBias.pointer + lo, columns: vr.count, stride: nv, labels: labels(in: vr),
                                  data: visibleStack.pointer + lo, squaredError: squaredError + lo)
         guard !chainsStarted else { return }
         // This process's chains (the minibatch rows it owns) start at its rows of the first
@@ -44,9 +44,9 @@ extension ContrastiveDivergence {
         sgemm(.none, .transposed, m: rows, n: vr.count, k: nh, alpha: 1, a: hiddenSample.pointer, lda: nh,
               b: weight.pointer + lo * nh, ldb: nh, beta: 0, c: v1, ldc: nv)
         UnitKernels.visibleMeans(visibleUnits, v1, rows: rows, bias: visibleBias.pointer + lo, columns: vr.count,
-                                 stride: nv)
+                                 stride: nv, labels: labels(in: vr))
         UnitKernels.sampleVisible(visibleUnits, means: v1, rows: rows, columns: vr.count, first: lo, stride: nv,
-                                  into: chains.pointer + firstRow * nv + lo,
+                                  labels: labels(in: vr), into: chains.pointer + firstRow * nv + lo,
                                   stream: stream(.visibleSample(layer: layer, step: gibbsStep)))
         if gibbsStep == cdSteps {
             UnitKernels.copy(chains.pointer + firstRow * nv + lo, into: v1, rows: rows, columns: vr.count, stride: nv)

@@ -6,7 +6,8 @@ import Linalg
 /// 1. the minibatch v0 (the data rows, or a fresh binary sample of them);
 /// 2. the positive phase: h0 = E[h | v0] and a sample h ~ p(h | v0);
 /// 3. the negative phase: k Gibbs steps, from h (CD, as in `rbm.m`: the reconstructions use the
-///    visible means) or from the persistent chains (PCD, Tieleman 2008: sampled states);
+///    visible means, a label group's softmax probabilities included) or from the persistent
+///    chains (PCD, Tieleman 2008: sampled states, a label group drawn as one multinomial);
 /// 4. the statistics: G = (1/b) [v0; v1]^T [h0; -h1] = (1/b)(v0^T h0 - v1^T h1) in ONE product,
 ///    and the bias gradients, plus the sparsity terms;
 /// 5. with several processes (data-parallel training, `Collective`), ONE in-place sum across
@@ -31,10 +32,13 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     // between phases.
     let visibleCount: Int, hiddenCount: Int, capacity: Int
     let visibleUnits: VisibleUnits, hiddenUnits: HiddenUnits
+    /// The number of label units (the last visible units, one softmax group; 0 for none).
+    let labelCount: Int
     let configuration: RBMTrainingConfiguration
     /// The run's seed and the layer of the stack (both key the random streams).
     let seed: UInt64, layer: Int
-    /// The fixed column blocks of the hidden and the visible units (the same count).
+    /// The fixed column blocks of the hidden and the visible units (the same count); the label
+    /// group, if any, lies wholly in the last visible block.
     let hiddenBlocks: [Range<Int>], visibleBlocks: [Range<Int>]
     /// The processes of the run (one, unless data-parallel), read from `Collectives.current`.
     let collective: any Collective
@@ -86,12 +90,14 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         precondition(capacity >= 1, "ContrastiveDivergence: capacity \(capacity)")
         let v = rbm.visibleCount, h = rbm.hiddenCount
         visibleCount = v; hiddenCount = h; self.capacity = capacity
-        visibleUnits = rbm.visibleUnits; hiddenUnits = rbm.hiddenUnits
+        visibleUnits = rbm.visibleUnits; hiddenUnits = rbm.hiddenUnits; labelCount = rbm.labelCount
         self.configuration = configuration; self.seed = seed; self.layer = layer
         collective = Collectives.current
         let blocks = Lanes.blockCount(productSize: v * h)
         hiddenBlocks = Lanes.blocks(of: h, count: blocks)
-        visibleBlocks = Lanes.blocks(of: v, count: blocks)
+        var visible = Lanes.blocks(of: v - labelCount, count: blocks)
+        visible[visible.count - 1] = visible[visible.count - 1].lowerBound..<v
+        visibleBlocks = visible
         weight = FloatBuffer(rbm.weight.elements); weightVelocity = FloatBuffer(count: v * h)
         visibleBias = FloatBuffer(rbm.visibleBias); visibleVelocity = FloatBuffer(count: v)
         hiddenBias = FloatBuffer(rbm.hiddenBias); hiddenVelocity = FloatBuffer(count: h)
@@ -112,8 +118,9 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     deinit { squaredError.deallocate() }
 
     /// Starts epoch `epoch` (0-based): its learning rate, k and momentum, and minibatch 0.
+    /// `cdSteps`, if given, replaces the configuration's k (up-down's schedule).
     /// With several processes, first checks that all hold the same parameters (else the job stops).
-    func setEpoch(_ epoch: Int) {
+    func setEpoch(_ epoch: Int, cdSteps k: Int? = nil) {
         if collective.size > 1 {  // (the array would be an allocation per epoch for one process)
             collective.verifyAgreement([weight, visibleBias, hiddenBias, weightVelocity, visibleVelocity, hiddenVelocity],
                                        what: "parameters of layer \(layer + 1) at the start of epoch \(epoch + 1)")
@@ -121,9 +128,12 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         self.epoch = epoch
         stepInEpoch = 0
         learningRate = configuration.learningRate(forEpoch: epoch)
-        cdSteps = configuration.gibbsSteps(forEpoch: epoch)
+        cdSteps = k ?? configuration.gibbsSteps(forEpoch: epoch)
         momentum = configuration.momentum(forEpoch: epoch)
     }
+
+    /// The number of label units in the visible block `vr`: all of them in the last block.
+    func labels(in vr: Range<Int>) -> Int { vr.upperBound == visibleCount ? labelCount : 0 }
 
     /// The stream of `purpose` for the current minibatch, by minibatch row (this process's row
     /// r is row `firstRow + r`).
@@ -256,7 +266,7 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         let first = gibbsStep == 1
         if first { (squaredError + lo).update(repeating: 0, count: vr.count) }
         UnitKernels.visibleMeans(visibleUnits, v1, rows: rows, bias: visibleBias.pointer + lo, columns: vr.count,
-                                 stride: nv, data: first ? visibleStack.pointer + lo : nil,
+                                 stride: nv, labels: labels(in: vr), data: first ? visibleStack.pointer + lo : nil,
                                  squaredError: first ? squaredError + lo : nil)
     }
 

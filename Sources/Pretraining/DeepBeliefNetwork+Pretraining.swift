@@ -5,12 +5,12 @@ extension DeepBeliefNetwork {
     /// `pretrain(on:configurations:...)`).
     public mutating func pretrain(on data: Matrix, configuration: RBMTrainingConfiguration,
                                   monitors: MonitorOptions = .none, visibleBias: VisibleBiasInitialization = .fromData,
-                                  generator: inout Xoshiro256StarStar,
+                                  labels: [Int]? = nil, generator: inout Xoshiro256StarStar,
                                   resumeFrom progress: StackPretrainingProgress? = nil,
                                   onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in },
                                   onProgress: ((StackPretrainingProgress) throws -> Void)? = nil) throws {
         try pretrain(on: data, configurations: Array(repeating: configuration, count: layers.count),
-                     monitors: monitors, visibleBias: visibleBias, generator: &generator,
+                     monitors: monitors, visibleBias: visibleBias, labels: labels, generator: &generator,
                      resumeFrom: progress, onEpoch: onEpoch, onProgress: onProgress)
     }
 
@@ -39,9 +39,14 @@ extension DeepBeliefNetwork {
     /// data, configurations, monitors and visible-bias setting. `onEpoch` sees
     /// only the epochs run now. A progress that does not fit gives
     /// `PretrainingError.invalidConfiguration`.
+    ///
+    /// Labels (Hinton, Osindero & Teh 2006): when the top RBM has K label units, `labels` (one
+    /// class in 0..<K per row of `data`) are required; the top RBM is trained on the layer
+    /// below's input with the one-hot labels appended, like any other layer (held-out monitor
+    /// data, which has no labels, is not monitored there).
     public mutating func pretrain(on data: Matrix, configurations: [RBMTrainingConfiguration],
                                   monitors: MonitorOptions = .none, visibleBias: VisibleBiasInitialization = .fromData,
-                                  generator: inout Xoshiro256StarStar,
+                                  labels: [Int]? = nil, generator: inout Xoshiro256StarStar,
                                   resumeFrom progress: StackPretrainingProgress? = nil,
                                   onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in },
                                   onProgress: ((StackPretrainingProgress) throws -> Void)? = nil) throws {
@@ -55,6 +60,7 @@ extension DeepBeliefNetwork {
         guard data.columns == first.visibleCount else {
             throw PretrainingError.shapeMismatch(what: "training data", expected: first.visibleCount, found: data.columns)
         }
+        try Self.checkLabels(labels, count: labelCount, rows: data.rows)
         var firstLayer = 0
         if let progress {
             try progress.check(fits: self)
@@ -69,6 +75,10 @@ extension DeepBeliefNetwork {
             passUp(from: i, input: &input, heldOut: &layerMonitors.heldOut, as: configurations[i].nextLayerInput)
         }
         for i in firstLayer..<layers.count {
+            if let labels, layers[i].labelCount > 0 {
+                input = input.appendingOneHot(labels, classes: layers[i].labelCount)
+                layerMonitors.heldOut = nil
+            }
             let resumed = i == firstLayer ? progress?.layerProgress : nil
             if resumed == nil && visibleBias == .fromData { layers[i].initializeVisibleBias(from: input) }
             // What the progress of this layer's epochs holds besides the layer's own state.
@@ -85,6 +95,23 @@ extension DeepBeliefNetwork {
                                 onEpoch: { report in onEpoch(i, report) }, onProgress: layerOnProgress)
             guard i + 1 < layers.count else { break }
             passUp(from: i, input: &input, heldOut: &layerMonitors.heldOut, as: configurations[i].nextLayerInput)
+        }
+    }
+
+    /// Throws unless `labels` are `rows` classes in 0..<count (none when count is 0).
+    static func checkLabels(_ labels: [Int]?, count: Int, rows: Int) throws {
+        guard count > 0 else {
+            if labels != nil { throw PretrainingError.invalidConfiguration("labels given for a stack without label units") }
+            return
+        }
+        guard let labels else {
+            throw PretrainingError.invalidConfiguration("the top RBM has \(count) label units: labels are needed")
+        }
+        guard labels.count == rows else {
+            throw PretrainingError.shapeMismatch(what: "labels", expected: rows, found: labels.count)
+        }
+        if let bad = labels.firstIndex(where: { !(0..<count).contains($0) }) {
+            throw PretrainingError.invalidConfiguration("label \(labels[bad]) of row \(bad) is outside 0..<\(count)")
         }
     }
 

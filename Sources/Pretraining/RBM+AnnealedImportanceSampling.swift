@@ -91,6 +91,9 @@ extension RBM {
             throw PretrainingError.unsupportedUnits(operation: "annealed importance sampling",
                                                     visible: visibleUnits, hidden: hiddenUnits)
         }
+        guard labelCount == 0 else {
+            throw PretrainingError.invalidConfiguration("annealed importance sampling is not available for an RBM with label units")
+        }
         try configuration.validate()
         guard baseVisibleBias.count == visibleCount else {
             throw PretrainingError.shapeMismatch(what: "AIS base-rate biases", expected: visibleCount,

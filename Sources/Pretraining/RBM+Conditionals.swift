@@ -39,18 +39,19 @@ extension RBM {
     }
 
     /// The down-pass: E[v | h], of shape (n, visibleCount). Bernoulli visible units:
-    /// sigmoid(h W^T + b); Gaussian: the mean h W^T + b. `h` is (n, hiddenCount).
+    /// sigmoid(h W^T + b); Gaussian: the mean h W^T + b; label units: the softmax of their
+    /// group. `h` is (n, hiddenCount).
     public func visibleProbabilities(_ h: Matrix) -> Matrix {
         precondition(h.columns == hiddenCount,
                      "visibleProbabilities: h has \(h.columns) columns, RBM has \(hiddenCount) hidden units")
         var x = Matrix(rows: 0, columns: 0)
         // x = h W^T : (n, H) * (H, V) -> (n, V)
         gemmInRowChunks(h, weight, .transposed, into: &x)
-        let rows = x.rows, columns = visibleCount, units = visibleUnits
+        let rows = x.rows, columns = visibleCount, units = visibleUnits, labels = labelCount
         visibleBias.withUnsafeBufferPointer { b in
             x.elements.withUnsafeMutableBufferPointer { p in
                 UnitKernels.visibleMeans(units, p.baseAddress!, rows: rows, bias: b.baseAddress!, columns: columns,
-                                         stride: columns)
+                                         stride: columns, labels: labels)
             }
         }
         return x
@@ -80,16 +81,16 @@ extension RBM {
     }
 
     /// A draw of v ~ p(v | h), of shape (n, visibleCount): binary states for Bernoulli units,
-    /// mean + N(0, 1) for Gaussian units.
+    /// mean + N(0, 1) for Gaussian units, one of the label units (a multinomial draw).
     public func sampleVisible(given h: Matrix, using generator: inout Xoshiro256StarStar) -> Matrix {
         let means = visibleProbabilities(h)
         var sample = Matrix(rows: means.rows, columns: means.columns)
-        let units = visibleUnits, rows = means.rows, columns = means.columns
+        let units = visibleUnits, rows = means.rows, columns = means.columns, labels = labelCount
         let stream = RandomStream(seed: generator.next(), purpose: .visibleSample(layer: 0, step: 0))
         means.elements.withUnsafeBufferPointer { p in
             sample.elements.withUnsafeMutableBufferPointer { s in
                 UnitKernels.sampleVisible(units, means: p.baseAddress!, rows: rows, columns: columns, first: 0,
-                                          stride: columns, into: s.baseAddress!, stream: stream)
+                                          stride: columns, labels: labels, into: s.baseAddress!, stream: stream)
             }
         }
         return sample

@@ -64,6 +64,9 @@ extension RBM {
 
     /// Throws when `exactLogPartition()` is not available for this RBM.
     func checkExactPartitionIsAvailable() throws {
+        guard labelCount == 0 else {
+            throw PretrainingError.invalidConfiguration("exact log Z is not available for an RBM with label units")
+        }
         guard hiddenUnits == .bernoulli else {
             throw PretrainingError.unsupportedUnits(operation: "exact log Z", visible: visibleUnits, hidden: hiddenUnits)
         }

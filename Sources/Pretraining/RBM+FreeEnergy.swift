@@ -7,6 +7,7 @@ extension RBM {
     /// With x = v W + c (computed by a Float gemm, accumulated in Double from there):
     /// - Bernoulli visible, Bernoulli hidden: F(v) = -v.b - sum_j softplus(x_j)
     /// - Gaussian visible (unit variance): the term -v.b becomes + |v - b|^2 / 2
+    /// - label units (a softmax group, one-hot rows): -v.b over the group, as for Bernoulli units
     /// - rectified hidden: NReLU has no closed-form free energy. We use the free energy of the
     ///   model NReLU approximates (Nair & Hinton 2010): each hidden unit an infinite stack of
     ///   binary copies with biases x - 0.5, x - 1.5, ..., so softplus(x_j) becomes
@@ -16,7 +17,7 @@ extension RBM {
         precondition(v.columns == visibleCount,
                      "freeEnergy: v has \(v.columns) columns, RBM has \(visibleCount) visible units")
         let x = hiddenPreActivations(v)
-        let visibleCount = self.visibleCount, hiddenCount = self.hiddenCount
+        let visibleCount = self.visibleCount, hiddenCount = self.hiddenCount, features = featureCount
         var result = [Double](repeating: 0, count: v.rows)
         v.elements.withUnsafeBufferPointer { pv in
             x.elements.withUnsafeBufferPointer { px in
@@ -26,13 +27,15 @@ extension RBM {
                         var visibleTerm = 0.0
                         switch visibleUnits {
                         case .bernoulli:
-                            for i in 0..<visibleCount { visibleTerm -= Double(row[i]) * Double(b[i]) }
+                            for i in 0..<features { visibleTerm -= Double(row[i]) * Double(b[i]) }
                         case .gaussian:
-                            for i in 0..<visibleCount {
+                            for i in 0..<features {
                                 let d = Double(row[i]) - Double(b[i])
                                 visibleTerm += 0.5 * d * d
                             }
                         }
+                        // Label units (one-hot rows): -v.b, as for Bernoulli units.
+                        for i in features..<visibleCount { visibleTerm -= Double(row[i]) * Double(b[i]) }
                         let hx = px.baseAddress! + r * hiddenCount
                         var hiddenTerm = 0.0
                         switch hiddenUnits {

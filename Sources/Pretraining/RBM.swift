@@ -20,20 +20,29 @@ public struct RBM: Sendable, Equatable {
     public var visibleUnits: VisibleUnits
     /// The kind of the hidden units.
     public var hiddenUnits: HiddenUnits
+    /// The number K of label units: the last K visible units form one softmax (one-of-K) group
+    /// beside the other visible units, as in the top RBM of Hinton, Osindero & Teh (2006);
+    /// 0 for an RBM without labels. `visibleUnits` is the kind of the other visible units.
+    public var labelCount: Int
 
     /// The number of visible units V.
     public var visibleCount: Int { weight.rows }
     /// The number of hidden units H.
     public var hiddenCount: Int { weight.columns }
+    /// The number of visible units that are not labels (V - K).
+    public var featureCount: Int { weight.rows - labelCount }
 
     /// An RBM with the given parameters. `weight` is (V, H); the bias lengths must match.
     public init(weight: Matrix, visibleBias: [Float], hiddenBias: [Float],
-                visibleUnits: VisibleUnits = .bernoulli, hiddenUnits: HiddenUnits = .bernoulli) {
+                visibleUnits: VisibleUnits = .bernoulli, hiddenUnits: HiddenUnits = .bernoulli, labelCount: Int = 0) {
         precondition(visibleBias.count == weight.rows,
                      "RBM: \(visibleBias.count) visible biases for a \(weight.rows)x\(weight.columns) weight")
         precondition(hiddenBias.count == weight.columns,
                      "RBM: \(hiddenBias.count) hidden biases for a \(weight.rows)x\(weight.columns) weight")
+        precondition(labelCount >= 0 && labelCount < weight.rows,
+                     "RBM: \(labelCount) label units for \(weight.rows) visible units")
         self.weight = weight
+        self.labelCount = labelCount
         self.visibleBias = visibleBias
         self.hiddenBias = hiddenBias
         self.visibleUnits = visibleUnits
@@ -44,6 +53,6 @@ public struct RBM: Sendable, Equatable {
 extension RBM: CustomStringConvertible {
     /// e.g. `RBM(784 bernoulli -> 500 bernoulli)`.
     public var description: String {
-        "RBM(\(visibleCount) \(visibleUnits.rawValue) -> \(hiddenCount) \(hiddenUnits.rawValue))"
+        "RBM(\(featureCount) \(visibleUnits.rawValue)\(labelCount > 0 ? " + \(labelCount) softmax" : "") -> \(hiddenCount) \(hiddenUnits.rawValue))"
     }
 }

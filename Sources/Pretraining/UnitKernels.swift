@@ -45,17 +45,20 @@ enum UnitKernels {
     // MARK: - Visible units
 
     /// x = the mean of the visible units given the pre-activation x + b (sigmoid for
-    /// Bernoulli, the identity for Gaussian). With `data` (same layout), also adds the squared
-    /// error (data - x)^2 of each column into `squaredError`, in double precision.
+    /// Bernoulli, the identity for Gaussian; the softmax over the last `labels` columns, which
+    /// are one label group). With `data` (same layout), also adds the squared error
+    /// (data - x)^2 of each column into `squaredError`, in double precision.
     static func visibleMeans(_ units: VisibleUnits, _ x: UnsafeMutablePointer<Float>, rows: Int,
-                             bias b: UnsafePointer<Float>, columns: Int, stride: Int,
+                             bias b: UnsafePointer<Float>, columns: Int, stride: Int, labels: Int = 0,
                              data: UnsafePointer<Float>? = nil, squaredError: UnsafeMutablePointer<Double>? = nil) {
+        let features = columns - labels
         switch units {
         case .bernoulli:
-            addBiasMap(x, rows: rows, columns: columns, stride: stride, bias: b, vector: sigmoid8, scalar: sigmoid)
+            addBiasMap(x, rows: rows, columns: features, stride: stride, bias: b, vector: sigmoid8, scalar: sigmoid)
         case .gaussian:
-            addBiasMap(x, rows: rows, columns: columns, stride: stride, bias: b, vector: { $0 }, scalar: { $0 })
+            addBiasMap(x, rows: rows, columns: features, stride: stride, bias: b, vector: { $0 }, scalar: { $0 })
         }
+        if labels > 0 { softmaxMeans(x + features, rows: rows, bias: b + features, columns: labels, stride: stride) }
         guard let data, let squaredError else { return }
         for r in 0..<rows {
             let row = x + r * stride, v0 = data + r * stride
@@ -66,11 +69,27 @@ enum UnitKernels {
         }
     }
 
+    /// x = softmax(x + b) over each row's `columns` values (one softmax group): exp(x_i + b_i -
+    /// max) / sum, in double precision for the sum.
+    static func softmaxMeans(_ x: UnsafeMutablePointer<Float>, rows: Int, bias b: UnsafePointer<Float>, columns: Int,
+                             stride: Int) {
+        for r in 0..<rows {
+            let row = x + r * stride
+            var top = -Float.infinity
+            for i in 0..<columns { row[i] += b[i]; top = max(top, row[i]) }
+            var sum = 0.0
+            for i in 0..<columns { let e = Libm.exp(Double(row[i] - top)); row[i] = Float(e); sum += e }
+            for i in 0..<columns { row[i] = Float(Double(row[i]) / sum) }
+        }
+    }
+
     /// `sample` = a draw of the visible units with the given means (same layout): Bernoulli,
-    /// or mean + N(0, 1).
+    /// or mean + N(0, 1); the last `labels` columns are one softmax group, drawn as one
+    /// multinomial (see `sampleSoftmax`).
     static func sampleVisible(_ units: VisibleUnits, means: UnsafePointer<Float>, rows: Int, columns: Int,
-                              first: Int, stride: Int, into sample: UnsafeMutablePointer<Float>, stream: RandomStream) {
-        let units_ = first..<(first + columns)
+                              first: Int, stride: Int, labels: Int = 0, into sample: UnsafeMutablePointer<Float>,
+                              stream: RandomStream) {
+        let features = columns - labels, units_ = first..<(first + features)
         for r in 0..<rows {
             let p = means + r * stride, out = sample + r * stride
             switch units {
@@ -78,8 +97,30 @@ enum UnitKernels {
                 stream.sampleBernoulli(row: r, units: units_, probabilities: p, into: out)
             case .gaussian:
                 stream.fillNormal(row: r, units: units_, into: out)
-                for i in 0..<columns { out[i] += p[i] }
+                for i in 0..<features { out[i] += p[i] }
             }
+        }
+        if labels > 0 {
+            sampleSoftmax(means: means + features, rows: rows, columns: labels, first: first + features, stride: stride,
+                          into: sample + features, stream: stream)
+        }
+    }
+
+    /// `sample` = one-of-K draws from the probabilities `means` of each row's `columns` values
+    /// (a softmax group whose first unit is `first`): one uniform u, the draw of unit `first`
+    /// of the row, picks the first i with p_0 + ... + p_i > u (the last unit if rounding leaves
+    /// the sum below u).
+    static func sampleSoftmax(means: UnsafePointer<Float>, rows: Int, columns: Int, first: Int, stride: Int,
+                              into sample: UnsafeMutablePointer<Float>, stream: RandomStream) {
+        for r in 0..<rows {
+            let p = means + r * stride, out = sample + r * stride
+            let u = stream.uniform(row: r, unit: first)
+            var cumulative: Float = 0, chosen = columns - 1
+            for i in 0..<columns {
+                cumulative += p[i]
+                if u < cumulative { chosen = i; break }
+            }
+            for i in 0..<columns { out[i] = i == chosen ? 1 : 0 }
         }
     }
 

@@ -17,7 +17,7 @@ struct DBN: ParsableCommand {
         version: "0.1.0",
         subcommands: [TrainCommand.self, PretrainCommand.self, FinetuneCommand.self, CompareCommand.self,
                       EvaluateCommand.self, LoglikCommand.self, FiltersCommand.self, ReconstructCommand.self,
-                      SampleCommand.self, InspectCommand.self, DataCommand.self, BenchCommand.self])
+                      SampleCommand.self, GenerativeCommand.self, DreamCommand.self, InspectCommand.self, DataCommand.self, BenchCommand.self])
 
     /// Runs the command (in every process of an MPI job, see `Processes`); every error is one
     /// line on stderr (no usage block, no stack trace) and a non-zero exit status. `--help` and

@@ -10,7 +10,9 @@ struct EvaluateCommand: ParsableCommand {
         discussion: """
             Give --model once per network file. With several, the ensemble averages the models' \
             class probabilities. The test error is the fraction of test images whose most probable \
-            class is not their label; the confusion matrix counts (true class, predicted class).
+            class is not their label; the confusion matrix counts (true class, predicted class). \
+            A generative DBN (from dbn generative) classifies by the free energy of each label in \
+            its top RBM after the up pass (no loss; not in ensembles).
             """)
 
     @Option(name: .customLong("model"), help: "A network file (.safetensors); repeat for an ensemble.")
@@ -23,7 +25,8 @@ struct EvaluateCommand: ParsableCommand {
         let path: String
         let testError: Double
         let errors: Int
-        let loss: Double
+        /// The cross-entropy; nil for a generative DBN.
+        let loss: Double?
         let confusionMatrix: [[Int]]
     }
 
@@ -49,7 +52,25 @@ struct EvaluateCommand: ParsableCommand {
         var reports: [ModelReport] = []
         var networks: [Network] = []
         for path in models {
-            let network = try LoadedModel.read(path).network()
+            let loaded = try LoadedModel.read(path)
+            if loaded.kind == .rbmStack && loaded.file.metadata[ModelArchive.Key.labelCount] != nil {
+                guard models.count == 1 else {
+                    throw CLIError("\(path): a generative DBN cannot join an ensemble; evaluate it alone")
+                }
+                let dbn = try ModelArchive.generative(from: loaded.file)
+                try ModelArchive.requireFits(file: path, inputs: dbn.inputCount, outputs: dbn.labelCount,
+                                             pixels: test.images.columns, classes: test.classCount)
+                let report = dbn.classificationReport(images: test.images, labels: test.labels)
+                let modelReport = ModelReport(path: path, testError: report.errorRate, errors: report.errors, loss: nil,
+                                              confusionMatrix: report.confusionMatrix)
+                say(modelReport, console: console, testCount: test.labels.count)
+                try console.emitJSON(Report(
+                    models: [modelReport], testError: report.errorRate, ensembleTestError: nil,
+                    confusionMatrix: report.confusionMatrix, testCount: test.labels.count, classCount: dbn.labelCount,
+                    seconds: Date().timeIntervalSince(start)))
+                return
+            }
+            let network = try loaded.network()
             try ModelArchive.requireFits(file: path, inputs: network.inputCount, outputs: network.outputCount,
                                          pixels: test.images.columns, classes: test.classCount)
             if let first = networks.first, network.outputCount != first.outputCount {
@@ -83,7 +104,8 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     private func say(_ report: ModelReport, console: Console, testCount: Int) {
-        console.say("\(report.path): test error \(TextLayout.percent(report.testError)) (\(report.errors) of \(testCount) test images), loss \(String(format: "%.4f", report.loss))")
+        let loss = report.loss.map { "loss \(String(format: "%.4f", $0))" } ?? "generative DBN, labels by free energy"
+        console.say("\(report.path): test error \(TextLayout.percent(report.testError)) (\(report.errors) of \(testCount) test images), \(loss)")
         for line in Self.render(report.confusionMatrix) { console.say(line) }
         console.say("")
     }

@@ -40,7 +40,7 @@ struct FiltersCommand: ParsableCommand {
         let loaded = try LoadedModel.read(model)
         // Weights of shape (inputs, hidden units): one filter per column.
         let (weight, source) = loaded.hasStack || loaded.kind == .rbmStack
-            ? (try loaded.stack().layers[0].weight, "rbm.0.weight")
+            ? (try loaded.stack(allowingLabels: true).layers[0].weight, "rbm.0.weight")
             : (try loaded.network().layers[0].weight, "layers.0.weight")
         let (height, width) = try loaded.imageShape(inputs: weight.rows)
         let shown = min(count, weight.columns)

@@ -35,6 +35,9 @@ struct FinetuneCommand: ParsableCommand {
         let console = common.start()
         let file = try SafeTensors.read(from: weights)
         let stack = try ModelArchive.stack(from: file)
+        if stack.labelCount > 0 {
+            throw CLIError("\(weights): a generative DBN (label units in the top RBM) cannot be unrolled into a network; use dbn evaluate to classify with it")
+        }
         let data = try dataOptions.load()
         try ModelArchive.requireFits(file: weights, inputs: stack.layerSizes[0], outputs: nil,
                                      pixels: data.pixelCount, classes: nil)

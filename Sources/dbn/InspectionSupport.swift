@@ -32,12 +32,17 @@ struct LoadedModel {
         }
     }
 
-    /// The RBM stack of a stack file, or of a network file saved with its stack.
-    func stack() throws -> DeepBeliefNetwork {
+    /// The RBM stack of a stack file, or of a network file saved with its stack; a generative
+    /// DBN's (labels in the top RBM) only with `allowingLabels`.
+    func stack(allowingLabels: Bool = false) throws -> DeepBeliefNetwork {
         guard hasStack else {
             throw CLIError("\(path): holds a \(kind.rawValue) without its RBM stack (no tensor 'rbm.0.weight'); this command needs the RBMs: give a pre-trained stack, or a network saved with its stack")
         }
-        return try ModelArchive.stack(from: file)
+        let stack = try ModelArchive.stack(from: file)
+        if stack.labelCount > 0 && !allowingLabels {
+            throw CLIError("\(path): a generative DBN (label units in the top RBM): use dbn dream to generate and dbn evaluate to classify")
+        }
+        return stack
     }
 
     /// The shape (height, width) of one input image for `inputs` values: the metadata

@@ -57,10 +57,12 @@ final class TrainingOutput {
 
     /// Greedy pre-training of `stack` (see `TrainingRun.pretrain`), printed. Returns the seconds.
     func pretrain(_ stack: inout DeepBeliefNetwork, on data: Matrix, configuration: RBMTrainingConfiguration,
-                  monitors: MonitorOptions = .none, name: String = "pretrain",
+                  monitors: MonitorOptions = .none, labels: [Int]? = nil, name: String = "pretrain",
                   onEpoch: ((Int, RBMEpochReport) -> Void)? = nil) throws -> Double {
         if run.isFinished(name) {
-            let seconds = try resumable { try run.pretrain(&stack, on: data, configuration: configuration, name: name) }
+            let seconds = try resumable {
+                try run.pretrain(&stack, on: data, configuration: configuration, labels: labels, name: name)
+            }
             console.say("Pre-training: done in an earlier run (\(secondsText(seconds)))")
             return seconds
         }
@@ -70,7 +72,8 @@ final class TrainingOutput {
                               enabled: Console.stderrIsTerminal && !console.quiet)
         var lastLayer = -1, lastStep = 0
         let seconds = try resumable {
-            try run.pretrain(&stack, on: data, configuration: configuration, monitors: monitors, name: name, onEpoch: { layer, report in
+            try run.pretrain(&stack, on: data, configuration: configuration, monitors: monitors, labels: labels,
+                             name: name, onEpoch: { layer, report in
                 bar.finish()
                 if layer != lastLayer {
                     self.console.say("  layer \(layer + 1): RBM \(sizes[layer]) -> \(sizes[layer + 1])")
@@ -90,6 +93,27 @@ final class TrainingOutput {
         board?.filters(run: name, stack: stack, step: configuration.epochs)
         board?.flush()
         return seconds
+    }
+
+    /// Up-down fine-tuning of `model` (see `TrainingRun.upDown`), printed; `onEpoch` after each
+    /// epoch. Returns the seconds.
+    func upDown(_ model: inout GenerativeDeepBeliefNetwork, on data: Matrix, labels: [Int],
+                configuration: UpDownConfiguration, name: String = "up-down",
+                onEpoch: ((UpDownEpochReport) -> Void)? = nil) throws -> Double {
+        if run.isFinished(name) {
+            let seconds = try resumable {
+                try run.upDown(&model, on: data, labels: labels, configuration: configuration, name: name)
+            }
+            console.say("Up-down: done in an earlier run (\(secondsText(seconds)))")
+            return seconds
+        }
+        console.say("Up-down fine-tuning: \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate), CD-k in the top RBM with k = \(configuration.cdSchedule.map(String.init).joined(separator: ", ")) over equal parts of the run")
+        return try resumable {
+            try run.upDown(&model, on: data, labels: labels, configuration: configuration, name: name) { report in
+                self.console.say("    epoch \(report.epoch + 1)/\(report.epochs): CD-\(report.cdSteps), pixel error \(String(format: "%.3f", report.pixelError)) per image, \(secondsText(report.seconds))")
+                onEpoch?(report)
+            }
+        }
     }
 
     /// Fine-tuning of `network` (see `TrainingRun.finetune`), printed under `title`.

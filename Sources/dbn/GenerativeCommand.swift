@@ -1,0 +1,113 @@
+import ArgumentParser
+import DeepBelief
+import Foundation
+
+/// `dbn generative`: the generative DBN of Hinton, Osindero & Teh (2006): greedy pre-training
+/// with the labels in the top RBM, then up-down fine-tuning; test error after each.
+struct GenerativeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generative",
+        abstract: "Train the generative DBN of Hinton, Osindero & Teh (2006): labels in the top RBM, then up-down.",
+        discussion: """
+            Greedy pre-training of --layers (default 500,500,2000) where the top RBM also sees the \
+            label as 10 softmax units, then --up-down-epochs of up-down fine-tuning (contrastive \
+            wake-sleep; CD-k in the top RBM with k from --cd-schedule over equal parts of the run). \
+            The test error (label of least free energy in the top RBM after the up pass) is printed \
+            after each phase. The paper: 500,500,2000, 30 sweeps per layer, 300 up-down epochs, 1.25%.
+            """)
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var common: RunOptions
+    @OptionGroup var pretraining: PretrainingOptions
+    @OptionGroup var checkpoints: CheckpointOptions
+
+    @Option(help: "Minibatch size of both phases.")
+    var batchSize: Int = 100
+    @Option(help: "Up-down epochs (0: greedy training only).")
+    var upDownEpochs: Int = 10
+    @Option(help: "Up-down learning rate of every weight and bias.")
+    var upDownLearningRate: Float = 0.01
+    @Option(help: "Up-down momentum after the first 5 epochs (0.5 before).")
+    var upDownMomentum: Float = 0.9
+    @Option(help: "Up-down L2 weight cost, weights only.")
+    var upDownWeightCost: Float = 2e-4
+    @Option(help: "k of CD-k in the top RBM during up-down, comma-separated: the epochs are split into equal parts (the paper: 3,6,10).")
+    var cdSchedule: String = "3,6,10"
+    @Option(help: "Also write the model after greedy training alone (safetensors).")
+    var greedyOutput: String?
+    @Option(help: "Where to write the generative DBN (safetensors).")
+    var output: String = "generative.safetensors"
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
+        if upDownEpochs < 0 { throw ValidationError("--up-down-epochs must be >= 0, got \(upDownEpochs)") }
+        do { try upDownConfiguration(seed: 0).validate() } catch let error as PretrainingError {
+            throw ValidationError("--up-down-*/--cd-schedule: \(error)")
+        }
+    }
+
+    func upDownConfiguration(seed: UInt64) throws -> UpDownConfiguration {
+        UpDownConfiguration(epochs: upDownEpochs, batchSize: batchSize, learningRate: upDownLearningRate,
+                            finalMomentum: upDownMomentum, weightCost: upDownWeightCost,
+                            cdSchedule: try parseSizes(cdSchedule, flag: "--cd-schedule"), seed: seed &+ 2)
+    }
+
+    struct Summary: Encodable {
+        let layerSizes: [Int]
+        let labels: Int
+        let greedyTestError: Double
+        let testError: Double
+        let pretrainingSeconds: Double
+        let upDownSeconds: Double
+        let upDownEpochs: Int
+        let model: String
+        let seed: UInt64
+    }
+
+    func run() throws {
+        try common.checkDestinations(output: output, inputs: dataOptions.inputPaths)
+        if let greedyOutput { try common.checkDestinations(output: greedyOutput, inputs: dataOptions.inputPaths) }
+        let console = common.start()
+        let data = try dataOptions.load()
+        let sizes = [data.pixelCount] + (try pretraining.hiddenSizes())
+        let rbmConfiguration = pretraining.configuration(batchSize: batchSize, seed: common.seed)
+        let upDown = try upDownConfiguration(seed: common.seed)
+        console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images, \(data.classCount) classes")
+        let fingerprint = ModelArchive.json([
+            "command": "generative", "sizes": "\(sizes)", "labels": "\(data.classCount)",
+            "pretrain": ModelArchive.json(rbmConfiguration), "up_down": ModelArchive.json(upDown),
+            "train_count": "\(data.trainImages.rows)"])
+        let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
+                                        fingerprint: fingerprint)
+
+        var generator = Xoshiro256StarStar(seed: common.seed)
+        var stack = DeepBeliefNetwork(layerSizes: sizes, labelCount: data.classCount, generator: &generator)
+        let pretrainSeconds = try runner.pretrain(&stack, on: data.trainImages, configuration: rbmConfiguration,
+                                                  labels: data.trainLabels)
+        var model = GenerativeDeepBeliefNetwork(stack: stack)
+        var metadata = [ModelArchive.Key.inputShape: ModelArchive.json(data.imageShape),
+                        ModelArchive.Key.seed: String(common.seed),
+                        ModelArchive.Key.pretraining: ModelArchive.json(rbmConfiguration)]
+        let greedy = model.classificationReport(images: data.testImages, labels: data.testLabels)
+        console.say("Greedy training alone: test error \(TextLayout.percent(greedy.errorRate)) (\(greedy.errors) of \(data.testLabels.count)), labels by the free energy of the top RBM")
+        if let greedyOutput {
+            try ModelArchive.archive(generative: model, metadata: metadata).write(to: greedyOutput)
+            console.say("Greedy model written to \(greedyOutput)")
+        }
+
+        var upDownSeconds = 0.0
+        var report = greedy
+        if upDownEpochs > 0 {
+            upDownSeconds = try runner.upDown(&model, on: data.trainImages, labels: data.trainLabels, configuration: upDown)
+            report = model.classificationReport(images: data.testImages, labels: data.testLabels)
+            console.say("After up-down: test error \(TextLayout.percent(report.errorRate)) (\(report.errors) of \(data.testLabels.count))")
+            metadata[ModelArchive.Key.upDown] = ModelArchive.json(upDown)
+        }
+        try ModelArchive.archive(generative: model, metadata: metadata).write(to: output)
+        console.say("Pre-training \(secondsText(pretrainSeconds)), up-down \(secondsText(upDownSeconds)). Model written to \(output)")
+        try console.emitJSON(Summary(layerSizes: sizes, labels: data.classCount, greedyTestError: greedy.errorRate,
+                                     testError: report.errorRate, pretrainingSeconds: pretrainSeconds,
+                                     upDownSeconds: upDownSeconds, upDownEpochs: upDownEpochs, model: output,
+                                     seed: common.seed))
+    }
+}
