@@ -5,8 +5,9 @@ import Linalg
 ///
 /// 1. the minibatch v0 (the data rows, or a fresh binary sample of them);
 /// 2. the positive phase: h0 = E[h | v0] and a sample h ~ p(h | v0);
-/// 3. the negative phase: k Gibbs steps, from h (CD, as in `rbm.m`: the reconstructions use the
-///    visible means) or from the persistent chains (PCD, Tieleman 2008: sampled states);
+/// 3. the negative phase: k Gibbs steps, from h (CD: the reconstructions are the visible means
+///    as in `rbm.m`, or samples as in Salakhutdinov & Murray 2008, `negativeVisible`) or from
+///    the persistent chains (PCD, Tieleman 2008: sampled states);
 /// 4. the statistics: G = (1/b) [v0; v1]^T [h0; -h1] = (1/b)(v0^T h0 - v1^T h1) in ONE product,
 ///    and the bias gradients, plus the sparsity terms;
 /// 5. (the place where data-parallel training sums G and the bias gradients across processes);
@@ -201,16 +202,15 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         // h0[:, hr] = v0 W[:, hr] : (b, V) * (V, |hr|) -> (b, |hr|)
         sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: visibleStack.pointer, lda: nv,
               b: weight.pointer + lo, ldb: nh, beta: 0, c: hiddenStack.pointer + lo, ldc: nh)
-        UnitKernels.hiddenMeans(hiddenUnits, hiddenStack.pointer + lo, rows: rows, bias: hiddenBias.pointer + lo,
-                                columns: hr.count, first: lo, stride: nh, sample: hiddenSample.pointer + lo,
-                                stream: stream(.hiddenSample(layer: layer, step: 0)))
+        drivingHidden(hiddenStack.pointer + lo, hr, step: 0)
         if configuration.sparsityTarget != nil {
             UnitKernels.columnSums(visibleStack.pointer + vr.lowerBound, rows: rows, columns: vr.count, stride: nv,
                                    scale: 1 / Float(rows), into: visibleMean.pointer + vr.lowerBound)
         }
     }
 
-    /// CD: v1[:, vr] = E[v | h], with the squared error against v0 at the first step.
+    /// CD: v1[:, vr] = E[v | h] (or v1 ~ p(v | h) with `negativeVisible == .sample`), with the
+    /// squared error of the means against v0 at the first step.
     private func reconstruction(_ vr: Range<Int>) {
         let nv = visibleCount, nh = hiddenCount, lo = vr.lowerBound
         let v1 = visibleStack.pointer + rows * nv + lo
@@ -222,18 +222,37 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         UnitKernels.visibleMeans(visibleUnits, v1, rows: rows, bias: visibleBias.pointer + lo, columns: vr.count,
                                  stride: nv, data: first ? visibleStack.pointer + lo : nil,
                                  squaredError: first ? squaredError + lo : nil)
+        if configuration.negativeVisible == .sample {   // v1 ~ p(v | h), in place of its means
+            UnitKernels.sampleVisible(visibleUnits, means: v1, rows: rows, columns: vr.count, first: lo, stride: nv,
+                                      into: v1, stream: stream(.visibleSample(layer: layer, step: gibbsStep)))
+        }
     }
 
-    /// CD: h1[:, hr] = E[h | v1], and h[:, hr] ~ p(h | v1) before the last step.
+    /// CD: h1[:, hr] = E[h | v1], and before the last step the states that drive the next
+    /// reconstruction (see `drivingHidden`).
     private func hidden(_ hr: Range<Int>) {
         let nv = visibleCount, nh = hiddenCount, lo = hr.lowerBound
-        let last = gibbsStep == cdSteps
+        let h1 = hiddenStack.pointer + rows * nh + lo
         sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: visibleStack.pointer + rows * nv, lda: nv,
-              b: weight.pointer + lo, ldb: nh, beta: 0, c: hiddenStack.pointer + rows * nh + lo, ldc: nh)
-        UnitKernels.hiddenMeans(hiddenUnits, hiddenStack.pointer + rows * nh + lo, rows: rows,
-                                bias: hiddenBias.pointer + lo, columns: hr.count, first: lo, stride: nh,
-                                sample: last ? nil : hiddenSample.pointer + lo,
-                                stream: last ? nil : stream(.hiddenSample(layer: layer, step: gibbsStep)))
+              b: weight.pointer + lo, ldb: nh, beta: 0, c: h1, ldc: nh)
+        if gibbsStep == cdSteps {
+            UnitKernels.hiddenMeans(hiddenUnits, h1, rows: rows, bias: hiddenBias.pointer + lo, columns: hr.count,
+                                    first: lo, stride: nh)
+        } else {
+            drivingHidden(h1, hr, step: gibbsStep)
+        }
+    }
+
+    /// x[:, hr] = E[h | v] from the pre-activation x = v W[:, hr], and the states that drive the
+    /// next reconstruction into `hiddenSample[:, hr]`: h ~ p(h | v) drawn from the stream of
+    /// Gibbs step `step`, or the means themselves (`gibbsHidden == .mean`).
+    private func drivingHidden(_ x: UnsafeMutablePointer<Float>, _ hr: Range<Int>, step: Int) {
+        let nh = hiddenCount, lo = hr.lowerBound
+        let sampled = configuration.gibbsHidden == .sample
+        UnitKernels.hiddenMeans(hiddenUnits, x, rows: rows, bias: hiddenBias.pointer + lo, columns: hr.count,
+                                first: lo, stride: nh, sample: sampled ? hiddenSample.pointer + lo : nil,
+                                stream: sampled ? stream(.hiddenSample(layer: layer, step: step)) : nil)
+        if !sampled { UnitKernels.copy(x, into: hiddenSample.pointer + lo, rows: rows, columns: hr.count, stride: nh) }
     }
 
     /// G[:, hr] = (1/b) [v0; v1]^T [h0; -h1][:, hr]; the hidden gradient (1/b)(sum h0 - sum h1)
