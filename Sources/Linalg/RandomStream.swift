@@ -21,6 +21,13 @@ public enum RandomPurpose: Sendable, Hashable {
     case binarization(set: Int)
     /// A monitor's draws (held-out subsets, AIS chains).
     case monitor(layer: Int)
+    /// The uniforms that accept or reject the replica swaps of parallel tempering after Gibbs
+    /// step `step` (row: the minibatch row, unit: the lower chain of the pair).
+    case temperingSwap(layer: Int, step: Int)
+    /// Hidden states of tempered chain `chain` sampled at Gibbs step `step` (parallel tempering).
+    case temperedHiddenSample(layer: Int, chain: Int, step: Int)
+    /// Visible states of tempered chain `chain` sampled at Gibbs step `step`.
+    case temperedVisibleSample(layer: Int, chain: Int, step: Int)
     /// Anything else: two numbers chosen by the caller.
     case other(UInt32, UInt32)
 
@@ -38,6 +45,9 @@ public enum RandomPurpose: Sendable, Hashable {
         case .binarization(let s): return (8, w(s), 0)
         case .monitor(let l): return (9, w(l), 0)
         case .other(let a, let b): return (10, a, b)
+        case .temperingSwap(let l, let s): return (11, w(l), w(s))
+        case .temperedHiddenSample(let l, let c, let s): return (12, w(l), w(c) << 20 | (w(s) & 0xF_FFFF))
+        case .temperedVisibleSample(let l, let c, let s): return (13, w(l), w(c) << 20 | (w(s) & 0xF_FFFF))
         }
     }
 }

@@ -59,20 +59,26 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     let visibleMean: FloatBuffer                     // (V): mean of v0
     /// Whether the chains hold states, and whether q has been started.
     var chainsStarted = false, sparsityStarted = false
+    /// Parallel tempering's chains and ladder (`configuration.temperatures > 1`).
+    let tempering: ParallelTempering?
+    /// Centering's offsets (`configuration.centered`).
+    let centering: CenteringState?
 
     // The phase the blocks run next and its settings.
-    private enum Phase {
+    enum Phase {
         case load, positive, reconstruction, hidden, dataReconstruction, chainHidden, chainVisible, negativeHidden,
-             statistics, update
+             temperedHidden, temperedVisible, statistics, centeredGradient, update, centeredBiases
     }
     private var phase = Phase.load
     var rows = 0
-    private(set) var gibbsStep = 0
+    var gibbsStep = 0
     private var data: UnsafePointer<Float>?, indices: UnsafeBufferPointer<Int>?
 
     /// An engine for `rbm` trained with `configuration` on minibatches of at most `capacity`
     /// rows; its random streams are keyed by `seed` and `layer`. The velocities start at zero.
-    init(rbm: RBM, configuration: RBMTrainingConfiguration, capacity: Int, seed: UInt64, layer: Int) {
+    /// `visibleOffset`: centering's mu (the training data's column means; nil: 0.5 each).
+    init(rbm: RBM, configuration: RBMTrainingConfiguration, capacity: Int, seed: UInt64, layer: Int,
+         visibleOffset: [Float]? = nil) {
         precondition(capacity >= 1, "ContrastiveDivergence: capacity \(capacity)")
         let v = rbm.visibleCount, h = rbm.hiddenCount
         visibleCount = v; hiddenCount = h; self.capacity = capacity
@@ -93,6 +99,14 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         squaredError = .allocate(capacity: max(v, 1))
         squaredError.initialize(repeating: 0, count: max(v, 1))
         hiddenActivity = FloatBuffer(count: h); visibleMean = FloatBuffer(count: v)
+        tempering = configuration.temperatures > 1
+            ? ParallelTempering(chains: configuration.temperatures, rows: capacity, visibleCount: v, hiddenCount: h,
+                                blocks: blocks)
+            : nil
+        centering = configuration.centered
+            ? CenteringState(visibleOffset: visibleOffset ?? [Float](repeating: 0.5, count: v), hiddenCount: h,
+                             rate: configuration.hiddenOffsetRate)
+            : nil
         setEpoch(0)
     }
 
@@ -105,6 +119,7 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         learningRate = configuration.learningRate(forEpoch: epoch)
         cdSteps = configuration.gibbsSteps(forEpoch: epoch)
         momentum = configuration.momentum(forEpoch: epoch)
+        tempering?.adaptLadder()
     }
 
     /// The stream of `purpose` for the current minibatch.
@@ -112,7 +127,7 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         RandomStream(seed: seed, purpose: purpose, epoch: epoch, step: stepInEpoch)
     }
 
-    private func run(_ next: Phase) {
+    func run(_ next: Phase) {
         phase = next
         Lanes.run(hiddenBlocks.count, task: self)
     }
@@ -133,7 +148,12 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
 
         run(.load)                      // 1. v0
         run(.positive)                  // 2. h0 = E[h | v0], h ~ p(h | v0)
-        if configuration.persistent {   // 3. k Gibbs steps
+        if let tempering {              // 3. k tempered sweeps with swaps; v1 = the beta = 1 chains
+            run(.dataReconstruction)
+            temperedSweeps(tempering)
+            run(.negativeHidden)        //    h1 = E[h | v1]
+            chainsStarted = true
+        } else if configuration.persistent {
             run(.dataReconstruction)
             for s in 1...cdSteps {
                 gibbsStep = s
@@ -160,7 +180,9 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         run(.statistics)                // 4. G, the bias gradients, the sparsity terms
         sparsityStarted = true
         // 5. Data-parallel training sums weightGradient, visibleGradient and hiddenGradient here.
+        if centering != nil { run(.centeredGradient) }  //    centered: new hidden offsets, G centered
         run(.update)                    // 6. the parameters
+        if centering != nil { run(.centeredBiases) }    //    centered: the offsets' share of the step
     }
 
     /// Block `block`'s share of the current phase.
@@ -175,8 +197,12 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         case .chainHidden: chainHidden(hr)
         case .chainVisible: chainVisible(vr)
         case .negativeHidden: negativeHidden(hr)
+        case .temperedHidden: temperedHidden(block, hr, vr)
+        case .temperedVisible: temperedVisible(vr)
         case .statistics: statistics(hr, vr)
         case .update: update(hr, vr)
+        case .centeredGradient: centeredGradient(hr)
+        case .centeredBiases: centeredBiases(hr, vr)
         }
     }
 

@@ -80,6 +80,18 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
     /// literature, the default) or the hidden means (a mean-field negative phase). The last
     /// hidden layer of the negative statistics is always the means E[h | v_k].
     public var gibbsHidden: NegativePhaseState
+    /// Parallel tempering (Desjardins et al. 2010): the number M of tempered chains per
+    /// minibatch row, at inverse temperatures 0 < beta_1 < ... < beta_M = 1 (p_beta(v, h) ∝
+    /// exp(-beta E(v, h))), with neighbour swaps after every Gibbs sweep and an adaptive ladder;
+    /// the beta = 1 chains give the negative statistics. 1: no tempering. Needs `persistent`.
+    public var temperatures: Int
+    /// Centering (Montavon & Müller 2012; Melchior, Fischer & Wiskott 2016): the gradient of
+    /// the centered energy with visible offsets at the training data's mean and hidden offsets
+    /// a moving average of the data's hidden means (see `CenteredRBM`); the RBM keeps (and
+    /// saves) the plain parameters of the same distribution. Works with CD, PCD and tempering.
+    public var centered: Bool
+    /// The rate nu of the hidden offsets' moving average (Melchior et al.: 0.01).
+    public var hiddenOffsetRate: Float
     /// How the visible biases start (before the first epoch; not on resuming): from the data's
     /// log-odds (Hinton's practical guide, the default) or at zero (the released code of
     /// Hinton & Salakhutdinov 2006 and of Salakhutdinov & Murray 2008).
@@ -95,7 +107,8 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
                 sparsityTarget: Float? = nil, sparsityCost: Float = 0.1, sparsityDecay: Float = 0.9,
                 nextLayerInput: NextLayerInput = .probabilities, resampleBinaryData: Bool = false,
                 negativeVisible: NegativePhaseState = .mean, gibbsHidden: NegativePhaseState = .sample,
-                visibleBiasStart: VisibleBiasInitialization = .fromData, seed: UInt64 = 42) {
+                visibleBiasStart: VisibleBiasInitialization = .fromData, temperatures: Int = 1, centered: Bool = false,
+                hiddenOffsetRate: Float = 0.01, seed: UInt64 = 42) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -114,6 +127,9 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
         self.negativeVisible = negativeVisible
         self.gibbsHidden = gibbsHidden
         self.visibleBiasStart = visibleBiasStart
+        self.temperatures = temperatures
+        self.centered = centered
+        self.hiddenOffsetRate = hiddenOffsetRate
         self.seed = seed
     }
 
@@ -155,6 +171,13 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
         }
         if !(sparsityCost.isFinite && sparsityCost >= 0) { try fail("sparsityCost must be >= 0, got \(sparsityCost)") }
         if !(sparsityDecay >= 0 && sparsityDecay < 1) { try fail("sparsityDecay must be in [0, 1), got \(sparsityDecay)") }
+        if !(1...1000).contains(temperatures) { try fail("temperatures must be in 1 ... 1000, got \(temperatures)") }
+        if !(hiddenOffsetRate > 0 && hiddenOffsetRate <= 1) {
+            try fail("hiddenOffsetRate must be in (0, 1], got \(hiddenOffsetRate)")
+        }
+        if temperatures > 1 && !persistent {
+            try fail("parallel tempering (temperatures \(temperatures)) keeps its chains: it needs persistent training")
+        }
     }
 }
 
@@ -166,7 +189,7 @@ extension RBMTrainingConfiguration {
     private enum CodingKeys: String, CodingKey {
         case epochs, batchSize, learningRate, initialMomentum, finalMomentum, momentumSwitchEpoch, weightCost, cdSteps,
              growCDSteps, persistent, sparsityTarget, sparsityCost, sparsityDecay, nextLayerInput, resampleBinaryData,
-             negativeVisible, gibbsHidden, visibleBiasStart, seed
+             negativeVisible, gibbsHidden, visibleBiasStart, temperatures, centered, hiddenOffsetRate, seed
     }
 
     public init(from decoder: Decoder) throws {
@@ -190,6 +213,9 @@ extension RBMTrainingConfiguration {
                   gibbsHidden: try c.decodeIfPresent(NegativePhaseState.self, forKey: .gibbsHidden) ?? defaults.gibbsHidden,
                   visibleBiasStart: try c.decodeIfPresent(VisibleBiasInitialization.self, forKey: .visibleBiasStart)
                       ?? defaults.visibleBiasStart,
+                  temperatures: try c.decodeIfPresent(Int.self, forKey: .temperatures) ?? defaults.temperatures,
+                  centered: try c.decodeIfPresent(Bool.self, forKey: .centered) ?? defaults.centered,
+                  hiddenOffsetRate: try c.decodeIfPresent(Float.self, forKey: .hiddenOffsetRate) ?? defaults.hiddenOffsetRate,
                   seed: try c.decode(UInt64.self, forKey: .seed))
     }
 
@@ -214,6 +240,9 @@ extension RBMTrainingConfiguration {
         if negativeVisible != defaults.negativeVisible { try c.encode(negativeVisible, forKey: .negativeVisible) }
         if gibbsHidden != defaults.gibbsHidden { try c.encode(gibbsHidden, forKey: .gibbsHidden) }
         if visibleBiasStart != defaults.visibleBiasStart { try c.encode(visibleBiasStart, forKey: .visibleBiasStart) }
+        if temperatures != defaults.temperatures { try c.encode(temperatures, forKey: .temperatures) }
+        if centered != defaults.centered { try c.encode(centered, forKey: .centered) }
+        if hiddenOffsetRate != defaults.hiddenOffsetRate { try c.encode(hiddenOffsetRate, forKey: .hiddenOffsetRate) }
         try c.encode(seed, forKey: .seed)
     }
 }

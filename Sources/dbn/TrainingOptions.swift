@@ -38,6 +38,15 @@ struct PretrainingOptions: ParsableArguments {
     @Flag(help: "Persistent contrastive divergence (Tieleman 2008) instead of CD-k.")
     var persistent = false
 
+    @Option(help: "Parallel tempering (Desjardins et al. 2010; implies --persistent): M chains per minibatch row at inverse temperatures up to 1, neighbour swaps after every Gibbs sweep, an adaptive ladder; the swap rates go to the epoch lines and the log (default: 1, no tempering).")
+    var temperatures: Int?
+
+    @Flag(help: "Centered RBM (Melchior, Fischer & Wiskott 2016): visible offsets at the data mean, hidden offsets a moving average of the hidden means, the centered gradient; the saved RBM is the equivalent plain one.")
+    var centered = false
+
+    @Option(help: "Rate of the hidden offsets' moving average with --centered (default: 0.01).")
+    var hiddenOffsetRate: Float?
+
     @Option(help: "L2 weight cost of pre-training, weights only (default: \(defaultWeightCost)).")
     var weightCost: Float?
 
@@ -58,6 +67,12 @@ struct PretrainingOptions: ParsableArguments {
             throw ValidationError("--pretrain-learning-rate must be positive, got \(learningRate)")
         }
         if steps < 1 { throw ValidationError("--cd-steps must be >= 1, got \(steps)") }
+        if let temperatures, !(1...1000).contains(temperatures) {
+            throw ValidationError("--temperatures must be between 1 and 1000, got \(temperatures)")
+        }
+        if let rate = hiddenOffsetRate, !(rate > 0 && rate <= 1) {
+            throw ValidationError("--hidden-offset-rate must be in (0, 1], got \(rate)")
+        }
         if cost < 0 { throw ValidationError("--weight-cost must be >= 0, got \(cost)") }
     }
 
@@ -78,10 +93,12 @@ struct PretrainingOptions: ParsableArguments {
         return RBMTrainingConfiguration(
             epochs: epochs, batchSize: batchSize, learningRate: learningRate,
             initialMomentum: initialMomentum ?? defaults.initialMomentum, weightCost: cost, cdSteps: steps,
-            growCDSteps: growCdSteps ?? false, persistent: persistent, sparsityTarget: sparsityTarget,
+            growCDSteps: growCdSteps ?? false, persistent: persistent || (temperatures ?? 1) > 1,
+            sparsityTarget: sparsityTarget,
             resampleBinaryData: resampleBinaryData, negativeVisible: negativeVisible ?? defaults.negativeVisible,
             gibbsHidden: gibbsHidden ?? defaults.gibbsHidden, visibleBiasStart: visibleBias ?? defaults.visibleBiasStart,
-            seed: seed)
+            temperatures: temperatures ?? 1, centered: centered,
+            hiddenOffsetRate: hiddenOffsetRate ?? defaults.hiddenOffsetRate, seed: seed)
     }
 }
 

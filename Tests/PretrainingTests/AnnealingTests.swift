@@ -70,9 +70,9 @@ struct AnnealingTests {
 
     /// `count` exact samples of the visible layer of a small RBM, by enumeration.
     static func exactSamples(_ rbm: RBM, count: Int, seed: UInt64) throws -> Matrix {
-        let n = rbm.visibleCount, logZ = try rbm.exactLogPartition()
+        let n = rbm.visibleCount
         let states = Matrix((0..<(1 << n)).map { s in (0..<n).map { Float((s >> $0) & 1) } })
-        let probabilities = rbm.freeEnergy(states).map { Foundation.exp(-$0 - logZ) }
+        let probabilities = try exactVisibleDistribution(rbm)
         var cumulative: [Double] = [], total = 0.0
         for p in probabilities { total += p; cumulative.append(total) }
         var g = Xoshiro256StarStar(seed: seed)
