@@ -10,7 +10,8 @@ extension ContrastiveDivergence {
     /// k tempered sweeps with swaps; the chains start at the first minibatch's data.
     func temperedSweeps(_ pt: ParallelTempering) {
         let nv = visibleCount
-        if !chainsStarted {
+        if !pt.started {
+            pt.started = true
             for m in 0..<pt.chainCount {
                 for r in 0..<capacity {
                     (pt.visible.pointer + (m * capacity + r) * nv).update(from: visibleStack.pointer + (r % rows) * nv,

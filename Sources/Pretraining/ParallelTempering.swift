@@ -28,6 +28,9 @@ final class ParallelTempering: @unchecked Sendable {
     let visible, hiddenStates, preActivation, hiddenMeans, visibleMeans: FloatBuffer
     let scaledHiddenBias, scaledVisibleBias: FloatBuffer
     let partialEnergy: UnsafeMutablePointer<Double>
+    /// Whether the chains hold states (they start at the first minibatch's data; a resumed run
+    /// starts them again there).
+    var started = false
     /// Swap attempts and acceptances of each neighbour pair (m, m + 1) in the current epoch.
     var attempted: [Int], accepted: [Int]
     /// Scratch: one row's energies, one row of hidden states.
