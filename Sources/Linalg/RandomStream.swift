@@ -30,6 +30,13 @@ public enum RandomPurpose: Sendable, Hashable {
     /// Generation from a generative DBN: the Gibbs chains of the top RBM at step `step`
     /// (hidden states: `hidden` true; the units below the labels: false).
     case dream(step: Int, hidden: Bool)
+    /// The uniforms that accept or reject the replica swaps of parallel tempering after Gibbs
+    /// step `step` (row: the minibatch row, unit: the lower chain of the pair).
+    case temperingSwap(layer: Int, step: Int)
+    /// Hidden states of tempered chain `chain` sampled at Gibbs step `step` (parallel tempering).
+    case temperedHiddenSample(layer: Int, chain: Int, step: Int)
+    /// Visible states of tempered chain `chain` sampled at Gibbs step `step`.
+    case temperedVisibleSample(layer: Int, chain: Int, step: Int)
     /// Anything else: two numbers chosen by the caller.
     case other(UInt32, UInt32)
 
@@ -50,6 +57,9 @@ public enum RandomPurpose: Sendable, Hashable {
         case .wakeSample(let l): return (11, w(l), 0)
         case .sleepSample(let l): return (12, w(l), 0)
         case .dream(let s, let hidden): return (13, w(s), hidden ? 1 : 0)
+        case .temperingSwap(let l, let s): return (14, w(l), w(s))
+        case .temperedHiddenSample(let l, let c, let s): return (15, w(l), w(c) << 20 | (w(s) & 0xF_FFFF))
+        case .temperedVisibleSample(let l, let c, let s): return (16, w(l), w(c) << 20 | (w(s) & 0xF_FFFF))
         }
     }
 }

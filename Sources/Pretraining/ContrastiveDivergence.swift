@@ -5,9 +5,10 @@ import Linalg
 ///
 /// 1. the minibatch v0 (the data rows, or a fresh binary sample of them);
 /// 2. the positive phase: h0 = E[h | v0] and a sample h ~ p(h | v0);
-/// 3. the negative phase: k Gibbs steps, from h (CD, as in `rbm.m`: the reconstructions use the
-///    visible means, a label group's softmax probabilities included) or from the persistent
-///    chains (PCD, Tieleman 2008: sampled states, a label group drawn as one multinomial);
+/// 3. the negative phase: k Gibbs steps, from h (CD: the reconstructions are the visible means
+///    as in `rbm.m`, or samples as in Salakhutdinov & Murray 2008, `negativeVisible`; a label
+///    group's softmax probabilities included) or from the persistent chains (PCD, Tieleman 2008:
+///    sampled states, a label group drawn as one multinomial);
 /// 4. the statistics: G = (1/b) [v0; v1]^T [h0; -h1] = (1/b)(v0^T h0 - v1^T h1) in ONE product,
 ///    and the bias gradients, plus the sparsity terms;
 /// 5. with several processes (data-parallel training, `Collective`), ONE in-place sum across
@@ -71,22 +72,28 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     let visibleMean: FloatBuffer                     // (V): mean of v0
     /// Whether the chains hold states, and whether q has been started.
     var chainsStarted = false, sparsityStarted = false
+    /// Parallel tempering's chains and ladder (`configuration.temperatures > 1`).
+    let tempering: ParallelTempering?
+    /// Centering's offsets (`configuration.centered`).
+    let centering: CenteringState?
 
     // The phase the blocks run next and its settings.
-    private enum Phase {
+    enum Phase {
         case load, positive, reconstruction, hidden, dataReconstruction, chainHidden, chainVisible, negativeHidden,
-             statistics, update
+             temperedHidden, temperedVisible, statistics, centeredGradient, update, centeredBiases
     }
     private var phase = Phase.load
     /// This process's rows of the minibatch, the minibatch's rows (all processes), and the
     /// minibatch row of this process's row 0 (its first chain, for PCD).
     var rows = 0, batchRows = 0, firstRow = 0
-    private(set) var gibbsStep = 0
+    var gibbsStep = 0
     private var data: UnsafePointer<Float>?, indices: UnsafeBufferPointer<Int>?
 
     /// An engine for `rbm` trained with `configuration` on minibatches of at most `capacity`
     /// rows; its random streams are keyed by `seed` and `layer`. The velocities start at zero.
-    init(rbm: RBM, configuration: RBMTrainingConfiguration, capacity: Int, seed: UInt64, layer: Int) {
+    /// `visibleOffset`: centering's mu (the training data's column means; nil: 0.5 each).
+    init(rbm: RBM, configuration: RBMTrainingConfiguration, capacity: Int, seed: UInt64, layer: Int,
+         visibleOffset: [Float]? = nil) {
         precondition(capacity >= 1, "ContrastiveDivergence: capacity \(capacity)")
         let v = rbm.visibleCount, h = rbm.hiddenCount
         visibleCount = v; hiddenCount = h; self.capacity = capacity
@@ -112,6 +119,14 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         squaredError.initialize(repeating: 0, count: max(v, 1))
         hiddenActivity = FloatBuffer(count: h); visibleMean = FloatBuffer(count: v)
         collective.broadcast([weight, visibleBias, hiddenBias])  // every process starts from rank 0's
+        tempering = configuration.temperatures > 1
+            ? ParallelTempering(chains: configuration.temperatures, rows: capacity, visibleCount: v, hiddenCount: h,
+                                blocks: blocks)
+            : nil
+        centering = configuration.centered
+            ? CenteringState(visibleOffset: visibleOffset ?? [Float](repeating: 0.5, count: v), hiddenCount: h,
+                             rate: configuration.hiddenOffsetRate)
+            : nil
         setEpoch(0)
     }
 
@@ -130,6 +145,7 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         learningRate = configuration.learningRate(forEpoch: epoch)
         cdSteps = k ?? configuration.gibbsSteps(forEpoch: epoch)
         momentum = configuration.momentum(forEpoch: epoch)
+        tempering?.adaptLadder()
     }
 
     /// The number of label units in the visible block `vr`: all of them in the last block.
@@ -141,7 +157,7 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         RandomStream(seed: seed, purpose: purpose, epoch: epoch, step: stepInEpoch).offset(rows: firstRow)
     }
 
-    private func run(_ next: Phase) {
+    func run(_ next: Phase) {
         phase = next
         Lanes.run(hiddenBlocks.count, task: self)
     }
@@ -171,7 +187,12 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
 
         run(.load)                      // 1. v0
         run(.positive)                  // 2. h0 = E[h | v0], h ~ p(h | v0)
-        if configuration.persistent {   // 3. k Gibbs steps
+        if let tempering {              // 3. k tempered sweeps with swaps; v1 = the beta = 1 chains
+            run(.dataReconstruction)
+            temperedSweeps(tempering)
+            run(.negativeHidden)        //    h1 = E[h | v1]
+            chainsStarted = true
+        } else if configuration.persistent {
             run(.dataReconstruction)
             for s in 1...cdSteps {
                 gibbsStep = s
@@ -204,7 +225,9 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
             collective.allReduceSum(gradientSlab)
             error = Double(errorSlot.pointer[0])
         }
+        if centering != nil { run(.centeredGradient) }  //    centered: new hidden offsets, G centered
         run(.update)                    // 6. the parameters
+        if centering != nil { run(.centeredBiases) }    //    centered: the offsets' share of the step
         return error
     }
 
@@ -220,8 +243,12 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         case .chainHidden: chainHidden(hr)
         case .chainVisible: chainVisible(vr)
         case .negativeHidden: negativeHidden(hr)
+        case .temperedHidden: temperedHidden(block, hr, vr)
+        case .temperedVisible: temperedVisible(vr)
         case .statistics: statistics(hr, vr)
         case .update: update(hr, vr)
+        case .centeredGradient: centeredGradient(hr)
+        case .centeredBiases: centeredBiases(hr, vr)
         }
     }
 
@@ -247,16 +274,15 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         // h0[:, hr] = v0 W[:, hr] : (b, V) * (V, |hr|) -> (b, |hr|)
         sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: visibleStack.pointer, lda: nv,
               b: weight.pointer + lo, ldb: nh, beta: 0, c: hiddenStack.pointer + lo, ldc: nh)
-        UnitKernels.hiddenMeans(hiddenUnits, hiddenStack.pointer + lo, rows: rows, bias: hiddenBias.pointer + lo,
-                                columns: hr.count, first: lo, stride: nh, sample: hiddenSample.pointer + lo,
-                                stream: stream(.hiddenSample(layer: layer, step: 0)))
+        drivingHidden(hiddenStack.pointer + lo, hr, step: 0)
         if configuration.sparsityTarget != nil {
             UnitKernels.columnSums(visibleStack.pointer + vr.lowerBound, rows: rows, columns: vr.count, stride: nv,
                                    scale: 1 / Float(rows), into: visibleMean.pointer + vr.lowerBound)
         }
     }
 
-    /// CD: v1[:, vr] = E[v | h], with the squared error against v0 at the first step.
+    /// CD: v1[:, vr] = E[v | h] (or v1 ~ p(v | h) with `negativeVisible == .sample`), with the
+    /// squared error of the means against v0 at the first step.
     private func reconstruction(_ vr: Range<Int>) {
         let nv = visibleCount, nh = hiddenCount, lo = vr.lowerBound
         let v1 = visibleStack.pointer + rows * nv + lo
@@ -268,18 +294,37 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         UnitKernels.visibleMeans(visibleUnits, v1, rows: rows, bias: visibleBias.pointer + lo, columns: vr.count,
                                  stride: nv, labels: labels(in: vr), data: first ? visibleStack.pointer + lo : nil,
                                  squaredError: first ? squaredError + lo : nil)
+        if configuration.negativeVisible == .sample {   // v1 ~ p(v | h), in place of its means
+            UnitKernels.sampleVisible(visibleUnits, means: v1, rows: rows, columns: vr.count, first: lo, stride: nv,
+                                      into: v1, stream: stream(.visibleSample(layer: layer, step: gibbsStep)))
+        }
     }
 
-    /// CD: h1[:, hr] = E[h | v1], and h[:, hr] ~ p(h | v1) before the last step.
+    /// CD: h1[:, hr] = E[h | v1], and before the last step the states that drive the next
+    /// reconstruction (see `drivingHidden`).
     private func hidden(_ hr: Range<Int>) {
         let nv = visibleCount, nh = hiddenCount, lo = hr.lowerBound
-        let last = gibbsStep == cdSteps
+        let h1 = hiddenStack.pointer + rows * nh + lo
         sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: visibleStack.pointer + rows * nv, lda: nv,
-              b: weight.pointer + lo, ldb: nh, beta: 0, c: hiddenStack.pointer + rows * nh + lo, ldc: nh)
-        UnitKernels.hiddenMeans(hiddenUnits, hiddenStack.pointer + rows * nh + lo, rows: rows,
-                                bias: hiddenBias.pointer + lo, columns: hr.count, first: lo, stride: nh,
-                                sample: last ? nil : hiddenSample.pointer + lo,
-                                stream: last ? nil : stream(.hiddenSample(layer: layer, step: gibbsStep)))
+              b: weight.pointer + lo, ldb: nh, beta: 0, c: h1, ldc: nh)
+        if gibbsStep == cdSteps {
+            UnitKernels.hiddenMeans(hiddenUnits, h1, rows: rows, bias: hiddenBias.pointer + lo, columns: hr.count,
+                                    first: lo, stride: nh)
+        } else {
+            drivingHidden(h1, hr, step: gibbsStep)
+        }
+    }
+
+    /// x[:, hr] = E[h | v] from the pre-activation x = v W[:, hr], and the states that drive the
+    /// next reconstruction into `hiddenSample[:, hr]`: h ~ p(h | v) drawn from the stream of
+    /// Gibbs step `step`, or the means themselves (`gibbsHidden == .mean`).
+    private func drivingHidden(_ x: UnsafeMutablePointer<Float>, _ hr: Range<Int>, step: Int) {
+        let nh = hiddenCount, lo = hr.lowerBound
+        let sampled = configuration.gibbsHidden == .sample
+        UnitKernels.hiddenMeans(hiddenUnits, x, rows: rows, bias: hiddenBias.pointer + lo, columns: hr.count,
+                                first: lo, stride: nh, sample: sampled ? hiddenSample.pointer + lo : nil,
+                                stream: sampled ? stream(.hiddenSample(layer: layer, step: step)) : nil)
+        if !sampled { UnitKernels.copy(x, into: hiddenSample.pointer + lo, rows: rows, columns: hr.count, stride: nh) }
     }
 
     /// G[:, hr] = (1/b) [v0; v1]^T [h0; -h1][:, hr]; the hidden gradient (1/b)(sum h0 - sum h1)

@@ -31,9 +31,12 @@ public final class ContrastiveDivergenceStepper {
     /// `batchSize` rows (default `configuration.batchSize`), its draws keyed by `seed` and
     /// `layer` (the RBM's place in a stack). The velocities start at zero; epoch 0 is current.
     ///
+    /// With `configuration.centered`, `visibleOffset` is centering's mu: the training data's
+    /// column means (`RBM.train` passes them; nil: 0.5 for every unit).
+    ///
     /// Throws `PretrainingError.invalidConfiguration` for a bad configuration or batch size.
     public init(rbm: RBM, configuration: RBMTrainingConfiguration, batchSize: Int? = nil, seed: UInt64,
-                layer: Int = 0) throws {
+                layer: Int = 0, visibleOffset: [Float]? = nil) throws {
         try configuration.validate()
         let batchSize = batchSize ?? configuration.batchSize
         guard batchSize >= 1 else {
@@ -44,14 +47,23 @@ public final class ContrastiveDivergenceStepper {
                 "resampleBinaryData needs Bernoulli visible units, this RBM has \(rbm.visibleUnits.rawValue) ones")
         }
         try Self.checkProcesses(Collectives.current, configuration: configuration, batchSize: batchSize)
+        if configuration.temperatures > 1 && (rbm.visibleUnits != .bernoulli || rbm.hiddenUnits != .bernoulli) {
+            throw PretrainingError.invalidConfiguration(
+                "parallel tempering needs Bernoulli visible and hidden units, this RBM has \(rbm.visibleUnits.rawValue) and \(rbm.hiddenUnits.rawValue) ones")
+        }
+        if let visibleOffset, visibleOffset.count != rbm.visibleCount {
+            throw PretrainingError.shapeMismatch(what: "centering's visible offsets", expected: rbm.visibleCount,
+                                                 found: visibleOffset.count)
+        }
         engine = ContrastiveDivergence(rbm: rbm, configuration: configuration, capacity: batchSize, seed: seed,
-                                       layer: layer)
+                                       layer: layer, visibleOffset: visibleOffset)
         template = rbm
     }
 
     /// Data-parallel training (`Collectives.current` with several processes) needs a share of
-    /// every full minibatch on each process, and no sparsity target (its running mean would
-    /// need the whole minibatch's activations on every process: not built yet).
+    /// every full minibatch on each process, and no sparsity target, centering or parallel
+    /// tempering (their running statistics would need the whole minibatch's on every process:
+    /// not built yet).
     static func checkProcesses(_ collective: any Collective, configuration: RBMTrainingConfiguration,
                                batchSize: Int) throws {
         guard collective.size > 1 else { return }
@@ -62,6 +74,16 @@ public final class ContrastiveDivergenceStepper {
         if configuration.sparsityTarget != nil {
             throw PretrainingError.invalidConfiguration(
                 "a sparsity target is not supported with more than one process (\(collective.size) here)")
+        }
+        // Their running statistics (the hidden offsets' mean; the swap counts that adapt the
+        // ladder) are per process today: refused rather than silently diverging.
+        if configuration.centered {
+            throw PretrainingError.invalidConfiguration(
+                "a centered RBM (--centered) is not supported with more than one process (\(collective.size) here)")
+        }
+        if configuration.temperatures > 1 {
+            throw PretrainingError.invalidConfiguration(
+                "parallel tempering (--temperatures) is not supported with more than one process (\(collective.size) here)")
         }
     }
 
@@ -109,6 +131,17 @@ public final class ContrastiveDivergenceStepper {
             }
             return data.elements.withUnsafeBufferPointer { step(data: $0.baseAddress!, rows: indices) }
         }
+    }
+
+    /// Parallel tempering's inverse temperatures (ascending, ending at 1) and the acceptance rate
+    /// of each neighbour pair's swaps in the current epoch; nil without tempering.
+    public var tempering: (inverseTemperatures: [Double], swapRates: [Double])? {
+        engine.tempering.map { ($0.betas, $0.swapRates) }
+    }
+
+    /// Centering's offsets (mu, lambda); nil without centering.
+    public var offsets: (visible: [Float], hidden: [Float])? {
+        engine.centering.map { ($0.visibleOffset.array, $0.hiddenOffset.array) }
     }
 
     /// Whether every weight and bias is finite (false once training has diverged).

@@ -4,7 +4,7 @@ extension DeepBeliefNetwork {
     /// Greedy layer-wise pre-training with one configuration for every layer (see
     /// `pretrain(on:configurations:...)`).
     public mutating func pretrain(on data: Matrix, configuration: RBMTrainingConfiguration,
-                                  monitors: MonitorOptions = .none, visibleBias: VisibleBiasInitialization = .fromData,
+                                  monitors: MonitorOptions = .none, visibleBias: VisibleBiasInitialization? = nil,
                                   labels: [Int]? = nil, generator: inout Xoshiro256StarStar,
                                   resumeFrom progress: StackPretrainingProgress? = nil,
                                   onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in },
@@ -19,8 +19,9 @@ extension DeepBeliefNetwork {
     /// probabilities of its input (or one sample of its hidden states, when
     /// `configurations[i].nextLayerInput == .samples`).
     ///
-    /// With `visibleBias == .fromData`, each layer's visible biases are set from its own input
-    /// before its training (Hinton's practical guide). Held-out monitor data is passed up the
+    /// With `visibleBias == .fromData` (nil: each configuration's `visibleBiasStart`, by default
+    /// `.fromData`), each layer's visible biases are set from its own input before its training
+    /// (Hinton's practical guide); with `.zero` they keep the start of the stack (zero). Held-out monitor data is passed up the
     /// stack as hidden probabilities. `onEpoch` receives the layer index (0-based) and the
     /// epoch report.
     ///
@@ -45,7 +46,7 @@ extension DeepBeliefNetwork {
     /// below's input with the one-hot labels appended, like any other layer (held-out monitor
     /// data, which has no labels, is not monitored there).
     public mutating func pretrain(on data: Matrix, configurations: [RBMTrainingConfiguration],
-                                  monitors: MonitorOptions = .none, visibleBias: VisibleBiasInitialization = .fromData,
+                                  monitors: MonitorOptions = .none, visibleBias: VisibleBiasInitialization? = nil,
                                   labels: [Int]? = nil, generator: inout Xoshiro256StarStar,
                                   resumeFrom progress: StackPretrainingProgress? = nil,
                                   onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in },
@@ -80,7 +81,8 @@ extension DeepBeliefNetwork {
                 layerMonitors.heldOut = nil
             }
             let resumed = i == firstLayer ? progress?.layerProgress : nil
-            if resumed == nil && visibleBias == .fromData { layers[i].initializeVisibleBias(from: input) }
+            let biasStart = visibleBias ?? configurations[i].visibleBiasStart
+            if resumed == nil && biasStart == .fromData { layers[i].initializeVisibleBias(from: input) }
             // What the progress of this layer's epochs holds besides the layer's own state.
             let stackBefore = self
             let layerOnProgress = onProgress.map { report in

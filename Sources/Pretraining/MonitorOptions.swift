@@ -84,6 +84,10 @@ public struct RBMEpochReport: Sendable, Equatable, Codable {
     public var trainingLogLikelihood: Double?
     /// The mean log-likelihood of the held-out rows (nats per row).
     public var heldOutLogLikelihood: Double?
+    /// Parallel tempering: the inverse temperatures of the epoch (ascending) and the
+    /// acceptance rate of each neighbour pair's swaps during it.
+    public var inverseTemperatures: [Double]?
+    public var swapRates: [Double]?
 
     /// One informative line, e.g.
     /// `epoch 3/10  recon 9.87 (592,200 summed)  0.85 s  F gap -0.21  PLL -71.20  log Z 412.3`.
@@ -101,6 +105,7 @@ public struct RBMEpochReport: Sendable, Equatable, Codable {
         if let logZ = logPartition, annealedImportanceSampling == nil { parts.append("log Z \(format(logZ, 3))") }
         if let ll = trainingLogLikelihood { parts.append("log p(train) \(format(ll, 2))") }
         if let ll = heldOutLogLikelihood { parts.append("log p(held-out) \(format(ll, 2))") }
+        if let rates = swapRates { parts.append("swaps " + rates.map { format($0, 2) }.joined(separator: "/")) }
         if monitorSeconds > 0 { parts.append("monitors \(format(monitorSeconds, 2)) s") }
         return parts.joined(separator: "  ")
     }

@@ -77,16 +77,84 @@ extension RBM {
     }
 
     /// Estimates log Z by annealed importance sampling (Salakhutdinov & Murray 2008), for
-    /// Bernoulli-Bernoulli RBMs.
+    /// Bernoulli-Bernoulli RBMs. On average the estimate errs low (log Z is underestimated, so
+    /// log-likelihoods computed from it err high); `reverseAnnealedImportanceSampling` gives
+    /// the other side.
     ///
     /// The base model A has zero weights and visible biases `baseVisibleBias` (see
     /// `baseRateVisibleBias(for:)`). The intermediate distributions are
     /// p_k(v) ∝ exp((1 - beta_k) v.b_A + beta_k v.b) prod_j (1 + exp(beta_k (v W + c)_j)),
     /// annealed over `configuration.inverseTemperatures()`; each transition is one Gibbs step
-    /// at beta_k. The log importance weights are accumulated in double precision; the Gibbs
-    /// transitions use Float gemms. M runs are advanced together as the rows of one matrix.
+    /// at beta_k. M runs are advanced together as the rows of one matrix (see `AnnealingChains`
+    /// for the arithmetic: Float products and kernels, log weights summed in double precision).
     public func annealedImportanceSampling(baseVisibleBias: [Float], configuration: AISConfiguration = .init(),
                                            generator: inout Xoshiro256StarStar) throws -> AISResult {
+        try checkAnnealing(baseVisibleBias: baseVisibleBias, configuration: configuration)
+        let betas = configuration.inverseTemperatures()
+        // Every draw is keyed by this seed, the temperature index, the run and the unit.
+        let seed = generator.next()
+        // v_1 ~ p_0 = the base-rate model: independent pixels with p = sigmoid(b_A).
+        var chains = AnnealingChains(rbm: self, baseVisibleBias: baseVisibleBias, runs: configuration.runs, seed: seed)
+        chains.sampleBaseRate()
+        for k in 1..<betas.count {
+            // log w += log p*_k(v) - log p*_{k-1}(v); then T_k (leaves p_k invariant).
+            chains.addLogRatio(to: betas[k], from: betas[k - 1])
+            if k < betas.count - 1 { chains.transition(beta: betas[k], step: k) }
+        }
+        return AISResult(logWeights: chains.logWeights, logBaseZ: chains.logBaseZ, temperatureCount: betas.count - 1)
+    }
+
+    /// Estimates log Z by reverse annealed importance sampling: the runs start at `start`
+    /// (M rows of binary visible states, taken as samples of this RBM) and are annealed from
+    /// beta = 1 down to the base-rate model; the weights w = prod_k p*_{k-1}(v_k) / p*_k(v_k)
+    /// have mean Z_A / Z, so log Z = log Z_A - log(mean w). With exact samples of the model
+    /// the estimate errs high on average (Jensen's inequality; Burda, Grosse & Salakhutdinov
+    /// 2015), the opposite side from forward AIS: together they bracket log Z. Starts that are
+    /// only approximate samples (chains started at the data) keep the estimate on the
+    /// conservative side as long as they sit where the model puts more mass than it should
+    /// (RAISE's argument); the tests check the bracket on small models with exact samples.
+    ///
+    /// The same temperatures, transitions and arithmetic as `annealedImportanceSampling`, run
+    /// backwards; `configuration.runs` must equal `start.rows`.
+    public func reverseAnnealedImportanceSampling(baseVisibleBias: [Float], start: Matrix,
+                                                  configuration: AISConfiguration = .init(),
+                                                  generator: inout Xoshiro256StarStar) throws -> AISResult {
+        try checkAnnealing(baseVisibleBias: baseVisibleBias, configuration: configuration)
+        guard start.columns == visibleCount, start.rows == configuration.runs else {
+            throw PretrainingError.invalidConfiguration(
+                "reverse AIS needs \(configuration.runs) start states of \(visibleCount) units, got \(start.rows)x\(start.columns)")
+        }
+        let betas = configuration.inverseTemperatures()
+        let seed = generator.next()
+        var chains = AnnealingChains(rbm: self, baseVisibleBias: baseVisibleBias, runs: configuration.runs, seed: seed)
+        chains.v = start
+        for k in stride(from: betas.count - 1, through: 1, by: -1) {
+            // log w += log p*_{k-1}(v) - log p*_k(v); then T_{k-1} (none at the base model).
+            chains.addLogRatio(to: betas[k - 1], from: betas[k])
+            if k > 1 { chains.transition(beta: betas[k - 1], step: k - 1) }
+        }
+        let summary = AISResult(logWeights: chains.logWeights, logBaseZ: 0, temperatureCount: betas.count - 1)
+        let logBaseZ = chains.logBaseZ
+        return AISResult(logZ: logBaseZ - summary.logZ, logZLow: logBaseZ - summary.logZHigh,
+                         logZHigh: logBaseZ - summary.logZLow,
+                         standardDeviation: summary.standardDeviation, runs: summary.runs,
+                         temperatureCount: summary.temperatureCount, logBaseZ: logBaseZ, logWeights: summary.logWeights)
+    }
+
+    /// The start states of reverse AIS from `data` (binary rows): rows `0 ..< runs` taken in
+    /// turn (repeating when the data is shorter), then `gibbsSteps` Gibbs steps of this RBM
+    /// with draws keyed by `seed`, so that the states drift from the data towards the model.
+    public func reverseAnnealingStart(from data: Matrix, runs: Int, gibbsSteps: Int, seed: UInt64) -> Matrix {
+        precondition(data.rows >= 1 && data.columns == visibleCount && runs >= 1,
+                     "reverseAnnealingStart: \(data.rows)x\(data.columns) data for \(runs) runs of \(visibleCount) units")
+        var v = data.rows(at: (0..<runs).map { $0 % data.rows })
+        var generator = RandomStream(seed: seed, purpose: .monitor(layer: -2)).generator()
+        for _ in 0..<gibbsSteps { v = gibbsStep(v, using: &generator) }
+        return v
+    }
+
+    /// The checks shared by forward and reverse AIS.
+    private func checkAnnealing(baseVisibleBias: [Float], configuration: AISConfiguration) throws {
         guard visibleUnits == .bernoulli && hiddenUnits == .bernoulli else {
             throw PretrainingError.unsupportedUnits(operation: "annealed importance sampling",
                                                     visible: visibleUnits, hidden: hiddenUnits)
@@ -99,87 +167,6 @@ extension RBM {
             throw PretrainingError.shapeMismatch(what: "AIS base-rate biases", expected: visibleCount,
                                                  found: baseVisibleBias.count)
         }
-        let betas = configuration.inverseTemperatures()
-        let runs = configuration.runs, vCount = visibleCount, hCount = hiddenCount
-        let biasA = baseVisibleBias, biasB = visibleBias, c = hiddenBias
-        let biasDifference = (0..<vCount).map { Double(biasB[$0]) - Double(biasA[$0]) }
-        let cDouble = c.map(Double.init)
-
-        // log Z_A: the base model times the target's hidden layer at beta = 0 (2^H states).
-        let logBaseZ = biasA.reduce(0.0) { $0 + softplus(Double($1)) } + Double(hCount) * Libm.log(2)
-        // Every draw is keyed by this seed, the temperature index, the run and the unit.
-        let seed = generator.next()
-
-        // v_1 ~ p_0 = the base-rate model: independent pixels with p = sigmoid(b_A).
-        var v = Matrix(rows: runs, columns: vCount)
-        let baseProbabilities = biasA.map { sigmoid($0) }
-        let start = RandomStream(seed: seed, purpose: .visibleSample(layer: 0, step: -1))
-        baseProbabilities.withUnsafeBufferPointer { p in
-            v.elements.withUnsafeMutableBufferPointer { pv in
-                for r in 0..<runs {
-                    start.sampleBernoulli(row: r, units: 0..<vCount, probabilities: p.baseAddress!,
-                                          into: pv.baseAddress! + r * vCount)
-                }
-            }
-        }
-        var x = Matrix(rows: runs, columns: hCount)       // v W, then the hidden probabilities
-        var h = Matrix(rows: runs, columns: hCount)       // sampled hidden states
-        var visible = Matrix(rows: runs, columns: vCount) // visible pre-activations, then probabilities
-        var mixedBias = [Float](repeating: 0, count: vCount)
-        var logWeights = [Double](repeating: 0, count: runs)
-
-        for k in 1..<betas.count {
-            let beta = betas[k], previous = betas[k - 1]
-            // x = v W : (M, V) * (V, H) -> (M, H)
-            gemmInRowChunks(v, weight, .none, into: &x)
-            // log w += log p*_k(v) - log p*_{k-1}(v), in double precision.
-            x.elements.withUnsafeBufferPointer { px in
-                v.elements.withUnsafeBufferPointer { pv in
-                    for r in 0..<runs {
-                        let vr = pv.baseAddress! + r * vCount
-                        var visibleTerm = 0.0
-                        for i in 0..<vCount where vr[i] != 0 { visibleTerm += biasDifference[i] }
-                        var term = (beta - previous) * visibleTerm
-                        let xr = px.baseAddress! + r * hCount
-                        for j in 0..<hCount {
-                            let total = Double(xr[j]) + cDouble[j]
-                            term += softplus(beta * total) - softplus(previous * total)
-                        }
-                        logWeights[r] += term
-                    }
-                }
-            }
-            guard k < betas.count - 1 else { break }
-            // Transition T_k (leaves p_k invariant): h ~ sigmoid(beta (v W + c)),
-            // v ~ sigmoid((1 - beta) b_A + beta (b + h W^T)).
-            let betaF = Float(beta)
-            x.elements.withUnsafeMutableBufferPointer { px in
-                let hiddenStream = RandomStream(seed: seed, purpose: .hiddenSample(layer: 0, step: k))
-                h.elements.withUnsafeMutableBufferPointer { ph in
-                    for r in 0..<runs {
-                        let xr = px.baseAddress! + r * hCount
-                        for j in 0..<hCount { xr[j] = sigmoid(betaF * (xr[j] + c[j])) }
-                        hiddenStream.sampleBernoulli(row: r, units: 0..<hCount, probabilities: xr,
-                                                     into: ph.baseAddress! + r * hCount)
-                    }
-                }
-            }
-            for i in 0..<vCount { mixedBias[i] = (1 - betaF) * biasA[i] + betaF * biasB[i] }
-            // visible = beta * h W^T : (M, H) * (H, V) -> (M, V)
-            gemmInRowChunks(h, weight, .transposed, into: &visible, alpha: betaF)
-            visible.elements.withUnsafeMutableBufferPointer { pp in
-                mixedBias.withUnsafeBufferPointer { mb in
-                    UnitKernels.visibleMeans(.bernoulli, pp.baseAddress!, rows: runs, bias: mb.baseAddress!,
-                                             columns: vCount, stride: vCount)
-                }
-                v.elements.withUnsafeMutableBufferPointer { pv in
-                    UnitKernels.sampleVisible(.bernoulli, means: pp.baseAddress!, rows: runs, columns: vCount, first: 0,
-                                              stride: vCount, into: pv.baseAddress!,
-                                              stream: RandomStream(seed: seed, purpose: .visibleSample(layer: 0, step: k)))
-                }
-            }
-        }
-        return AISResult(logWeights: logWeights, logBaseZ: logBaseZ, temperatureCount: betas.count - 1)
     }
 }
 

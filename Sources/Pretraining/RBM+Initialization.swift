@@ -1,7 +1,7 @@
 import Linalg
 
 /// How the visible biases of a new RBM are set.
-public enum VisibleBiasInitialization: String, Sendable, Codable, Equatable {
+public enum VisibleBiasInitialization: String, Sendable, Codable, CaseIterable, Equatable {
     /// From the training data (Hinton's practical guide, section 8): Bernoulli visible units get
     /// b_i = log(p_i / (1 - p_i)) with p_i the mean of column i clipped to [1e-3, 1 - 1e-3];
     /// Gaussian visible units get b_i = the column mean (0 for standardised data).

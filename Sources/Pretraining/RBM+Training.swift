@@ -51,7 +51,8 @@ extension RBM {
         }
         let seed = progress?.seed ?? seed
         let stepper = try ContrastiveDivergenceStepper(rbm: self, configuration: configuration, batchSize: batchSize,
-                                                       seed: seed, layer: layer)
+                                                       seed: seed, layer: layer,
+                                                       visibleOffset: configuration.centered ? data.columnMeans() : nil)
         if let progress { stepper.restore(progress) }
         let monitorRoot = RandomStream(seed: seed, purpose: .monitor(layer: layer)).generator()
         let monitor = try MonitorState(options: monitors, rbm: self, data: data, root: monitorRoot)
@@ -77,6 +78,10 @@ extension RBM {
             var report = RBMEpochReport(epoch: epoch, epochs: configuration.epochs, seconds: seconds, monitorSeconds: 0,
                                         momentum: configuration.momentum(forEpoch: epoch),
                                         summedReconstructionError: error, reconstructionError: error / Double(rows))
+            if let tempering = stepper.tempering {
+                report.inverseTemperatures = tempering.inverseTemperatures
+                report.swapRates = tempering.swapRates
+            }
             if monitor.isMonitored(epoch: epoch, of: configuration.epochs) {
                 let monitorStart = clock.now
                 try monitor.measure(self, into: &report)

@@ -8,6 +8,18 @@ public enum NextLayerInput: String, Sendable, Codable, CaseIterable, Equatable {
     case samples
 }
 
+/// What a Gibbs step of the negative phase keeps of a layer: a binary sample of its states, or
+/// their means (probabilities). The literature differs: Hinton & Salakhutdinov's `rbm.m`
+/// reconstructs the data with the visible means; the training code of Salakhutdinov & Murray
+/// (2008), whose likelihoods are the usual reference, samples binary visible states
+/// (`negdata = probs > rand`) and uses them for the negative statistics and the next step.
+public enum NegativePhaseState: String, Sendable, Codable, CaseIterable, Equatable {
+    /// A sample of the states (Bernoulli, or mean + N(0, 1) for Gaussian visible units).
+    case sample
+    /// The means E[. | other layer], used as they are.
+    case mean
+}
+
 /// The hyper-parameters of contrastive-divergence training of one RBM.
 ///
 /// The defaults are the recipe of Hinton & Salakhutdinov (2006) and their `rbm.m`: minibatches
@@ -59,6 +71,31 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
     /// 2008 trained their MNIST RBMs). Needs Bernoulli visible units. Off: the data are used
     /// as they are (probabilities, as in `rbm.m`, or binarised once by the caller).
     public var resampleBinaryData: Bool
+    /// What CD-k's reconstructions v_1 ... v_k are: the visible means (`rbm.m`, the default) or a
+    /// binary sample of them (Salakhutdinov & Murray 2008), which then feeds the negative
+    /// statistics and the next hidden step. The sample is drawn from the stream
+    /// `.visibleSample(layer:, step:)` of the Gibbs step. PCD's chains are always sampled.
+    public var negativeVisible: NegativePhaseState
+    /// What drives each reconstruction of CD-k: sampled hidden states (`rbm.m` and most of the
+    /// literature, the default) or the hidden means (a mean-field negative phase). The last
+    /// hidden layer of the negative statistics is always the means E[h | v_k].
+    public var gibbsHidden: NegativePhaseState
+    /// Parallel tempering (Desjardins et al. 2010): the number M of tempered chains per
+    /// minibatch row, at inverse temperatures 0 < beta_1 < ... < beta_M = 1 (p_beta(v, h) ∝
+    /// exp(-beta E(v, h))), with neighbour swaps after every Gibbs sweep and an adaptive ladder;
+    /// the beta = 1 chains give the negative statistics. 1: no tempering. Needs `persistent`.
+    public var temperatures: Int
+    /// Centering (Montavon & Müller 2012; Melchior, Fischer & Wiskott 2016): the gradient of
+    /// the centered energy with visible offsets at the training data's mean and hidden offsets
+    /// a moving average of the data's hidden means (see `CenteredRBM`); the RBM keeps (and
+    /// saves) the plain parameters of the same distribution. Works with CD, PCD and tempering.
+    public var centered: Bool
+    /// The rate nu of the hidden offsets' moving average (Melchior et al.: 0.01).
+    public var hiddenOffsetRate: Float
+    /// How the visible biases start (before the first epoch; not on resuming): from the data's
+    /// log-odds (Hinton's practical guide, the default) or at zero (the released code of
+    /// Hinton & Salakhutdinov 2006 and of Salakhutdinov & Murray 2008).
+    public var visibleBiasStart: VisibleBiasInitialization
     /// The seed the caller creates the training generator from (`makeGenerator()`); the
     /// training functions take the generator itself, per the project's rule that randomness
     /// is passed in. Minibatch order, sampling and monitors all draw from that generator.
@@ -68,7 +105,10 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
                 initialMomentum: Float = 0.5, finalMomentum: Float = 0.9, momentumSwitchEpoch: Int = 5,
                 weightCost: Float = 2e-4, cdSteps: Int = 1, growCDSteps: Bool = false, persistent: Bool = false,
                 sparsityTarget: Float? = nil, sparsityCost: Float = 0.1, sparsityDecay: Float = 0.9,
-                nextLayerInput: NextLayerInput = .probabilities, resampleBinaryData: Bool = false, seed: UInt64 = 42) {
+                nextLayerInput: NextLayerInput = .probabilities, resampleBinaryData: Bool = false,
+                negativeVisible: NegativePhaseState = .mean, gibbsHidden: NegativePhaseState = .sample,
+                visibleBiasStart: VisibleBiasInitialization = .fromData, temperatures: Int = 1, centered: Bool = false,
+                hiddenOffsetRate: Float = 0.01, seed: UInt64 = 42) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -84,6 +124,12 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
         self.sparsityDecay = sparsityDecay
         self.nextLayerInput = nextLayerInput
         self.resampleBinaryData = resampleBinaryData
+        self.negativeVisible = negativeVisible
+        self.gibbsHidden = gibbsHidden
+        self.visibleBiasStart = visibleBiasStart
+        self.temperatures = temperatures
+        self.centered = centered
+        self.hiddenOffsetRate = hiddenOffsetRate
         self.seed = seed
     }
 
@@ -125,5 +171,78 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
         }
         if !(sparsityCost.isFinite && sparsityCost >= 0) { try fail("sparsityCost must be >= 0, got \(sparsityCost)") }
         if !(sparsityDecay >= 0 && sparsityDecay < 1) { try fail("sparsityDecay must be in [0, 1), got \(sparsityDecay)") }
+        if !(1...1000).contains(temperatures) { try fail("temperatures must be in 1 ... 1000, got \(temperatures)") }
+        if !(hiddenOffsetRate > 0 && hiddenOffsetRate <= 1) {
+            try fail("hiddenOffsetRate must be in (0, 1], got \(hiddenOffsetRate)")
+        }
+        if temperatures > 1 && !persistent {
+            try fail("parallel tempering (temperatures \(temperatures)) keeps its chains: it needs persistent training")
+        }
+    }
+}
+
+// The JSON form (model metadata, checkpoint fingerprints): the options added after the first
+// release are written only when they differ from their defaults, so a configuration without
+// them encodes exactly as before and old checkpoints still resume; reading takes the defaults
+// for missing keys.
+extension RBMTrainingConfiguration {
+    private enum CodingKeys: String, CodingKey {
+        case epochs, batchSize, learningRate, initialMomentum, finalMomentum, momentumSwitchEpoch, weightCost, cdSteps,
+             growCDSteps, persistent, sparsityTarget, sparsityCost, sparsityDecay, nextLayerInput, resampleBinaryData,
+             negativeVisible, gibbsHidden, visibleBiasStart, temperatures, centered, hiddenOffsetRate, seed
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = RBMTrainingConfiguration()
+        self.init(epochs: try c.decode(Int.self, forKey: .epochs), batchSize: try c.decode(Int.self, forKey: .batchSize),
+                  learningRate: try c.decode(Float.self, forKey: .learningRate),
+                  initialMomentum: try c.decode(Float.self, forKey: .initialMomentum),
+                  finalMomentum: try c.decode(Float.self, forKey: .finalMomentum),
+                  momentumSwitchEpoch: try c.decode(Int.self, forKey: .momentumSwitchEpoch),
+                  weightCost: try c.decode(Float.self, forKey: .weightCost), cdSteps: try c.decode(Int.self, forKey: .cdSteps),
+                  growCDSteps: try c.decode(Bool.self, forKey: .growCDSteps),
+                  persistent: try c.decode(Bool.self, forKey: .persistent),
+                  sparsityTarget: try c.decodeIfPresent(Float.self, forKey: .sparsityTarget),
+                  sparsityCost: try c.decode(Float.self, forKey: .sparsityCost),
+                  sparsityDecay: try c.decode(Float.self, forKey: .sparsityDecay),
+                  nextLayerInput: try c.decode(NextLayerInput.self, forKey: .nextLayerInput),
+                  resampleBinaryData: try c.decode(Bool.self, forKey: .resampleBinaryData),
+                  negativeVisible: try c.decodeIfPresent(NegativePhaseState.self, forKey: .negativeVisible)
+                      ?? defaults.negativeVisible,
+                  gibbsHidden: try c.decodeIfPresent(NegativePhaseState.self, forKey: .gibbsHidden) ?? defaults.gibbsHidden,
+                  visibleBiasStart: try c.decodeIfPresent(VisibleBiasInitialization.self, forKey: .visibleBiasStart)
+                      ?? defaults.visibleBiasStart,
+                  temperatures: try c.decodeIfPresent(Int.self, forKey: .temperatures) ?? defaults.temperatures,
+                  centered: try c.decodeIfPresent(Bool.self, forKey: .centered) ?? defaults.centered,
+                  hiddenOffsetRate: try c.decodeIfPresent(Float.self, forKey: .hiddenOffsetRate) ?? defaults.hiddenOffsetRate,
+                  seed: try c.decode(UInt64.self, forKey: .seed))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        let defaults = RBMTrainingConfiguration()
+        try c.encode(epochs, forKey: .epochs)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(initialMomentum, forKey: .initialMomentum)
+        try c.encode(finalMomentum, forKey: .finalMomentum)
+        try c.encode(momentumSwitchEpoch, forKey: .momentumSwitchEpoch)
+        try c.encode(weightCost, forKey: .weightCost)
+        try c.encode(cdSteps, forKey: .cdSteps)
+        try c.encode(growCDSteps, forKey: .growCDSteps)
+        try c.encode(persistent, forKey: .persistent)
+        try c.encodeIfPresent(sparsityTarget, forKey: .sparsityTarget)
+        try c.encode(sparsityCost, forKey: .sparsityCost)
+        try c.encode(sparsityDecay, forKey: .sparsityDecay)
+        try c.encode(nextLayerInput, forKey: .nextLayerInput)
+        try c.encode(resampleBinaryData, forKey: .resampleBinaryData)
+        if negativeVisible != defaults.negativeVisible { try c.encode(negativeVisible, forKey: .negativeVisible) }
+        if gibbsHidden != defaults.gibbsHidden { try c.encode(gibbsHidden, forKey: .gibbsHidden) }
+        if visibleBiasStart != defaults.visibleBiasStart { try c.encode(visibleBiasStart, forKey: .visibleBiasStart) }
+        if temperatures != defaults.temperatures { try c.encode(temperatures, forKey: .temperatures) }
+        if centered != defaults.centered { try c.encode(centered, forKey: .centered) }
+        if hiddenOffsetRate != defaults.hiddenOffsetRate { try c.encode(hiddenOffsetRate, forKey: .hiddenOffsetRate) }
+        try c.encode(seed, forKey: .seed)
     }
 }

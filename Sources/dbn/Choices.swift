@@ -8,6 +8,8 @@ import DeepBelief
 extension Binarization: ExpressibleByArgument {}
 extension VisibleUnits: ExpressibleByArgument {}
 extension HiddenUnits: ExpressibleByArgument {}
+extension NegativePhaseState: ExpressibleByArgument {}
+extension VisibleBiasInitialization: ExpressibleByArgument {}
 
 extension Activation: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }

@@ -7,12 +7,16 @@ import Foundation
 struct LoglikCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loglik",
-        abstract: "Estimate an RBM's average test log-probability by annealed importance sampling (AIS).",
+        abstract: "Estimate an RBM's average test log-probability by annealed importance sampling (AIS) and reverse AIS.",
         discussion: """
             Estimates log Z of one RBM of the stack (a stack file, or a network saved with its \
             stack) with a base-rate start fitted to the training images, then reports the average \
             log-probability of the test images and of the first training images, with the band \
-            of log Z +- 3 standard errors. Bernoulli visible and hidden units only. For --layer \
+            of log Z +- 3 standard errors. Reverse AIS (the same schedule run from the model down to \
+            the base rate, its runs started at training images moved by --reverse-gibbs-steps Gibbs \
+            steps) estimates log Z from above: forward AIS errs towards too high a log-probability, \
+            reverse AIS towards too low a one, and the gap between them is the honest uncertainty. \
+            Bernoulli visible and hidden units only. For --layer \
             above 0 the data is the up-pass of the images through the RBMs below (the RBM alone \
             is evaluated, not the whole deep belief net).
             """)
@@ -31,6 +35,12 @@ struct LoglikCommand: ParsableCommand {
 
     @Option(help: "How images become 0/1: stochastic (seeded by --seed), threshold (> 0.5) or none (resample is pre-training only).")
     var binarize: Binarization = .stochastic
+
+    @Flag(inversion: .prefixedNo, help: "Also run reverse AIS for the other side of the estimate.")
+    var reverse = true
+
+    @Option(help: "Gibbs steps that move the reverse-AIS start (training images) towards the model.")
+    var reverseGibbsSteps = 1000
 
     @Option(help: "How many of the first training images give the train log-probability.")
     var trainCount = 10_000
@@ -54,6 +64,12 @@ struct LoglikCommand: ParsableCommand {
         let testLogLikelihoodLow: Double
         let testLogLikelihoodHigh: Double
         let trainLogLikelihood: Double
+        /// Reverse AIS: log Z from above and the test log-probability from below (nil with --no-reverse).
+        let reverseLogZ: Double?
+        let reverseLogZLow: Double?
+        let reverseLogZHigh: Double?
+        let testLogLikelihoodReverse: Double?
+        let reverseGibbsSteps: Int?
         let testCount: Int
         let trainCount: Int
         let runs: Int
@@ -72,6 +88,9 @@ struct LoglikCommand: ParsableCommand {
             throw ValidationError("--temperatures must be between 3 and 10000000, got \(temperatures)")
         }
         if trainCount < 1 { throw ValidationError("--train-count must be >= 1, got \(trainCount)") }
+        if !(0...10_000_000).contains(reverseGibbsSteps) {
+            throw ValidationError("--reverse-gibbs-steps must be between 0 and 10000000, got \(reverseGibbsSteps)")
+        }
         if binarize == .resample {
             throw ValidationError("--binarize resample draws during pre-training only; use stochastic, threshold or none")
         }
@@ -110,9 +129,16 @@ struct LoglikCommand: ParsableCommand {
         var root = Xoshiro256StarStar(seed: seed)
         var generator = root.split()
         let baseBias = RBM.baseRateVisibleBias(for: train)
-        let ais = try rbm.annealedImportanceSampling(
-            baseVisibleBias: baseBias, configuration: AISConfiguration(runs: runs, temperatureCount: temperatures),
-            generator: &generator)
+        let configuration = AISConfiguration(runs: runs, temperatureCount: temperatures)
+        let ais = try rbm.annealedImportanceSampling(baseVisibleBias: baseBias, configuration: configuration,
+                                                     generator: &generator)
+        var reverseAIS: AISResult?
+        if reverse {
+            let reverseStart = rbm.reverseAnnealingStart(from: train, runs: runs, gibbsSteps: reverseGibbsSteps,
+                                                         seed: generator.next())
+            reverseAIS = try rbm.reverseAnnealedImportanceSampling(baseVisibleBias: baseBias, start: reverseStart,
+                                                                   configuration: configuration, generator: &generator)
+        }
         let seconds = Date().timeIntervalSince(start)
 
         let trainSubset = train.rows > trainCount ? train.rows(in: 0..<trainCount) : train
@@ -123,6 +149,8 @@ struct LoglikCommand: ParsableCommand {
         let trainLow = trainLL + ais.logZ - ais.logZHigh, trainHigh = trainLL + ais.logZ - ais.logZLow
         try Safeguards.requireFinite([("log Z", ais.logZ), ("test log-probability", testLL), ("train log-probability", trainLL)],
                                      file: model, source: "AIS on rbm.\(layer).weight")
+        // log p = -F - log Z: the reverse estimate of log Z shifts the test log-probability.
+        let testReverse = reverseAIS.map { testLL + ais.logZ - $0.logZ }
 
         func f(_ x: Double) -> String { String(format: "%.3f", x) }
         console.say("\(model): RBM \(layer) (\(rbm.visibleCount) \(rbm.visibleUnits.rawValue) -> \(rbm.hiddenCount) \(rbm.hiddenUnits.rawValue)), AIS with \(ais.runs) runs x \(ais.temperatureCount) temperatures, \(binarize.rawValue) binarization (seed \(seed)), \(String(format: "%.1f", seconds)) s")
@@ -130,12 +158,17 @@ struct LoglikCommand: ParsableCommand {
             ("log Z", "\(f(ais.logZ))  (+-3 sigma: \(f(ais.logZLow)) .. \(f(ais.logZHigh)))"),
             ("test log-probability", "\(f(testLL))  (\(f(testLow)) .. \(f(testHigh))), mean over \(test.rows) test images"),
             ("train log-probability", "\(f(trainLL))  (\(f(trainLow)) .. \(f(trainHigh))), mean over the first \(trainSubset.rows) training images"),
-        ], indent: "  ") { console.say(line) }
+        ] + (reverseAIS.map { r in [
+            ("reverse AIS log Z", "\(f(r.logZ))  (+-3 sigma: \(f(r.logZLow)) .. \(f(r.logZHigh))), start: training images + \(reverseGibbsSteps) Gibbs steps"),
+            ("test log-probability", "between \(f(testReverse!)) (reverse AIS) and \(f(testLL)) (AIS)"),
+        ] } ?? []), indent: "  ") { console.say(line) }
         try console.emitJSON(Report(
             model: model, layer: layer, visibleCount: rbm.visibleCount, hiddenCount: rbm.hiddenCount,
             logZ: ais.logZ, logZLow: ais.logZLow, logZHigh: ais.logZHigh, logZStandardDeviation: ais.standardDeviation,
             testLogLikelihood: testLL, testLogLikelihoodLow: testLow, testLogLikelihoodHigh: testHigh,
-            trainLogLikelihood: trainLL, testCount: test.rows, trainCount: trainSubset.rows,
+            trainLogLikelihood: trainLL, reverseLogZ: reverseAIS?.logZ, reverseLogZLow: reverseAIS?.logZLow,
+            reverseLogZHigh: reverseAIS?.logZHigh, testLogLikelihoodReverse: testReverse,
+            reverseGibbsSteps: reverse ? reverseGibbsSteps : nil, testCount: test.rows, trainCount: trainSubset.rows,
             runs: ais.runs, temperatures: ais.temperatureCount, binarize: binarize, seed: seed, seconds: seconds))
     }
 

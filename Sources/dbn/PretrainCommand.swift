@@ -6,7 +6,43 @@ import Foundation
 struct PretrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pretrain",
-        abstract: "Greedy layer-wise RBM pre-training only (labels not needed); writes the RBM stack.")
+        abstract: "Greedy layer-wise RBM pre-training only (labels not needed); writes the RBM stack.",
+        discussion: """
+            Presets salakhutdinov2008-cd1, -cd3, -cd25: the recipe of the training code released with \
+            Salakhutdinov & Murray 2008 (500 hidden units, 50 epochs, batch 100, learning rate 0.05, \
+            weight cost 2e-4, momentum 0.5 then 0.9 after 5 epochs, weights 0.01 N(0, 1), visible biases \
+            starting at 0, data re-sampled as binary every minibatch, binary visible samples in the negative \
+            phase; CD-25 grows k from 1 to 25 with the learning rate divided by k). Flags given explicitly \
+            override a preset.
+            """)
+
+    /// Published pre-training recipes.
+    enum Preset: String, ExpressibleByArgument, CaseIterable {
+        case salakhutdinov2008CD1 = "salakhutdinov2008-cd1"
+        case salakhutdinov2008CD3 = "salakhutdinov2008-cd3"
+        case salakhutdinov2008CD25 = "salakhutdinov2008-cd25"
+
+        /// Sets the options the command line left out to the recipe's values.
+        func apply(to options: inout PretrainingOptions, binarize: inout Binarization?) {
+            func fill<T>(_ option: inout T?, _ value: T) { if option == nil { option = value } }
+            fill(&options.layers, "500")
+            fill(&options.pretrainEpochs, 50)
+            fill(&options.pretrainLearningRate, 0.05)
+            fill(&options.weightCost, 2e-4)
+            fill(&options.initialMomentum, 0.5)
+            fill(&options.negativeVisible, .sample)
+            fill(&options.visibleBias, .zero)
+            fill(&binarize, .resample)
+            switch self {
+            case .salakhutdinov2008CD1: fill(&options.cdSteps, 1)
+            case .salakhutdinov2008CD3: fill(&options.cdSteps, 3)
+            case .salakhutdinov2008CD25: fill(&options.cdSteps, 25); fill(&options.growCdSteps, true)
+            }
+        }
+    }
+
+    @Option(help: "A published recipe (see above); flags given explicitly override it.")
+    var preset: Preset?
 
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: RunOptions
@@ -21,8 +57,8 @@ struct PretrainCommand: ParsableCommand {
     var visibleUnits: VisibleUnits = .bernoulli
     @Option(help: "Hidden units (rectified: noisy ReLU).")
     var hiddenUnits: HiddenUnits = .bernoulli
-    @Option(help: "Binarise the images: none, threshold (> 0.5), stochastic (once, seeded; training and held-out images get their own draws), resample (a fresh sample of every minibatch each time it is used).")
-    var binarize: Binarization = .none
+    @Option(help: "Binarise the images: none (default), threshold (> 0.5), stochastic (once, seeded; training and held-out images get their own draws), resample (a fresh sample of every minibatch each time it is used).")
+    var binarize: Binarization?
     @Flag(help: "Monitor the free-energy gap between training images and the test images each epoch.")
     var freeEnergyGap = false
     @Flag(help: "Monitor the pseudo-log-likelihood each epoch.")
@@ -51,6 +87,10 @@ struct PretrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        var pretraining = self.pretraining, binarize = self.binarize
+        preset?.apply(to: &pretraining, binarize: &binarize)
+        try pretraining.validate()
+        let binarization = binarize ?? .none
         try common.checkDestinations(output: output, inputs: dataOptions.inputPaths)
         let console = common.start()
         let needTest = freeEnergyGap
@@ -67,16 +107,16 @@ struct PretrainCommand: ParsableCommand {
             images = set.images
             imageShape = set.imageShape
         }
-        images.binarize(binarize, seed: common.seed, set: .training)
-        heldOut?.binarize(binarize, seed: common.seed, set: .test)
+        images.binarize(binarization, seed: common.seed, set: .training)
+        heldOut?.binarize(binarization, seed: common.seed, set: .test)
         console.say("Data: \(images.rows) training images of \(imageShape.map(String.init).joined(separator: "x"))")
         let sizes = [images.columns] + (try pretraining.hiddenSizes())
         let configuration = pretraining.configuration(batchSize: batchSize, seed: common.seed,
-                                                      resampleBinaryData: binarize == .resample)
+                                                      resampleBinaryData: binarization == .resample)
         try configuration.validate()
         let monitors = MonitorOptions(heldOut: heldOut, sampleCount: 1000, pseudoLogLikelihood: pseudoLikelihood)
         let fingerprint = ModelArchive.json(["command": "pretrain", "sizes": "\(sizes)", "config": ModelArchive.json(configuration),
-                                             "units": visibleUnits.rawValue + "/" + hiddenUnits.rawValue, "binarize": binarize.rawValue,
+                                             "units": visibleUnits.rawValue + "/" + hiddenUnits.rawValue, "binarize": binarization.rawValue,
                                              "count": "\(images.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
                                        fingerprint: fingerprint)
@@ -91,7 +131,7 @@ struct PretrainCommand: ParsableCommand {
         let metadata = [ModelArchive.Key.inputShape: ModelArchive.json(imageShape),
                         ModelArchive.Key.seed: String(common.seed),
                         ModelArchive.Key.pretraining: ModelArchive.json(configuration),
-                        "binarize": binarize.rawValue]
+                        "binarize": binarization.rawValue]
         try ModelArchive.archive(stack: stack, metadata: metadata).write(to: output)
         console.say("Stack \(sizes.map(String.init).joined(separator: "-")) written to \(output) (\(secondsText(seconds)))")
         try console.emitJSON(Summary(

@@ -20,20 +20,38 @@ struct PretrainingOptions: ParsableArguments {
     @Option(help: "Pre-training learning rate, weights and biases (default: \(defaultLearningRate)).")
     var pretrainLearningRate: Float?
 
-    @Option(help: "Gibbs steps k of CD-k.")
-    var cdSteps: Int = 1
+    @Option(help: "Gibbs steps k of CD-k (default: 1).")
+    var cdSteps: Int?
 
-    @Flag(help: "Grow k from 1 at the first epoch to --cd-steps at the last, dividing the learning rate by k (Salakhutdinov & Murray's CD-25).")
-    var growCdSteps = false
+    @Flag(inversion: .prefixedNo, help: "Grow k from 1 at the first epoch to --cd-steps at the last, dividing the learning rate by k (Salakhutdinov & Murray's CD-25; default: off).")
+    var growCdSteps: Bool?
+
+    @Option(help: "CD-k's reconstructions: mean (the visible probabilities, as rbm.m; default) or sample (binary states, as Salakhutdinov & Murray 2008), used for the negative statistics and the next hidden step.")
+    var negativeVisible: NegativePhaseState?
+
+    @Option(help: "The hidden states that drive CD-k's reconstructions: sample (default) or mean (mean-field).")
+    var gibbsHidden: NegativePhaseState?
+
+    @Option(help: "How visible biases start: fromData (log-odds of the pixel means, the practical guide; default) or zero (the released Matlab code).")
+    var visibleBias: VisibleBiasInitialization?
 
     @Flag(help: "Persistent contrastive divergence (Tieleman 2008) instead of CD-k.")
     var persistent = false
 
+    @Option(help: "Parallel tempering (Desjardins et al. 2010; implies --persistent): M chains per minibatch row at inverse temperatures up to 1, neighbour swaps after every Gibbs sweep, an adaptive ladder; the swap rates go to the epoch lines and the log (default: 1, no tempering).")
+    var temperatures: Int?
+
+    @Flag(help: "Centered RBM (Melchior, Fischer & Wiskott 2016): visible offsets at the data mean, hidden offsets a moving average of the hidden means, the centered gradient; the saved RBM is the equivalent plain one.")
+    var centered = false
+
+    @Option(help: "Rate of the hidden offsets' moving average with --centered (default: 0.01).")
+    var hiddenOffsetRate: Float?
+
     @Option(help: "L2 weight cost of pre-training, weights only (default: \(defaultWeightCost)).")
     var weightCost: Float?
 
-    @Option(help: "Momentum of the first 5 epochs (0.9 afterwards).")
-    var initialMomentum: Float = 0.5
+    @Option(help: "Momentum of the first 5 epochs (0.9 afterwards; default: 0.5).")
+    var initialMomentum: Float?
 
     @Option(help: "Target mean activation of hidden units (sparsity); none when not given.")
     var sparsityTarget: Float?
@@ -48,7 +66,13 @@ struct PretrainingOptions: ParsableArguments {
         if !(learningRate > 0) || !learningRate.isFinite {
             throw ValidationError("--pretrain-learning-rate must be positive, got \(learningRate)")
         }
-        if cdSteps < 1 { throw ValidationError("--cd-steps must be >= 1, got \(cdSteps)") }
+        if steps < 1 { throw ValidationError("--cd-steps must be >= 1, got \(steps)") }
+        if let temperatures, !(1...1000).contains(temperatures) {
+            throw ValidationError("--temperatures must be between 1 and 1000, got \(temperatures)")
+        }
+        if let rate = hiddenOffsetRate, !(rate > 0 && rate <= 1) {
+            throw ValidationError("--hidden-offset-rate must be in (0, 1], got \(rate)")
+        }
         if cost < 0 { throw ValidationError("--weight-cost must be >= 0, got \(cost)") }
     }
 
@@ -56,6 +80,7 @@ struct PretrainingOptions: ParsableArguments {
     var epochs: Int { pretrainEpochs ?? Self.defaultEpochs }
     var learningRate: Float { pretrainLearningRate ?? Self.defaultLearningRate }
     var cost: Float { weightCost ?? Self.defaultWeightCost }
+    var steps: Int { cdSteps ?? 1 }
 
     /// The hidden sizes parsed from `--layers`.
     func hiddenSizes() throws -> [Int] {
@@ -64,10 +89,16 @@ struct PretrainingOptions: ParsableArguments {
 
     /// The RBM training configuration for `batchSize` and `seed`.
     func configuration(batchSize: Int, seed: UInt64, resampleBinaryData: Bool = false) -> RBMTrainingConfiguration {
-        RBMTrainingConfiguration(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
-                                 initialMomentum: initialMomentum, weightCost: cost, cdSteps: cdSteps,
-                                 growCDSteps: growCdSteps, persistent: persistent, sparsityTarget: sparsityTarget,
-                                 resampleBinaryData: resampleBinaryData, seed: seed)
+        let defaults = RBMTrainingConfiguration()
+        return RBMTrainingConfiguration(
+            epochs: epochs, batchSize: batchSize, learningRate: learningRate,
+            initialMomentum: initialMomentum ?? defaults.initialMomentum, weightCost: cost, cdSteps: steps,
+            growCDSteps: growCdSteps ?? false, persistent: persistent || (temperatures ?? 1) > 1,
+            sparsityTarget: sparsityTarget,
+            resampleBinaryData: resampleBinaryData, negativeVisible: negativeVisible ?? defaults.negativeVisible,
+            gibbsHidden: gibbsHidden ?? defaults.gibbsHidden, visibleBiasStart: visibleBias ?? defaults.visibleBiasStart,
+            temperatures: temperatures ?? 1, centered: centered,
+            hiddenOffsetRate: hiddenOffsetRate ?? defaults.hiddenOffsetRate, seed: seed)
     }
 }
 

@@ -164,6 +164,8 @@ struct PretrainLogRecord: Encodable {
     let aisLogZHigh: Double?
     let trainingLogLikelihood: Double?
     let heldOutLogLikelihood: Double?
+    let inverseTemperatures: [Double]?
+    let swapRates: [Double]?
 
     init(phase: String, layer: Int, report: RBMEpochReport) {
         self.phase = phase
@@ -183,6 +185,8 @@ struct PretrainLogRecord: Encodable {
         aisLogZHigh = report.annealedImportanceSampling?.logZHigh
         trainingLogLikelihood = report.trainingLogLikelihood
         heldOutLogLikelihood = report.heldOutLogLikelihood
+        inverseTemperatures = report.inverseTemperatures
+        swapRates = report.swapRates
     }
 }
 

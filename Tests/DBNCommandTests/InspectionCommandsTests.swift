@@ -195,6 +195,19 @@ struct InspectionCommandsTests {
         #expect(json["temperatures"] as? Int == 2000)
         #expect(json["seconds"] is Double)
         #expect(result.stdout.contains("log Z"))
+        // Reverse AIS: log Z from the other side, close to exact on this small model; the test
+        // log-probability moves by the difference of the two estimates.
+        let reverse = try #require(json["reverse_log_z"] as? Double)
+        #expect(abs(reverse - exact) < 0.1, "reverse AIS \(reverse) vs exact \(exact)")
+        let testReverse = try #require(json["test_log_likelihood_reverse"] as? Double)
+        #expect(abs(testReverse - (testLL + logZ - reverse)) < 1e-9)
+        #expect(json["reverse_gibbs_steps"] as? Int == 1000)
+        #expect(result.stdout.contains("reverse AIS log Z"))
+        let one = try dbn(["loglik", "--model", f.path("stack.safetensors"), "--data", f.folder, "--runs", "10",
+                           "--temperatures", "20", "--no-reverse", "--json"], fixture: f)
+        #expect(one.status == 0, "\(one)")
+        let oneJSON = try one.json()
+        #expect(oneJSON["reverse_log_z"] == nil && oneJSON["log_z"] is Double)
     }
 
     @Test func loglikBinarizesWithTheSeedAndReadsHigherLayersOfNetworkFiles() throws {

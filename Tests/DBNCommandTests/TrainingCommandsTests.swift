@@ -82,6 +82,28 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         #expect(testError < 0.3)
     }
 
+    @Test func salakhutdinov2008PresetSetsTheRecipeAndFlagsOverrideIt() throws {
+        let f = try TrainingFixture()
+        let r = try dbn(["pretrain", "--preset", "salakhutdinov2008-cd25", "--layers", "8", "--pretrain-epochs", "2",
+                         "--cd-steps", "4", "--batch-size", "10", "--quiet"], f)
+        #expect(r.status == 0, "\(r)")
+        let file = try SafeTensors.read(from: f.path("stack.safetensors"))
+        let configuration = try JSONDecoder().decode(RBMTrainingConfiguration.self,
+                                                     from: Data(try #require(file.metadata["pretraining"]).utf8))
+        // Given on the command line: layers, epochs, k; from the preset: the rest of the recipe.
+        #expect(configuration.epochs == 2 && configuration.cdSteps == 4 && configuration.growCDSteps)
+        #expect(configuration.learningRate == 0.05 && configuration.weightCost == 2e-4 && configuration.initialMomentum == 0.5)
+        #expect(configuration.negativeVisible == .sample && configuration.visibleBiasStart == .zero)
+        #expect(configuration.resampleBinaryData && file.metadata["binarize"] == "resample")
+        #expect(try ModelArchive.stack(from: file).layerSizes == [36, 8])
+        // Without the preset the defaults apply: visible means, visible biases from the data.
+        let plain = try dbn(["pretrain", "--layers", "8", "--pretrain-epochs", "1", "--quiet", "--output", "plain.safetensors"], f)
+        #expect(plain.status == 0, "\(plain)")
+        let plainFile = try SafeTensors.read(from: f.path("plain.safetensors"))
+        #expect(plainFile.metadata["pretraining"]?.contains("negativeVisible") == false)
+        expectCleanFailure(try dbn(["pretrain", "--preset", "salakhutdinov2008-cd2"], f), naming: "salakhutdinov2008-cd2")
+    }
+
     @Test func compareRunsTheGridAndWritesCSVAndJSON() throws {
         let f = try TrainingFixture()
         let r = try dbn(["compare", "--inits", "dbn,he-normal,zeros", "--activations", "sigmoid,relu",

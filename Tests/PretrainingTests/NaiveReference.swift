@@ -104,3 +104,21 @@ let tenBitPrototypes: [[Float]] = [
     [0, 0, 0, 1, 1, 1, 0, 1, 0, 1],
     [1, 0, 1, 0, 1, 0, 1, 1, 0, 0],
 ]
+
+/// Adds each row of the binary matrix `v` (n x V, V small) to `counts`, indexed by the state
+/// sum_i v_i 2^i.
+func countStates(_ v: Matrix, into counts: inout [Double]) {
+    for r in 0..<v.rows {
+        var state = 0
+        for i in 0..<v.columns where v[r, i] == 1 { state |= 1 << i }
+        counts[state] += 1
+    }
+}
+
+/// The exact probability of every visible state of a small Bernoulli RBM, indexed as
+/// `countStates` counts them.
+func exactVisibleDistribution(_ rbm: RBM) throws -> [Double] {
+    let n = rbm.visibleCount, logZ = try rbm.exactLogPartition()
+    let states = Matrix((0..<(1 << n)).map { s in (0..<n).map { Float((s >> $0) & 1) } })
+    return rbm.freeEnergy(states).map { Foundation.exp(-$0 - logZ) }
+}

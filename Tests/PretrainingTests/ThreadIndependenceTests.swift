@@ -20,10 +20,22 @@ import Testing
         var sparse = base; sparse.sparsityTarget = 0.1
         var resampled = base; resampled.resampleBinaryData = true
         var growing = base; growing.cdSteps = 3; growing.growCDSteps = true
+        var sampledVisible = base; sampledVisible.cdSteps = 3; sampledVisible.negativeVisible = .sample
+        var meanHidden = base; meanHidden.cdSteps = 2; meanHidden.gibbsHidden = .mean
+        var tempered = pcd; tempered.temperatures = 3
+        var centered = base; centered.centered = true
+        var centeredPCD = pcd; centeredPCD.centered = true
+        var centeredPT = tempered; centeredPT.centered = true
         return [Case(name: "CD-1", configuration: base), Case(name: "CD-3", configuration: cd3),
                 Case(name: "PCD-2", configuration: pcd), Case(name: "sparsity", configuration: sparse),
                 Case(name: "resampled binary data", configuration: resampled),
                 Case(name: "k growing", configuration: growing),
+                Case(name: "CD-3, sampled reconstructions", configuration: sampledVisible),
+                Case(name: "CD-2, mean-field hidden", configuration: meanHidden),
+                Case(name: "parallel tempering, 3 chains", configuration: tempered),
+                Case(name: "centered CD-1", configuration: centered),
+                Case(name: "centered PCD-2", configuration: centeredPCD),
+                Case(name: "centered parallel tempering", configuration: centeredPT),
                 Case(name: "Gaussian visible", configuration: base, visible: .gaussian),
                 Case(name: "rectified hidden, PCD", configuration: pcd, hidden: .rectified)]
     }()

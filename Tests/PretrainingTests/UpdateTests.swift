@@ -180,20 +180,13 @@ struct UpdateTests {
                 rows.withUnsafeBufferPointer { workspace.step(data: d.baseAddress!, rows: $0) }
             }
             guard step >= 50 else { continue }
-            let v1 = workspace.lastMinibatch(rows: workspace.rows).v1
-            for r in 0..<10 {
-                var state = 0
-                for i in 0..<6 where v1[r, i] == 1 { state |= 1 << i }
-                counts[state] += 1
-            }
+            countStates(workspace.lastMinibatch(rows: workspace.rows).v1, into: &counts)
         }
         var after = rbm
         workspace.store(into: &after)
         #expect(after == rbm)
         let total = counts.reduce(0, +)
-        let logZ = try rbm.exactLogPartition()
-        let states = Matrix((0..<64).map { s in (0..<6).map { Float((s >> $0) & 1) } })
-        let exact = rbm.freeEnergy(states).map { Foundation.exp(-$0 - logZ) }
+        let exact = try exactVisibleDistribution(rbm)
         let tv = 0.5 * zip(counts, exact).reduce(0.0) { $0 + abs($1.0 / total - $1.1) }
         #expect(tv < 0.04, "total variation \(tv)")
     }
