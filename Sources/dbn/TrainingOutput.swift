@@ -38,6 +38,12 @@ final class TrainingOutput {
             case .noCheckpoint(let file): throw CLIError("\(file): no checkpoint to resume from (run without --resume first)")
             case .cannotCreateFolder, .folderInUse: throw CLIError(error.description)
             }
+        } catch CheckpointError.differentRun(let file, let saved, let current) {
+            let command = SettingDifference.leaves(current)["command"]
+            let changes = SettingDifference.list(saved: saved, current: current).map { change in
+                "\(Self.flag(of: change.setting, command: command)) was \(change.saved ?? "not given"), now \(change.current ?? "not given")"
+            }
+            throw CLIError("\(file): the checkpoint was made with other flags: \(changes.joined(separator: "; ")); resume with the same flags or remove the checkpoint")
         }
         if let owner = run.staleLockOwner {
             console.say("Taking over the checkpoint folder from pid \(owner), which is no longer running")
@@ -45,6 +51,47 @@ final class TrainingOutput {
         if let path = run.checkpointPath {
             if let phase = run.resumedPhase { console.say("Resuming from \(path) (phase: \(phase))") }
             TrainingRun.stopOnInterrupt()
+        }
+    }
+
+    /// The command-line flag behind a fingerprint setting (`finetune.learningRate` is
+    /// `--finetune-learning-rate`), or the setting itself when no single flag sets it.
+    static func flag(of setting: String, command: String?) -> String {
+        let parts = setting.split(separator: ".").map(String.init)
+        let name = parts.last ?? setting
+        let phase = parts.count > 1 ? parts[parts.count - 2] : ""
+        let pretraining = phase == "pretrain" || (phase == "config" && command == "pretrain")
+        switch name {
+        case "epochs": return pretraining ? "--pretrain-epochs" : "--finetune-epochs"
+        case "learningRate": return pretraining ? "--pretrain-learning-rate" : "--finetune-learning-rate"
+        case "batchSize": return "--batch-size"
+        case "seed": return "--seed"
+        case "momentum": return "--momentum"
+        case "initialMomentum": return "--initial-momentum"
+        case "weightDecay": return "--weight-decay"
+        case "weightCost": return "--weight-cost"
+        case "maxNorm": return "--max-norm"
+        case "inputDropout": return "--input-dropout"
+        case "hiddenDropout": return "--dropout"
+        case "schedule": return "--schedule"
+        case "validationCount": return "--validation"
+        case "earlyStoppingPatience": return "--patience"
+        case "freezeHiddenEpochs": return "--freeze-hidden-epochs"
+        case "optimizer", "nesterov": return "--optimizer"
+        case "cdSteps": return "--cd-steps"
+        case "growCDSteps": return "--grow-cd-steps"
+        case "persistent": return "--persistent"
+        case "sparsityTarget": return "--sparsity-target"
+        case "resampleBinaryData", "binarize": return "--binarize"
+        case "sizes": return "the layer sizes (--layers, or the data)"
+        case "init": return "--init"
+        case "baseline": return "--baseline"
+        case "activation": return "--activation"
+        case "baseline_activation": return "--baseline-activation"
+        case "train_count", "count": return "the number of training images (--limit, or the data)"
+        case "weights": return "--weights"
+        case "units": return "--visible-units/--hidden-units"
+        default: return setting
         }
     }
 

@@ -1,0 +1,137 @@
+import DeepBelief
+import Foundation
+import Testing
+
+private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> CommandResult {
+    try DBNExecutable.run(arguments + ["--data", fixture.folder], in: fixture.folder)
+}
+
+/// Continuing work: `dbn finetune --weights` of a network continues it (all layers kept), a
+/// refused `--resume` names the flags that differ, and torch state_dicts load.
+@Suite(.serialized) struct ContinuingWorkTests {
+    @Test func finetuneOfANetworkFileContinuesEveryLayer() throws {
+        let f = try TrainingFixture()
+        let t = try dbn(["train", "--layers", "12,8", "--pretrain-epochs", "1", "--finetune-epochs", "2",
+                         "--batch-size", "10", "--baseline", "none", "--activation", "tanh"], f)
+        #expect(t.status == 0, "\(t)")
+        // A learning rate so small that the weights barely move: the output must be the input
+        // network (every layer, its tanh), not a fresh softmax on the stack inside the file.
+        let c = try dbn(["finetune", "--weights", "model.safetensors", "--finetune-epochs", "1", "--batch-size", "10",
+                         "--finetune-learning-rate", "1e-7", "--output", "continued.safetensors"], f)
+        #expect(c.status == 0, "\(c)")
+        #expect(c.stdout.contains("Continuing the training of model.safetensors: 36-12-8-3 tanh, all 3 layers"), "\(c)")
+        let before = try ModelArchive.network(from: try SafeTensors.read(from: f.path("model.safetensors")))
+        let after = try ModelArchive.network(from: try SafeTensors.read(from: f.path("continued.safetensors")))
+        #expect(after.sizes == before.sizes && after.hiddenActivation == .tanh)
+        for (a, b) in zip(before.layers, after.layers) {
+            let change = zip(a.weight.elements, b.weight.elements).map { abs($0 - $1) }.max() ?? 0
+            #expect(change < 1e-4, "layer weights changed by \(change)")
+        }
+        // The stack the network came from stays in the file.
+        #expect(try ModelArchive.stack(from: try SafeTensors.read(from: f.path("continued.safetensors"))).layerSizes == [36, 12, 8])
+
+        // Another activation than the network's: refused in one line.
+        let r = try dbn(["finetune", "--weights", "model.safetensors", "--activation", "relu", "--output", "x.safetensors"], f)
+        expectCleanFailure(r, naming: "model.safetensors", containing: "--activation relu differs from the network's tanh")
+    }
+
+    @Test func refusedResumeNamesTheFlagsThatDiffer() throws {
+        let f = try TrainingFixture()
+        let base = ["train", "--layers", "8", "--pretrain-epochs", "1", "--finetune-epochs", "2", "--batch-size", "10",
+                    "--baseline", "none", "--checkpoint-dir", "ck"]
+        let first = try dbn(base, f)
+        #expect(first.status == 0, "\(first)")
+        let r = try dbn(base + ["--resume", "--finetune-learning-rate", "0.1", "--momentum", "0.5", "--seed", "3"], f)
+        expectCleanFailure(r, naming: "checkpoint.safetensors", containing: "--finetune-learning-rate was 0.5, now 0.1")
+        let line = r.stderrLines.first ?? ""
+        #expect(line.contains("--momentum was 0.9, now 0.5"), "\(r)")
+        #expect(line.contains("--seed was 1, now 3"), "\(r)")
+        #expect(!line.contains("{"), "the message dumps JSON: \(line)")
+    }
+
+    @Test func settingDifferencesCompareNestedConfigurationsLeafByLeaf() {
+        let saved = #"{"command":"train","finetune":"{\"learningRate\":0.5,\"seed\":1}","init":"dbn"}"#
+        let current = #"{"command":"train","finetune":"{\"learningRate\":0.25,\"seed\":1,\"maxNorm\":3}","init":"dbn"}"#
+        #expect(SettingDifference.list(saved: saved, current: current) == [
+            SettingDifference(setting: "finetune.learningRate", saved: "0.5", current: "0.25"),
+            SettingDifference(setting: "finetune.maxNorm", saved: nil, current: "3"),
+        ])
+        #expect(SettingDifference.list(saved: saved, current: saved).isEmpty)
+        #expect(SettingDifference.list(saved: "old", current: "new") == [SettingDifference(setting: "settings", saved: "old", current: "new")])
+    }
+
+    /// A torch state_dict of two Linear layers ([out, in], indices 1 and 3 as in
+    /// Sequential(Scale, Linear, ReLU, Linear)) reads as the transposed dbn network.
+    @Test func torchStateDictReadsAsTheTransposedNetwork() throws {
+        var file = SafeTensors(metadata: ["activation": "relu"])
+        let w1 = (0..<6).map { Float($0) / 4 }, w2 = (0..<6).map { Float($0) - 3 }
+        file["1.weight"] = Tensor(Matrix(rows: 2, columns: 3, elements: w1))  // 3 inputs -> 2
+        file["1.bias"] = Tensor([Float(0.5), -0.5])
+        file["3.weight"] = Tensor(Matrix(rows: 3, columns: 2, elements: w2))  // 2 -> 3 outputs
+        file["3.bias"] = Tensor([Float(1), 2, 3])
+        #expect(ModelArchive.isTorchStateDict(file))
+        #expect(try ModelArchive.kind(of: file) == .network)
+        let network = try ModelArchive.network(from: file)
+        #expect(network.sizes == [3, 2, 3] && network.hiddenActivation == .relu)
+        #expect(network.layers[0].weight.elements == Matrix(rows: 2, columns: 3, elements: w1).transposed().elements)
+        #expect(network.layers[1].bias == [1, 2, 3])
+
+        // Without the activation, the file cannot say it: one clear error naming the key.
+        file.metadata = [:]
+        #expect(throws: ModelFileError.self) { try ModelArchive.network(from: file) }
+        // Layers that do not chain are named.
+        file.metadata = ["activation": "relu"]
+        file["3.weight"] = Tensor(Matrix(rows: 3, columns: 5, elements: Array(repeating: 0, count: 15)))
+        let error = #expect(throws: ModelFileError.self) { try ModelArchive.network(from: file) }
+        #expect("\(error!)".contains("'3.weight' takes 5 inputs but the layer before it ('1.weight') has 2 outputs"))
+    }
+}
+
+/// PyTorch both ways (scripts/interop/torch_model.py): a dbn model loads into torch with the same
+/// test errors, and torch models (save_dbn, and a plain state_dict) load into dbn with the same
+/// test errors as in torch. Runs when python3 has torch and safetensors; in CI always.
+enum PythonTorch {
+    static let available: Bool = {
+        guard let result = try? DBNExecutable.runProcess("/usr/bin/env", ["python3", "-c", "import torch, safetensors.torch, numpy"])
+        else { return false }
+        return result.status == 0
+    }()
+    static let script = DBNExecutable.packageRoot.appendingPathComponent("scripts/interop/torch_model.py").path
+}
+
+@Suite(.serialized) struct TorchInteropTests {
+    @Test(.enabled(if: PythonTorch.available || PythonTensorBoardReader.runningInCI, "python3 with torch and safetensors is not installed"))
+    func torchModelsRoundTripWithEqualTestErrors() throws {
+        try #require(PythonTorch.available, "CI requires PyTorch and safetensors: pip install torch==2.13.0+cpu safetensors numpy")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dbn-torch-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let mnist = DBNExecutable.packageRoot.appendingPathComponent("datasets/mnist").path
+        let t = try DBNExecutable.run(["train", "--limit", "500", "--layers", "30", "--pretrain-epochs", "1",
+                                       "--finetune-epochs", "1", "--baseline", "none", "--data", mnist], in: folder)
+        #expect(t.status == 0, "\(t)")
+        let py = try DBNExecutable.runProcess("/usr/bin/env", ["python3", PythonTorch.script, "roundtrip",
+                                                               folder + "/model.safetensors", mnist, folder])
+        #expect(py.status == 0, "\(py)")
+        let torch = try #require(try py.json() as [String: Any]?)
+        #expect(torch["state_dict_names"] as? [String] == ["1.bias", "1.weight", "3.bias", "3.weight"])
+
+        func dbnErrors(_ model: String) throws -> Int? {
+            let e = try DBNExecutable.run(["evaluate", "--model", model, "--data", mnist, "--json"], in: folder)
+            #expect(e.status == 0, "\(e)")
+            return ((try e.json()["models"] as? [[String: Any]])?.first?["errors"]) as? Int
+        }
+        let original = try dbnErrors("model.safetensors")
+        #expect(original != nil && original == torch["loaded_errors"] as? Int, "dbn \(String(describing: original)) vs torch \(torch)")
+        #expect(try dbnErrors("loaded.safetensors") == original)
+        let trained = try #require(torch["torch_errors"] as? Int)
+        #expect(trained < 2500, "the torch model did not learn: \(trained) errors")
+        #expect(try dbnErrors("torch.safetensors") == trained)
+        #expect(try dbnErrors("state_dict.safetensors") == trained)
+
+        // dbn finetune continues the torch network.
+        let c = try DBNExecutable.run(["finetune", "--weights", "state_dict.safetensors", "--limit", "200", "--finetune-epochs", "1",
+                                       "--output", "continued.safetensors", "--data", mnist], in: folder)
+        #expect(c.status == 0 && c.stdout.contains("784-64-10 relu, all 2 layers"), "\(c)")
+    }
+}
