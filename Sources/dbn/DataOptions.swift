@@ -54,6 +54,7 @@ struct DataOptions: ParsableArguments {
                           testImages: set.testImages, testLabels: set.testLabels,
                           imageShape: set.imageShape, files: set.files)
         }
+        Self.warn(set.plausibilityWarnings)
         return set
     }
 
@@ -66,7 +67,15 @@ struct DataOptions: ParsableArguments {
             set = try DataSet.loadTrainingImages(folder: folder)
         }
         if limit > 0 && limit < set.images.rows { set.images = set.images.rows(in: 0..<limit) }
+        Self.warn([imageWarning(set.images, what: "training images")].compactMap { $0 })
         return set
+    }
+
+    /// Prints each plausibility warning as one line on stderr (the run goes on).
+    static func warn(_ warnings: [String]) {
+        for warning in warnings {
+            FileHandle.standardError.write(Data("Warning: \(Console.sanitized(warning, limit: 300))\n".utf8))
+        }
     }
 
     /// The bundled MNIST: `datasets/mnist` in the working directory, else next to the

@@ -135,3 +135,23 @@ enum PythonTorch {
         #expect(c.status == 0 && c.stdout.contains("784-64-10 relu, all 2 layers"), "\(c)")
     }
 }
+
+/// `dbn data` and the training commands warn about implausible labels in one line and go on.
+@Suite struct PlausibilityWarningTests {
+    @Test func labelsThatAreAllTwoHundredAreWarnedAbout() throws {
+        let f = try TrainingFixture()
+        try IDXFile.write(IDXArray(shape: [90], uint8: Array(repeating: 200, count: 90)), to: f.path("train-labels-idx1-ubyte"))
+        let d = try DBNExecutable.run(["data", "--data", f.folder], in: f.folder)
+        #expect(d.status == 0, "\(d)")
+        #expect(d.stderrLines == [
+            "Warning: training labels look wrong: 200 of the 201 classes have none (0, 1, ..., 199); class 200 holds 100.0% of them",
+            "Warning: test labels look wrong: 198 of the 201 classes have none (3, 4, ..., 200)",
+        ], "\(d)")
+        let t = try DBNExecutable.run(["train", "--layers", "8", "--pretrain-epochs", "1", "--finetune-epochs", "1",
+                                       "--batch-size", "10", "--baseline", "none", "--data", f.folder], in: f.folder)
+        #expect(t.stderrLines.first { $0.hasPrefix("Warning: training labels look wrong") } != nil, "\(t)")
+        // The bundled-like plausible fixture says nothing.
+        let clean = try DBNExecutable.run(["data", "--data", try TrainingFixture().folder], in: f.folder)
+        #expect(clean.status == 0 && clean.stderr.isEmpty, "\(clean)")
+    }
+}
