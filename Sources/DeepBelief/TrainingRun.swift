@@ -26,6 +26,8 @@ public final class TrainingRun {
     public private(set) var checkpoint: Checkpoint?
     /// The phase the resumed checkpoint was saved in, or nil when not resuming.
     public let resumedPhase: String?
+    /// Metadata written into every checkpoint (e.g. `Provenance.metadata`).
+    public var provenance: [String: String] = [:]
     /// The pid written in a lock file whose owner is gone (a killed run): its lock was taken over.
     public private(set) var staleLockOwner: Int32?
     /// The open lock file (`.lock` in the folder, `flock`ed) while the run owns the folder.
@@ -256,6 +258,7 @@ public final class TrainingRun {
     private func save(phase: String) throws {
         guard let checkpointPath, var checkpoint else { return }
         checkpoint.phase = phase
+        checkpoint.file.metadata.merge(provenance) { $1 }
         try checkpoint.write(to: checkpointPath)
         self.checkpoint = checkpoint
         // The request is consumed: a resumed run in the same process is not stopped again.

@@ -61,19 +61,24 @@ struct FinetuneCommand: ParsableCommand {
         let activation = network.hiddenActivation
         let fingerprint = ModelArchive.json(["command": "finetune", "weights": weights, "sizes": "\(network.sizes)",
                                              "config": ModelArchive.json(configuration), "activation": activation.name])
+        var provenance = try Provenance.ofThisRun(files: data.files, seeds: [
+            "seed": common.seed, "initialization": common.seed &+ 1, "fine_tuning": common.seed])
+        provenance.dataFiles.append(try Provenance.DataFile(role: "weights", path: weights))
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint)
+                                       fingerprint: fingerprint, provenance: provenance)
         let (result, seconds) = try runner.finetune(network, data: training, test: test, configuration: configuration,
                                                     name: "finetune", title: "Fine-tuning \(weights)")
         var metadata = file.metadata.filter { [ModelArchive.Key.inputShape, ModelArchive.Key.pretraining, ModelArchive.Key.seed].contains($0.key) }
         metadata[ModelArchive.Key.initialization] = start.continued == nil ? "dbn" : "continued from \(weights)"
         metadata[ModelArchive.Key.fineTuning] = ModelArchive.json(configuration)
+        metadata.merge(provenance.forModelFile.metadata) { $1 }
         try ModelArchive.archive(network: result.network, stack: stack, metadata: metadata).write(to: output)
         let best = result.reports.first { $0.epoch == result.bestEpoch } ?? result.reports.last
         console.say("Test error: \(percent(best?.testError)). Model written to \(output)")
-        try console.emitJSON(Summary(testError: best?.testError, bestEpoch: result.bestEpoch,
-                                     finalTrainLoss: result.reports.last?.trainLoss, seconds: seconds,
-                                     layerSizes: network.sizes, output: output))
+        try console.emitJSON(WithProvenance(value: Summary(testError: best?.testError, bestEpoch: result.bestEpoch,
+                                                           finalTrainLoss: result.reports.last?.trainLoss, seconds: seconds,
+                                                           layerSizes: network.sizes, output: output),
+                                            provenance: provenance))
     }
 }
 

@@ -25,7 +25,7 @@ final class TrainingOutput {
     let run: TrainingRun
 
     init(console: Console, logPath: String?, tensorboard: TensorBoardOptions? = nil,
-         checkpoints: CheckpointOptions? = nil, fingerprint: String = "") throws {
+         checkpoints: CheckpointOptions? = nil, fingerprint: String = "", provenance: Provenance? = nil) throws {
         self.console = console
         self.log = try logPath.map { try JSONLogWriter(path: $0) }
         self.board = tensorboard?.tensorboard.map { TensorBoardLog(folder: $0) }
@@ -44,6 +44,10 @@ final class TrainingOutput {
                 "\(Self.flag(of: change.setting, command: command)) was \(change.saved ?? "not given"), now \(change.current ?? "not given")"
             }
             throw CLIError("\(file): the checkpoint was made with other flags: \(changes.joined(separator: "; ")); resume with the same flags or remove the checkpoint")
+        }
+        if let provenance {
+            run.provenance = provenance.metadata
+            try? log?.write(WithProvenance(value: [String: String](), provenance: provenance))
         }
         if let owner = run.staleLockOwner {
             console.say("Taking over the checkpoint folder from pid \(owner), which is no longer running")

@@ -155,3 +155,59 @@ enum PythonTorch {
         #expect(clean.status == 0 && clean.stderr.isEmpty, "\(clean)")
     }
 }
+
+/// Provenance: the model file, the checkpoint, the --json object and the --log file carry the
+/// tool version, the command line, the data files with sizes and SHA-256, and the seeds; dbn
+/// inspect shows them; the model bytes still do not depend on --threads or --output.
+@Suite struct ProvenanceTests {
+    @Test func resultsSayWhereTheyCameFrom() throws {
+        let f = try TrainingFixture()
+        let base = ["train", "--layers", "8", "--pretrain-epochs", "1", "--finetune-epochs", "1", "--batch-size", "10",
+                    "--baseline", "none", "--seed", "5", "--data", f.folder]
+        let a = try DBNExecutable.run(base + ["--threads", "2", "--output", "a.safetensors", "--json", "--log", "a.jsonl",
+                                              "--checkpoint-dir", "ck"], in: f.folder)
+        #expect(a.status == 0, "\(a)")
+        let b = try DBNExecutable.run(base + ["--threads", "1", "--output", "b.safetensors"], in: f.folder)
+        #expect(b.status == 0, "\(b)")
+        #expect(fileBytes(f.path("a.safetensors")) == fileBytes(f.path("b.safetensors")))
+
+        // The files of the fixture, hashed here independently of the run.
+        let names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images.idx3-ubyte", "t10k-labels-idx1-ubyte"]
+        let expected = names.map { (f.path($0), fileBytes(f.path($0)).count, SHA256.hex(fileBytes(f.path($0)))) }
+
+        let json = try #require(try a.json()["provenance"] as? [String: Any])
+        #expect((json["tool"] as? String)?.hasPrefix("dbn \(Provenance.packageVersion)") == true)
+        #expect((json["command_line"] as? [String]).map { Array($0.dropFirst()) } == (base + [
+            "--threads", "2", "--output", "a.safetensors", "--json", "--log", "a.jsonl", "--checkpoint-dir", "ck"]))
+        #expect((json["command_line"] as? [String])?.first == DBNExecutable.path)
+        let files = try #require(json["data_files"] as? [[String: Any]])
+        #expect(files.map { $0["path"] as? String } == expected.map(\.0))
+        #expect(files.map { $0["bytes"] as? Int } == expected.map(\.1))
+        #expect(files.map { $0["sha256"] as? String } == expected.map(\.2))
+        #expect(json["seeds"] as? [String: Int] == ["seed": 5, "pretraining": 5, "initialization": 6, "fine_tuning": 5])
+
+        // The model file: the same, with the command line cut to what changes results.
+        let model = try #require(Provenance(metadata: try SafeTensors.read(from: f.path("a.safetensors")).metadata))
+        #expect(model.commandLine == ["dbn"] + base)
+        #expect(model.dataFiles.map(\.sha256) == expected.map(\.2))
+        // The checkpoint and the log.
+        let checkpoint = try SafeTensors.read(from: f.path("ck/checkpoint.safetensors"))
+        #expect(Provenance(metadata: checkpoint.metadata)?.dataFiles.map(\.sha256) == expected.map(\.2))
+        let firstRecord = try String(contentsOfFile: f.path("a.jsonl"), encoding: .utf8).split(separator: "\n").first ?? ""
+        #expect(firstRecord.contains(expected[0].2) && firstRecord.hasPrefix("{\"provenance\":"))
+
+        let inspect = try DBNExecutable.run(["inspect", "a.safetensors"], in: f.folder)
+        #expect(inspect.status == 0, "\(inspect)")
+        #expect(inspect.stdout.contains("training images: \(expected[0].0), \(InspectBytes.grouped(expected[0].1)) bytes, SHA-256 \(expected[0].2)"), "\(inspect)")
+        #expect(inspect.stdout.contains("seeds            fine_tuning 5, initialization 6, pretraining 5, seed 5"), "\(inspect)")
+        #expect(inspect.stdout.contains("command          dbn train --layers 8"), "\(inspect)")
+    }
+}
+
+enum InspectBytes {
+    /// 3256 -> "3,256", as dbn inspect groups digits.
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        return String(digits.enumerated().flatMap { i, d in (i > 0 && (digits.count - i) % 3 == 0) ? [",", d] : [d] })
+    }
+}
