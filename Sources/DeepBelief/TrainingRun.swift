@@ -144,7 +144,8 @@ public final class TrainingRun {
     public func pretrain(_ stack: inout DeepBeliefNetwork, on data: Matrix, configuration: RBMTrainingConfiguration,
                          monitors: MonitorOptions = .none, name: String = "pretrain",
                          onEpoch: ((Int, RBMEpochReport) -> Void)? = nil,
-                         onParameters: ((Int, RBM) -> Void)? = nil) throws -> Double {
+                         onParameters: ((Int, RBM) -> Void)? = nil,
+                         onMinibatch: ((Int, MinibatchProgress) -> Void)? = nil) throws -> Double {
         let start = stack
         let (result, seconds) = try runPhase(name, schema: .pretraining) { resumeFrom, addSeconds, save in
             var stack = start
@@ -157,7 +158,7 @@ public final class TrainingRun {
                                }, onProgress: { progress in
                                    onParameters?(progress.layer, progress.layerProgress.rbm)
                                    try save(progress)
-                               })
+                               }, onMinibatch: onMinibatch)
             return stack
         }
         stack = result
@@ -171,7 +172,8 @@ public final class TrainingRun {
     public func finetune(_ network: Network, data: LabeledData, test: LabeledData?,
                          configuration: TrainingConfiguration, name: String = "finetune",
                          onEpoch: ((EpochReport) -> Void)? = nil,
-                         onParameters: ((Network) -> Void)? = nil) throws -> (result: TrainingResult, seconds: Double) {
+                         onParameters: ((Network) -> Void)? = nil,
+                         onMinibatch: ((MinibatchProgress) -> Void)? = nil) throws -> (result: TrainingResult, seconds: Double) {
         try runPhase(name, schema: .fineTuning) { resumeFrom, addSeconds, save in
             if let resumeFrom {
                 try Self.check(resumeFrom, of: network, dataCount: data.count, configuration: configuration,
@@ -184,7 +186,7 @@ public final class TrainingRun {
                     addSeconds(report.seconds + report.evaluationSeconds)
                     onEpoch?(report)
                     onParameters?(network)
-                }, onProgress: save)
+                }, onProgress: save, onMinibatch: onMinibatch)
         }
     }
 

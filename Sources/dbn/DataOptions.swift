@@ -107,6 +107,13 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Write one JSON record per epoch to this file (JSON lines).")
     var log: String?
 
+    @Option(help: "Print one line every N epochs (the last epoch of each phase always). The progress bar (on a terminal) still moves every minibatch.")
+    var printEvery: Int = 1
+
+    func validate() throws {
+        if printEvery < 1 { throw ValidationError("--print-every must be >= 1, got \(printEvery)") }
+    }
+
     /// Applies the thread count and returns the console.
     func start() -> Console { output.start() }
 

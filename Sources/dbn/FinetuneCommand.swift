@@ -65,7 +65,7 @@ struct FinetuneCommand: ParsableCommand {
             "seed": common.seed, "initialization": common.seed &+ 1, "fine_tuning": common.seed])
         provenance.dataFiles.append(try Provenance.DataFile(role: "weights", path: weights))
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint, provenance: provenance)
+                                       fingerprint: fingerprint, provenance: provenance, printEvery: common.printEvery)
         let (result, seconds) = try runner.finetune(network, data: training, test: test, configuration: configuration,
                                                     name: "finetune", title: "Fine-tuning \(weights)")
         var metadata = file.metadata.filter { [ModelArchive.Key.inputShape, ModelArchive.Key.pretraining, ModelArchive.Key.seed].contains($0.key) }

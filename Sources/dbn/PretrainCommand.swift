@@ -84,7 +84,7 @@ struct PretrainCommand: ParsableCommand {
         let provenance = try Provenance.ofThisRun(files: files, seeds: [
             "seed": common.seed, "initialization": common.seed, "pretraining": common.seed, "binarization": common.seed])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint, provenance: provenance)
+                                       fingerprint: fingerprint, provenance: provenance, printEvery: common.printEvery)
 
         var generator = Xoshiro256StarStar(seed: common.seed)
         var stack = DeepBeliefNetwork(layerSizes: sizes, hiddenUnits: hiddenUnits, generator: &generator)

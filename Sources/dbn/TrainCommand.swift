@@ -85,7 +85,10 @@ struct TrainCommand: ParsableCommand {
         let provenance = try Provenance.ofThisRun(files: data.files, seeds: [
             "seed": common.seed, "pretraining": common.seed, "initialization": common.seed &+ 1, "fine_tuning": common.seed])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint, provenance: provenance)
+                                       fingerprint: fingerprint, provenance: provenance, printEvery: common.printEvery)
+        let finetuneImages = fineTuneConfiguration.epochs * (training.count - fineTuneConfiguration.validationCount)
+        runner.plannedImages = (start.isPretrained ? [rbmConfiguration.epochs * hidden.count * data.trainImages.rows] : [])
+            + [finetuneImages] + (baseline == "none" ? [] : [finetuneImages])
 
         // Phase 1: greedy pre-training (only for the pre-trained start).
         var stack: DeepBeliefNetwork?

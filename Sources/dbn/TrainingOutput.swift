@@ -23,10 +23,26 @@ final class TrainingOutput {
     let log: JSONLogWriter?
     let board: TensorBoardLog?
     let run: TrainingRun
+    /// Print one line every this many epochs (and the last of each phase).
+    var printEvery = 1
+    /// The images of each phase the command will run, in order (for the ETA of the whole
+    /// command); consumed as phases start.
+    var plannedImages: [Int] = []
+
+    /// Whether epoch `epoch` (1-based) of `epochs` gets its line.
+    func shouldPrint(epoch: Int, of epochs: Int) -> Bool { epoch % max(printEvery, 1) == 0 || epoch == epochs }
+
+    /// The images planned after the phase now starting (and drops the phase from the plan).
+    private func imagesAfterThisPhase() -> Int {
+        if !plannedImages.isEmpty { plannedImages.removeFirst() }
+        return plannedImages.reduce(0, +)
+    }
 
     init(console: Console, logPath: String?, tensorboard: TensorBoardOptions? = nil,
-         checkpoints: CheckpointOptions? = nil, fingerprint: String = "", provenance: Provenance? = nil) throws {
+         checkpoints: CheckpointOptions? = nil, fingerprint: String = "", provenance: Provenance? = nil,
+         printEvery: Int = 1) throws {
         self.console = console
+        self.printEvery = printEvery
         self.log = try logPath.map { try JSONLogWriter(path: $0) }
         self.board = tensorboard?.tensorboard.map { TensorBoardLog(folder: $0) }
         do {
@@ -111,30 +127,32 @@ final class TrainingOutput {
                   monitors: MonitorOptions = .none, name: String = "pretrain",
                   onEpoch: ((Int, RBMEpochReport) -> Void)? = nil) throws -> Double {
         if run.isFinished(name) {
+            _ = imagesAfterThisPhase()
             let seconds = try resumable { try run.pretrain(&stack, on: data, configuration: configuration, name: name) }
             console.say("Pre-training: done in an earlier run (\(secondsText(seconds)))")
             return seconds
         }
         let sizes = stack.layerSizes
         console.say("Pre-training \(sizes.map(String.init).joined(separator: "-")) greedily: CD-\(configuration.cdSteps)\(configuration.persistent ? " (persistent)" : ""), \(configuration.epochs) epochs per layer, batch \(configuration.batchSize), learning rate \(configuration.learningRate)")
-        let bar = ProgressBar(label: "pre-training", total: configuration.epochs * stack.layers.count,
-                              enabled: Console.stderrIsTerminal && !console.quiet)
+        let bar = ProgressBar(label: "pre-training RBM", total: configuration.epochs * stack.layers.count * data.rows,
+                              later: imagesAfterThisPhase(), enabled: ProgressLine.enabled(quiet: console.quiet))
         var lastLayer = -1, lastStep = 0
         let seconds = try resumable {
             try run.pretrain(&stack, on: data, configuration: configuration, monitors: monitors, name: name, onEpoch: { layer, report in
-                bar.finish()
                 if layer != lastLayer {
                     self.console.say("  layer \(layer + 1): RBM \(sizes[layer]) -> \(sizes[layer + 1])")
                     lastLayer = layer
                 }
-                self.console.say("    \(report.summary)")
-                bar.update(done: layer * configuration.epochs + report.epoch + 1)
+                if self.shouldPrint(epoch: report.epoch + 1, of: configuration.epochs) { self.console.say("    \(report.summary)") }
                 try? self.log?.write(PretrainLogRecord(phase: name, layer: layer, report: report))
                 self.board?.pretrainEpoch(run: name, layer: layer, report: report)
                 lastStep = report.epoch + 1
                 onEpoch?(layer, report)
             }, onParameters: { layer, rbm in
                 self.board?.parameters(run: name, layer: layer, rbm: rbm, step: lastStep)
+            }, onMinibatch: { layer, step in
+                bar.advance(rows: step.rows, loss: step.loss,
+                            epoch: "\(layer + 1)/\(sizes.count - 1) epoch \(step.epoch)/\(configuration.epochs)")
             })
         }
         bar.finish()
@@ -148,22 +166,25 @@ final class TrainingOutput {
                   name: String, title: String) throws -> (result: TrainingResult, seconds: Double) {
         var lastStep = 0
         if run.isFinished(name) {
+            _ = imagesAfterThisPhase()
             let done = try resumable { try run.finetune(network, data: data, test: test, configuration: configuration, name: name) }
             console.say("\(title): done in an earlier run")
             return done
         }
         console.say("\(title): \(network.sizes.map(String.init).joined(separator: "-")) \(network.hiddenActivation.name), \(configuration.optimizer.name)\(configuration.nesterov ? " (Nesterov)" : ""), \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate)")
-        let bar = ProgressBar(label: title, total: configuration.epochs, enabled: Console.stderrIsTerminal && !console.quiet)
+        let trainingRows = data.count - configuration.validationCount
+        let bar = ProgressBar(label: name == "finetune" ? "fine-tuning" : name, total: configuration.epochs * trainingRows,
+                              later: imagesAfterThisPhase(), enabled: ProgressLine.enabled(quiet: console.quiet))
         let done = try resumable {
             try run.finetune(network, data: data, test: test, configuration: configuration, name: name, onEpoch: { report in
-                bar.finish()
-                self.console.say("    \(report.summary)")
-                bar.update(done: report.epoch)
+                if self.shouldPrint(epoch: report.epoch, of: configuration.epochs) { self.console.say("    \(report.summary)") }
                 try? self.log?.write(FineTuneLogRecord(phase: name, report: report))
                 self.board?.fineTuneEpoch(run: name, report: report)
                 lastStep = report.epoch
             }, onParameters: { network in
                 self.board?.parameters(run: name, network: network, step: lastStep)
+            }, onMinibatch: { step in
+                bar.advance(rows: step.rows, loss: step.loss, epoch: "epoch \(step.epoch)/\(configuration.epochs)")
             })
         }
         bar.finish()

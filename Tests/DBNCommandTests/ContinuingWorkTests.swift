@@ -211,3 +211,50 @@ enum InspectBytes {
         return String(digits.enumerated().flatMap { i, d in (i > 0 && (digits.count - i) % 3 == 0) ? [",", d] : [d] })
     }
 }
+
+/// The progress display: a bar that moves every minibatch under a pseudo-terminal, within 80
+/// columns and never on the same line as a result; nothing but epoch lines through a pipe;
+/// `--print-every`.
+@Suite(.serialized) struct ProgressDisplayTests {
+    static let arguments = ["train", "--layers", "16", "--pretrain-epochs", "2", "--finetune-epochs", "4", "--batch-size", "10",
+                            "--baseline", "none"]
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "script(1) is not installed"))
+    func underAPseudoTerminalTheBarMovesAndFits80Columns() throws {
+        let f = try TrainingFixture(train: 300)
+        // script(1) runs the command with stdout and stderr on a pseudo-terminal and copies
+        // what it wrote (both streams, in order) to our pipe.
+        let command = ([DBNExecutable.path] + Self.arguments + ["--data", f.folder]).joined(separator: " ")
+        var environment = ProcessInfo.processInfo.environment
+        environment["COLUMNS"] = nil
+        let r = try DBNExecutable.runProcess("/usr/bin/script", ["-qec", command, "/dev/null"], in: f.folder)
+        #expect(r.status == 0, "\(r)")
+        let text = r.stdout
+        #expect(text.contains("img/s") && text.contains("ETA") && text.contains("loss"), "\(r)")
+        #expect(text.contains("pre-training RBM 1/1 epoch 1/2") && text.contains("fine-tuning epoch 1/4"), "\(r)")
+        // Every bar drawn (the text between carriage returns) fits 80 columns.
+        let pieces = text.replacingOccurrences(of: "\u{1B}[K", with: "").split(whereSeparator: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
+            .filter { $0.contains("img/s") }
+        #expect(pieces.count >= 4, "\(r)")
+        let widest = pieces.map(\.count).max() ?? 0
+        #expect(widest <= 80, "a line of \(widest) columns: \(pieces.first { $0.count == widest } ?? "")")
+        // Results start on a line of their own: the bar is erased ("\r\e[K") before them.
+        for result in ["    epoch 1: loss", "Test error: "] {
+            let range = try #require(text.range(of: result), "\(r)")
+            let before = text[..<range.lowerBound]
+            #expect(before.unicodeScalars.last == "\n" || before.hasSuffix("\r\u{1B}[K"), "'\(result)' is glued to: \(before.suffix(60))")
+        }
+    }
+
+    @Test func throughAPipeOneLinePerEpochAndPrintEvery() throws {
+        let f = try TrainingFixture(train: 300)
+        let r = try DBNExecutable.run(Self.arguments + ["--data", f.folder, "--print-every", "2"], in: f.folder)
+        #expect(r.status == 0, "\(r)")
+        #expect(!r.stdout.contains("\r") && !r.stderr.contains("\r") && !r.stderr.contains("img/s"), "\(r)")
+        let epochLines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("    epoch ") }
+        // Pre-training: epoch 2/2 only; fine-tuning: epochs 2 and 4 of 4.
+        #expect(epochLines.map { String($0.prefix(13)) } == ["    epoch 2/2", "    epoch 2: ", "    epoch 4: "], "\(r)")
+        let bad = try DBNExecutable.run(Self.arguments + ["--data", f.folder, "--print-every", "0"], in: f.folder)
+        expectCleanFailure(bad, naming: "--print-every")
+    }
+}
