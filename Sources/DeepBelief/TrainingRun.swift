@@ -119,14 +119,16 @@ public final class TrainingRun {
     /// Ctrl-C (SIGINT) stops the run after its next checkpoint; a second Ctrl-C exits at once
     /// (status 130).
     public static func stopOnInterrupt() {
+        // The handler first: a SIGINT that arrived while blocked is delivered on unblocking and
+        // must find it (unblocking first let such a pending Ctrl-C kill the run without a checkpoint).
+        signal(SIGINT) { _ in
+            if TrainingRun.requestInterrupt() { _exit(130) }
+        }
         // A parent may have started us with SIGINT blocked (the mask is inherited): unblock it.
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGINT)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
-        signal(SIGINT) { _ in
-            if TrainingRun.requestInterrupt() { _exit(130) }
-        }
     }
 
     // MARK: Phases

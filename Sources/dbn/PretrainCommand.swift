@@ -81,10 +81,11 @@ struct PretrainCommand: ParsableCommand {
         let fingerprint = ModelArchive.json(["command": "pretrain", "sizes": "\(sizes)", "config": ModelArchive.json(configuration),
                                              "units": visibleUnits.rawValue + "/" + hiddenUnits.rawValue, "binarize": binarize.rawValue,
                                              "count": "\(images.rows)"])
+        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
+                                       fingerprint: fingerprint, printEvery: common.printEvery)
         let provenance = try Provenance.ofThisRun(files: files, seeds: [
             "seed": common.seed, "initialization": common.seed, "pretraining": common.seed, "binarization": common.seed])
-        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint, provenance: provenance, printEvery: common.printEvery)
+        runner.record(provenance)
 
         var generator = Xoshiro256StarStar(seed: common.seed)
         var stack = DeepBeliefNetwork(layerSizes: sizes, hiddenUnits: hiddenUnits, generator: &generator)

@@ -82,10 +82,11 @@ struct TrainCommand: ParsableCommand {
             "activation": activation.name, "baseline_activation": (baselineActivation ?? activation).name,
             "pretrain": ModelArchive.json(rbmConfiguration),
             "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)"])
+        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
+                                       fingerprint: fingerprint, printEvery: common.printEvery)
         let provenance = try Provenance.ofThisRun(files: data.files, seeds: [
             "seed": common.seed, "pretraining": common.seed, "initialization": common.seed &+ 1, "fine_tuning": common.seed])
-        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint, provenance: provenance, printEvery: common.printEvery)
+        runner.record(provenance)
         let finetuneImages = fineTuneConfiguration.epochs * (training.count - fineTuneConfiguration.validationCount)
         runner.plannedImages = (start.isPretrained ? [rbmConfiguration.epochs * hidden.count * data.trainImages.rows] : [])
             + [finetuneImages] + (baseline == "none" ? [] : [finetuneImages])

@@ -39,8 +39,7 @@ final class TrainingOutput {
     }
 
     init(console: Console, logPath: String?, tensorboard: TensorBoardOptions? = nil,
-         checkpoints: CheckpointOptions? = nil, fingerprint: String = "", provenance: Provenance? = nil,
-         printEvery: Int = 1) throws {
+         checkpoints: CheckpointOptions? = nil, fingerprint: String = "", printEvery: Int = 1) throws {
         self.console = console
         self.printEvery = printEvery
         self.log = try logPath.map { try JSONLogWriter(path: $0) }
@@ -60,10 +59,6 @@ final class TrainingOutput {
                 "\(Self.flag(of: change.setting, command: command)) was \(change.saved ?? "not given"), now \(change.current ?? "not given")"
             }
             throw CLIError("\(file): the checkpoint was made with other flags: \(changes.joined(separator: "; ")); resume with the same flags or remove the checkpoint")
-        }
-        if let provenance {
-            run.provenance = provenance.metadata
-            try? log?.write(WithProvenance(value: [String: String](), provenance: provenance))
         }
         if let owner = run.staleLockOwner {
             console.say("Taking over the checkpoint folder from pid \(owner), which is no longer running")
@@ -113,6 +108,13 @@ final class TrainingOutput {
         case "units": return "--visible-units/--hidden-units"
         default: return setting
         }
+    }
+
+    /// Records where the run comes from: in every checkpoint, and as the first `--log` record.
+    /// (Called after `init`, which installs the Ctrl-C handler first: hashing the data takes time.)
+    func record(_ provenance: Provenance) {
+        run.provenance = provenance.metadata
+        try? log?.write(WithProvenance(value: [String: String](), provenance: provenance))
     }
 
     /// Runs `body`, turning an interruption into the command line's advice.
