@@ -33,7 +33,8 @@ let package = Package(
             dependencies: ["DeepBelief", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: - Examples (compiled by `swift build`, quoted in the README)
-        .executableTarget(name: "pretrain-example", dependencies: ["DeepBelief"], path: "Examples/pretrain-example"),
+        .executableTarget(name: "mnist-example", dependencies: ["DeepBelief"], path: "Examples/mnist-example"),
+        .executableTarget(name: "csv-example", dependencies: ["DeepBelief"], path: "Examples/csv-example"),
 
         // MARK: - Implementation details
         // Integer kernels chosen at run time by CPU features (Philox on AVX2), same bits everywhere.
