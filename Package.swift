@@ -42,7 +42,8 @@ let package = Package(
                            .target(name: "MPICollective", condition: .when(traits: ["MPI"]))]),
 
         // MARK: - Examples (compiled by `swift build`, quoted in the README)
-        .executableTarget(name: "pretrain-example", dependencies: ["DeepBelief"], path: "Examples/pretrain-example"),
+        .executableTarget(name: "mnist-example", dependencies: ["DeepBelief"], path: "Examples/mnist-example"),
+        .executableTarget(name: "csv-example", dependencies: ["DeepBelief"], path: "Examples/csv-example"),
 
         // MARK: - Implementation details
         // Integer kernels chosen at run time by CPU features (Philox on AVX2), same bits everywhere.

@@ -135,8 +135,66 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     public var description: String {
         switch self {
         case let .differentRun(file, saved, current):
-            "\(file): the checkpoint was made with other settings; resume with the same flags or remove it (saved: \(saved.prefix(300)); now: \(current.prefix(300)))"
-        case let .corrupt(file, reason): "\(file): damaged checkpoint: \(reason)"
+            let changes = SettingDifference.list(saved: saved, current: current).map(\.description)
+            return "\(file): the checkpoint was made with other settings (\(changes.joined(separator: "; "))); resume with the same flags or remove it"
+        case let .corrupt(file, reason): return "\(file): damaged checkpoint: \(reason)"
         }
+    }
+}
+
+/// One setting whose value differs between the run that made a checkpoint and the run that
+/// tries to resume from it: `finetune.learningRate` was `0.5`, is now `0.1`.
+public struct SettingDifference: Equatable, Sendable, CustomStringConvertible {
+    /// The dotted path of the setting in the fingerprint (e.g. `finetune.learningRate`).
+    public var setting: String
+    /// The value in the checkpoint, or nil when the setting was absent.
+    public var saved: String?
+    /// The value of the current run, or nil when the setting is absent.
+    public var current: String?
+
+    public init(setting: String, saved: String?, current: String?) {
+        self.setting = setting
+        self.saved = saved
+        self.current = current
+    }
+
+    public var description: String {
+        "\(setting): \(saved ?? "(none)") in the checkpoint, \(current ?? "(none)") now"
+    }
+
+    /// The settings that differ between two fingerprints, sorted by path. A fingerprint is a
+    /// JSON object whose values may be JSON objects or strings holding JSON objects (nested
+    /// configurations); they are compared leaf by leaf. A fingerprint that is not a JSON object
+    /// is one setting named `settings`.
+    public static func list(saved: String, current: String) -> [SettingDifference] {
+        let old = leaves(saved), new = leaves(current)
+        return Set(old.keys).union(new.keys).sorted().compactMap { key in
+            old[key] == new[key] ? nil : SettingDifference(setting: key, saved: old[key], current: new[key])
+        }
+    }
+
+    /// The leaves of a fingerprint, by dotted path.
+    public static func leaves(_ text: String) -> [String: String] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            return ["settings": text]
+        }
+        var result: [String: String] = [:]
+        func visit(_ value: Any, path: String) {
+            if let dictionary = value as? [String: Any] {
+                for (key, inner) in dictionary { visit(inner, path: path.isEmpty ? key : path + "." + key) }
+            } else if let string = value as? String, string.first == "{",
+                      let nested = try? JSONSerialization.jsonObject(with: Data(string.utf8)) as? [String: Any] {
+                visit(nested, path: path)
+            } else if let string = value as? String {
+                result[path] = string
+            } else if value is NSNull {
+                result[path] = "null"
+            } else {
+                let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
+                result[path] = data.map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+            }
+        }
+        visit(object, path: "")
+        return result
     }
 }

@@ -60,6 +60,7 @@ extension ModelArchive {
 
     /// The kind of model in `file`, after checking the format version.
     public static func kind(of file: SafeTensors) throws -> ModelKind {
+        if isTorchStateDict(file) { return .network }
         _ = try file.requireFormatVersion(key: Key.formatVersion, readsUpTo: formatVersion)
         let raw = file.metadata[Key.kind] ?? ""
         guard let kind = ModelKind(rawValue: raw) else {
@@ -114,6 +115,7 @@ extension ModelArchive {
 
     /// The network in a network file.
     public static func network(from file: SafeTensors) throws -> Network {
+        if isTorchStateDict(file) { return try torchNetwork(from: file) }
         let found = try kind(of: file)
         guard found == .network else { throw ModelFileError.wrongKind(file: file.source, found: found, expected: .network) }
         let shape = NetworkShape(sizes: try intList(file, Key.layerSizes), activation: file.metadata[Key.activation] ?? "",

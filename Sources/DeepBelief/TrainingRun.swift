@@ -26,6 +26,8 @@ public final class TrainingRun {
     public private(set) var checkpoint: Checkpoint?
     /// The phase the resumed checkpoint was saved in, or nil when not resuming.
     public let resumedPhase: String?
+    /// Metadata written into every checkpoint (e.g. `Provenance.metadata`).
+    public var provenance: [String: String] = [:]
     /// The pid written in a lock file whose owner is gone (a killed run): its lock was taken over.
     public private(set) var staleLockOwner: Int32?
     /// The open lock file (`.lock` in the folder, `flock`ed) while the run owns the folder.
@@ -123,17 +125,19 @@ public final class TrainingRun {
     /// Ctrl-C (SIGINT) stops the run after its next checkpoint; a second Ctrl-C exits at once
     /// (status 130).
     public static func stopOnInterrupt() {
-        // A parent may have started us with SIGINT blocked (the mask is inherited): unblock it.
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        // The handler first: a SIGINT that arrived while blocked is delivered on unblocking and
+        // must find it (unblocking first let such a pending Ctrl-C kill the run without a checkpoint).
         signal(SIGINT) { _ in
             if TrainingRun.requestInterrupt() {
                 FileIO.removePendingTemporaryFiles()
                 _exit(130)
             }
         }
+        // A parent may have started us with SIGINT blocked (the mask is inherited): unblock it.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     // MARK: Phases
@@ -152,7 +156,8 @@ public final class TrainingRun {
     public func pretrain(_ stack: inout DeepBeliefNetwork, on data: Matrix, configuration: RBMTrainingConfiguration,
                          monitors: MonitorOptions = .none, labels: [Int]? = nil, name: String = "pretrain",
                          onEpoch: ((Int, RBMEpochReport) -> Void)? = nil,
-                         onParameters: ((Int, RBM) -> Void)? = nil) throws -> Double {
+                         onParameters: ((Int, RBM) -> Void)? = nil,
+                         onMinibatch: ((Int, MinibatchProgress) -> Void)? = nil) throws -> Double {
         let start = stack
         let (result, seconds) = try runPhase(name, schema: .pretraining) { resumeFrom, addSeconds, save in
             var stack = start
@@ -165,7 +170,7 @@ public final class TrainingRun {
                                }, onProgress: { progress in
                                    onParameters?(progress.layer, progress.layerProgress.rbm)
                                    try save(progress)
-                               })
+                               }, onMinibatch: onMinibatch)
             return stack
         }
         stack = result
@@ -201,7 +206,8 @@ public final class TrainingRun {
     public func finetune(_ network: Network, data: LabeledData, test: LabeledData?,
                          configuration: TrainingConfiguration, name: String = "finetune",
                          onEpoch: ((EpochReport) -> Void)? = nil,
-                         onParameters: ((Network) -> Void)? = nil) throws -> (result: TrainingResult, seconds: Double) {
+                         onParameters: ((Network) -> Void)? = nil,
+                         onMinibatch: ((MinibatchProgress) -> Void)? = nil) throws -> (result: TrainingResult, seconds: Double) {
         try runPhase(name, schema: .fineTuning) { resumeFrom, addSeconds, save in
             if let resumeFrom {
                 try Self.check(resumeFrom, of: network, dataCount: data.count, configuration: configuration,
@@ -214,7 +220,7 @@ public final class TrainingRun {
                     addSeconds(report.seconds + report.evaluationSeconds)
                     onEpoch?(report)
                     onParameters?(network)
-                }, onProgress: save)
+                }, onProgress: save, onMinibatch: onMinibatch)
         }
     }
 
@@ -288,6 +294,7 @@ public final class TrainingRun {
     private func save(phase: String) throws {
         guard let checkpointPath, var checkpoint else { return }
         checkpoint.phase = phase
+        checkpoint.file.metadata.merge(provenance) { $1 }
         try checkpoint.write(to: checkpointPath)
         self.checkpoint = checkpoint
         // The request is consumed: a resumed run in the same process is not stopped again.

@@ -54,7 +54,8 @@ public struct Trainer: Sendable {
                       generator: inout Xoshiro256StarStar,
                       resumeFrom progress: FineTuningProgress? = nil,
                       onEpoch: (EpochReport, Network) -> Void = { _, _ in },
-                      onProgress: ((FineTuningProgress) throws -> Void)? = nil) throws -> TrainingResult {
+                      onProgress: ((FineTuningProgress) throws -> Void)? = nil,
+                      onMinibatch: ((MinibatchProgress) -> Void)? = nil) throws -> TrainingResult {
         let c = configuration
         try c.validate()
         try Trainer.check(data, fits: network, name: "training data")
@@ -109,6 +110,8 @@ public struct Trainer: Sendable {
                     guard loss.isFinite else { throw FineTuningError.diverged(epoch: epoch) }
                     lossSum += loss
                     errors += stats.errors
+                    onMinibatch?(MinibatchProgress(epoch: epoch, minibatch: k + 1, minibatches: batches.count,
+                                                   rows: rows.count, loss: loss))
                 }
             }
             let seconds = Trainer.seconds(clock.now - started)

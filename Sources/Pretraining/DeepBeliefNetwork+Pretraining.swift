@@ -50,7 +50,8 @@ extension DeepBeliefNetwork {
                                   labels: [Int]? = nil, generator: inout Xoshiro256StarStar,
                                   resumeFrom progress: StackPretrainingProgress? = nil,
                                   onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in },
-                                  onProgress: ((StackPretrainingProgress) throws -> Void)? = nil) throws {
+                                  onProgress: ((StackPretrainingProgress) throws -> Void)? = nil,
+                                  onMinibatch: ((_ layer: Int, MinibatchProgress) -> Void)? = nil) throws {
         let drawn = generator.next()  // drawn on resuming too, so that the generator ends the same
         let seed = progress?.layerProgress.seed ?? drawn
         guard configurations.count == layers.count else {
@@ -94,7 +95,8 @@ extension DeepBeliefNetwork {
             }
             try layers[i].train(on: input, configuration: configurations[i], monitors: layerMonitors, layer: i,
                                 seed: seed, resumeFrom: resumed,
-                                onEpoch: { report in onEpoch(i, report) }, onProgress: layerOnProgress)
+                                onEpoch: { report in onEpoch(i, report) }, onProgress: layerOnProgress,
+                                onMinibatch: onMinibatch.map { observe in { observe(i, $0) } })
             guard i + 1 < layers.count else { break }
             passUp(from: i, input: &input, heldOut: &layerMonitors.heldOut, as: configurations[i].nextLayerInput)
         }

@@ -37,7 +37,8 @@ extension RBM {
     mutating func train(on data: Matrix, configuration: RBMTrainingConfiguration, monitors: MonitorOptions,
                         layer: Int, seed: UInt64, resumeFrom progress: RBMTrainingProgress? = nil,
                         onEpoch: (RBMEpochReport) -> Void = { _ in },
-                        onProgress: ((RBMTrainingProgress) throws -> Void)? = nil) throws {
+                        onProgress: ((RBMTrainingProgress) throws -> Void)? = nil,
+                        onMinibatch: ((MinibatchProgress) -> Void)? = nil) throws {
         try configuration.validate()
         try validate(data, what: layer == 0 ? "training data" : "training data of layer \(layer + 1)")
         let rows = data.rows
@@ -65,9 +66,13 @@ extension RBM {
             var error = 0.0
             data.elements.withUnsafeBufferPointer { pd in
                 order.withUnsafeBufferPointer { po in
+                    let minibatches = (rows + batchSize - 1) / batchSize
                     for first in stride(from: 0, to: rows, by: batchSize) {
                         let minibatch = UnsafeBufferPointer(rebasing: po[first..<min(first + batchSize, rows)])
-                        error += stepper.step(data: pd.baseAddress!, rows: minibatch)
+                        let batchError = stepper.step(data: pd.baseAddress!, rows: minibatch)
+                        error += batchError
+                        onMinibatch?(MinibatchProgress(epoch: epoch + 1, minibatch: first / batchSize + 1, minibatches: minibatches,
+                                                       rows: minibatch.count, loss: batchError / Double(minibatch.count)))
                     }
                 }
             }

@@ -123,7 +123,7 @@ struct CompareCommand: ParsableCommand {
         }
         let acts = try (activations ?? Self.defaultActivations).split(separator: ",").map { try parseActivation(String($0)) }
         let comparison = Comparison(sizes: sizes, starts: starts, activations: acts, configuration: configuration)
-        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard)
+        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, printEvery: common.printEvery)
         console.say("Comparing \(starts.count) starts x \(acts.count) activations on \(sizes.map(String.init).joined(separator: "-")), \(configuration.epochs) epochs each")
 
         let rbmConfiguration = pretraining.configuration(batchSize: fineTuning.batch, seed: common.seed)
@@ -133,7 +133,9 @@ struct CompareCommand: ParsableCommand {
             _ = try runner.pretrain(&stack, on: training.inputs, configuration: rbmConfiguration)
             return stack.denseParameters
         }, onEpoch: { start, activation, report in
-            console.say("  \(start.name)/\(activation.name) \(report.summary)")
+            if runner.shouldPrint(epoch: report.epoch, of: configuration.epochs) {
+                console.say("  \(start.name)/\(activation.name) \(report.summary)")
+            }
             try? runner.log?.write(CompareLogRecord(start: start.name, activation: activation.name, report: report))
             runner.board?.fineTuneEpoch(run: "\(start.name)-\(activation.name)", report: report)
         }, onRow: { row in

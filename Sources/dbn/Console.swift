@@ -10,6 +10,7 @@ struct Console {
     /// A line for people (suppressed by `--quiet`).
     func say(_ line: String) {
         guard !quiet else { return }
+        ProgressLine.clear()
         print(Self.sanitized(line, limit: 2000))
         Self.flushStandardOutput()
     }
@@ -17,6 +18,7 @@ struct Console {
     /// Prints `value` as one JSON line on stdout (keys in snake_case, sorted) when `--json` is set.
     func emitJSON<T: Encodable>(_ value: T) throws {
         guard json else { return }
+        ProgressLine.clear()
         print(try JSONLine.encode(value))
         Self.flushStandardOutput()
     }
@@ -69,8 +71,6 @@ struct Console {
         }
     }
 
-    /// Whether stderr is an interactive terminal (progress bars only then).
-    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 }
 
 /// JSON encoding used for `--json` and `--log` records.
@@ -125,35 +125,100 @@ struct CLIError: Error, CustomStringConvertible {
     init(_ message: String) { description = message }
 }
 
-/// A progress bar on stderr for terminals: `epoch 3/10 [=====>    ] 52% 1234 img/s ETA 4s`.
-struct ProgressBar {
-    let label: String
-    let total: Int
-    let enabled: Bool
-    private let start = Date()
+/// The progress line on stderr. Drawn only when stdout and stderr are both terminals (through a
+/// pipe or `| tee` the results would be glued onto it); `Console.say` clears it before printing
+/// a result, and the next minibatch draws it again.
+enum ProgressLine {
+    nonisolated(unsafe) private static var drawn = false
 
-    init(label: String, total: Int, enabled: Bool) {
+    /// Whether progress lines are drawn at all.
+    static func enabled(quiet: Bool) -> Bool { !quiet && isatty(STDOUT_FILENO) == 1 && isatty(STDERR_FILENO) == 1 }
+
+    /// The columns to fit: $COLUMNS when set (40...500), else 80; one is kept free so that the
+    /// cursor never wraps.
+    static var width: Int {
+        let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap { Int($0) }.map { min(max($0, 40), 500) }
+        return (columns ?? 80) - 1
+    }
+
+    static func draw(_ line: String) {
+        FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8))
+        drawn = true
+    }
+
+    /// Erases the progress line, if one is drawn.
+    static func clear() {
+        guard drawn else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        drawn = false
+    }
+}
+
+/// A progress bar of one phase, advanced after every minibatch:
+/// `fine-tuning 3/10 [=====>    ] 42% 5120 img/s loss 0.231 ETA 0:42 all 1:30`.
+/// The rate counts images (samples) per second of wall-clock time in this phase; the ETA of the
+/// phase is its remaining images at that rate, and "all" adds the images of the phases still to
+/// come in the command (at the same rate: an estimate).
+final class ProgressBar {
+    let label: String
+    /// Images of the whole phase (epochs x samples, times layers for pre-training).
+    let total: Int
+    /// Images of the phases after this one in the command.
+    let later: Int
+    let enabled: Bool
+    private var done = 0
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+
+    init(label: String, total: Int, later: Int = 0, enabled: Bool) {
         self.label = label
         self.total = max(total, 1)
+        self.later = later
         self.enabled = enabled
     }
 
-    func update(done: Int) {
+    /// Counts a minibatch of `rows` images; redraws at most ten times a second.
+    func advance(rows: Int, loss: Double, epoch: String) {
+        done += rows
         guard enabled else { return }
-        let fraction = Double(done) / Double(total)
-        let width = 30
-        let filled = Int(fraction * Double(width))
-        let elapsed = Date().timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "")
-            + String(repeating: " ", count: max(0, width - filled - 1))
-        let line = "\r\(label) [\(bar)] \(Int(fraction * 100))% \(Int(rate)) samples/s ETA \(Int(eta.rounded()))s "
-        FileHandle.standardError.write(Data(line.utf8))
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+        lastDraw = now
+        ProgressLine.draw(Self.line(label: label, epoch: epoch, done: done, total: total, later: later,
+                                    elapsed: now.timeIntervalSince(start), loss: loss, width: ProgressLine.width))
     }
 
-    func finish() {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    /// Erases the bar (before the phase's results are printed).
+    func finish() { ProgressLine.clear() }
+
+    /// The bar's text, at most `width` characters.
+    static func line(label: String, epoch: String, done: Int, total: Int, later: Int, elapsed: Double, loss: Double,
+                     width: Int) -> String {
+        let fraction = min(1, Double(done) / Double(max(total, 1)))
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(max(total - done, 0)) / rate : nil
+        let all = rate > 0 && later > 0 ? Double(max(total - done, 0) + later) / rate : nil
+        let lossText = loss.isFinite ? String(format: "%.4g", loss) : "\(loss)"
+        let tail = String(format: " %3d%% ", Int(fraction * 100)) + "\(Int(rate.rounded())) img/s loss \(lossText) ETA \(clock(eta))"
+            + (all.map { " all \(clock($0))" } ?? "")
+        var head = "\(label) \(epoch) "
+        let barRoom = width - head.count - tail.count - 2
+        if barRoom < 8 {
+            // Too narrow for a bar: drop it, then cut the label.
+            head = String(head.prefix(max(0, width - tail.count)))
+            return String((head + tail.dropFirst()).prefix(width))
+        }
+        let barWidth = min(barRoom, 30)
+        let filled = Int(fraction * Double(barWidth))
+        let bar = String(repeating: "=", count: filled) + (filled < barWidth ? ">" : "")
+            + String(repeating: " ", count: max(0, barWidth - filled - 1))
+        return head + "[" + bar + "]" + tail
+    }
+
+    /// Seconds as m:ss or h:mm:ss ("-" when unknown).
+    static func clock(_ seconds: Double?) -> String {
+        guard let seconds, seconds.isFinite, seconds < 1e7 else { return "-" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }

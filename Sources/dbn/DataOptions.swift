@@ -54,6 +54,7 @@ struct DataOptions: ParsableArguments {
                           testImages: set.testImages, testLabels: set.testLabels,
                           imageShape: set.imageShape, files: set.files)
         }
+        Self.warn(set.plausibilityWarnings)
         return set
     }
 
@@ -66,7 +67,15 @@ struct DataOptions: ParsableArguments {
             set = try DataSet.loadTrainingImages(folder: folder)
         }
         if limit > 0 && limit < set.images.rows { set.images = set.images.rows(in: 0..<limit) }
+        Self.warn([imageWarning(set.images, what: "training images")].compactMap { $0 })
         return set
+    }
+
+    /// Prints each plausibility warning as one line on stderr (the run goes on).
+    static func warn(_ warnings: [String]) {
+        for warning in warnings {
+            FileHandle.standardError.write(Data("Warning: \(Console.sanitized(warning, limit: 300))\n".utf8))
+        }
     }
 
     /// The bundled MNIST: `datasets/mnist` in the working directory, else next to the
@@ -97,6 +106,13 @@ struct RunOptions: ParsableArguments {
 
     @Option(help: "Write one JSON record per epoch to this file (JSON lines).")
     var log: String?
+
+    @Option(help: "Print one line every N epochs (the last epoch of each phase always). The progress bar (on a terminal) still moves every minibatch.")
+    var printEvery: Int = 1
+
+    func validate() throws {
+        if printEvery < 1 { throw ValidationError("--print-every must be >= 1, got \(printEvery)") }
+    }
 
     /// Applies the thread count and returns the console.
     func start() -> Console { output.start() }

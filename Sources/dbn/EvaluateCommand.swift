@@ -18,7 +18,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .customLong("model"), help: "A network file (.safetensors); repeat for an ensemble.")
     var models: [String] = []
 
-    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var dataOptions: TestDataOptions
     @OptionGroup var options: OutputOptions
 
     struct ModelReport: Encodable {

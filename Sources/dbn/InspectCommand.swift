@@ -103,8 +103,18 @@ struct InspectCommand: ParsableCommand {
         rows += optional.compactMap { label, value in value.map { (label, $0) } }
         rows.append(("parameters", "\(grouped(report.parameterCount)) in \(report.tensors.count) tensor\(report.tensors.count == 1 ? "" : "s")"))
         // The rest of the metadata (seed, initialisation, training configuration...) as given.
-        let shown: Set<String> = [Key.kind, Key.formatVersion, Key.layerSizes, Key.rbmLayerSizes, Key.visibleUnits,
+        var shown: Set<String> = [Key.kind, Key.formatVersion, Key.layerSizes, Key.rbmLayerSizes, Key.visibleUnits,
                                   Key.hiddenUnits, Key.activation, Key.output, Key.inputShape]
+        // Where the file came from: tool, command line, data files with checksums, seeds.
+        if let provenance = Provenance(metadata: metadata) {
+            rows.append(("made by", provenance.tool))
+            rows.append(("command", provenance.commandText))
+            for file in provenance.dataFiles {
+                rows.append(("data", "\(file.role): \(file.path), \(grouped(file.bytes)) bytes, SHA-256 \(file.sha256)"))
+            }
+            rows.append(("seeds", provenance.seeds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+            shown.formUnion(Provenance.Key.all)
+        }
         rows += metadata.keys.sorted().filter { !shown.contains($0) }.map { ($0, metadata[$0]!) }
         var lines = TextLayout.aligned(rows)
         if let problem = report.problem { lines.append("problem: \(problem)") }

@@ -77,17 +77,42 @@ struct LoadedModel {
     }
 }
 
-extension DataOptions {
+/// Where the test split comes from, for the commands that read only it (evaluate, reconstruct,
+/// sample): a folder (default: the bundled MNIST) or the two test files.
+struct TestDataOptions: ParsableArguments {
+    @Option(help: "Folder of IDX files; its t10k files are read (default: the bundled datasets/mnist).")
+    var data: String?
+
+    @Option(help: "Test images (IDX), instead of --data.")
+    var testImages: String?
+    @Option(help: "Test labels (IDX), instead of --data.")
+    var testLabels: String?
+
+    @Option(help: "Use only the first N test images (0: all).")
+    var limit: Int = 0
+
+    func validate() throws {
+        if (testImages == nil) != (testLabels == nil) {
+            throw ValidationError("give both --test-images and --test-labels, or neither")
+        }
+        if testImages != nil && data != nil { throw ValidationError("give either --data or the two test files, not both") }
+        if limit < 0 { throw ValidationError("--limit must be >= 0, got \(limit)") }
+    }
+
     /// Loads the test images and labels (the explicit files, or those of the folder) through
-    /// the IDX module's loader.
+    /// the IDX module's loader, cut to `--limit`.
     func loadTestSplit() throws -> LabeledImages {
-        let split: LabeledImages
+        var split: LabeledImages
         if let testImages, let testLabels {
             split = try DataSet.loadSplit(images: testImages, labels: testLabels, roles: (.testImages, .testLabels))
         } else {
-            split = try DataSet.loadTestSplit(folder: folder)
+            split = try DataSet.loadTestSplit(folder: data ?? DataOptions.bundledMNIST())
         }
         guard !split.labels.isEmpty else { throw CLIError("\(split.files[0].path): holds no test images") }
+        if limit > 0 && limit < split.labels.count {
+            split.images = split.images.rows(in: 0..<limit)
+            split.labels = Array(split.labels[0..<limit])
+        }
         return split
     }
 }

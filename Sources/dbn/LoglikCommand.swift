@@ -122,7 +122,7 @@ struct LoglikCommand: ParsableCommand {
         let train = layerInput(data.trainImages, stack: stack, set: .training)
         let test = layerInput(data.testImages, stack: stack, set: .test)
 
-        if Console.stderrIsTerminal && !options.quiet {
+        if ProgressLine.enabled(quiet: options.quiet) {
             FileHandle.standardError.write(Data("AIS: \(runs) runs x \(temperatures) temperatures on \(rbm)...\n".utf8))
         }
         let start = Date()

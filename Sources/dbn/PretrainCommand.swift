@@ -97,15 +97,18 @@ struct PretrainCommand: ParsableCommand {
         var images: Matrix
         var heldOut: Matrix?
         var imageShape: [Int]
+        var files: [DataFileInfo]
         if needTest {
             let set = try dataOptions.load()
             images = set.trainImages
             heldOut = set.testImages.rows(in: 0..<min(1000, set.testImages.rows))
             imageShape = set.imageShape
+            files = set.files
         } else {
             let set = try dataOptions.loadTrainingImages()
             images = set.images
             imageShape = set.imageShape
+            files = [set.file]
         }
         images.binarize(binarization, seed: common.seed, set: .training)
         heldOut?.binarize(binarization, seed: common.seed, set: .test)
@@ -119,7 +122,10 @@ struct PretrainCommand: ParsableCommand {
                                              "units": visibleUnits.rawValue + "/" + hiddenUnits.rawValue, "binarize": binarization.rawValue,
                                              "count": "\(images.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint)
+                                       fingerprint: fingerprint, printEvery: common.printEvery)
+        let provenance = try Provenance.ofThisRun(files: files, seeds: [
+            "seed": common.seed, "initialization": common.seed, "pretraining": common.seed, "binarization": common.seed])
+        runner.record(provenance)
 
         var generator = Xoshiro256StarStar(seed: common.seed)
         var stack = DeepBeliefNetwork(layerSizes: sizes, hiddenUnits: hiddenUnits, generator: &generator)
@@ -131,10 +137,10 @@ struct PretrainCommand: ParsableCommand {
         let metadata = [ModelArchive.Key.inputShape: ModelArchive.json(imageShape),
                         ModelArchive.Key.seed: String(common.seed),
                         ModelArchive.Key.pretraining: ModelArchive.json(configuration),
-                        "binarize": binarization.rawValue]
+                        "binarize": binarization.rawValue].merging(provenance.forModelFile.metadata) { $1 }
         try ModelArchive.archive(stack: stack, metadata: metadata).write(to: output)
         console.say("Stack \(sizes.map(String.init).joined(separator: "-")) written to \(output) (\(secondsText(seconds)))")
-        try console.emitJSON(Summary(
+        try console.emitJSON(WithProvenance(value: Summary(
             layerSizes: sizes,
             layers: perLayer.enumerated().map { i, reports in
                 LayerSummary(layer: i, visible: sizes[i], hidden: sizes[i + 1],
@@ -142,6 +148,6 @@ struct PretrainCommand: ParsableCommand {
                              freeEnergyGap: freeEnergyGap ? reports.compactMap { $0.freeEnergyGap?.gap } : nil,
                              pseudoLogLikelihood: pseudoLikelihood ? reports.compactMap(\.pseudoLogLikelihood) : nil)
             },
-            seconds: seconds, output: output))
+            seconds: seconds, output: output), provenance: provenance))
     }
 }

@@ -21,7 +21,7 @@ struct ReconstructCommand: ParsableCommand {
     var count = 20
 
     @OptionGroup var picture: PictureOptions
-    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var dataOptions: TestDataOptions
     @OptionGroup var options: OutputOptions
 
     struct Report: Encodable {

@@ -31,7 +31,7 @@ struct SampleCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     @OptionGroup var picture: PictureOptions
-    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var dataOptions: TestDataOptions
     @OptionGroup var options: OutputOptions
 
     struct Report: Encodable {

@@ -83,7 +83,13 @@ struct TrainCommand: ParsableCommand {
             "pretrain": ModelArchive.json(rbmConfiguration),
             "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint)
+                                       fingerprint: fingerprint, printEvery: common.printEvery)
+        let provenance = try Provenance.ofThisRun(files: data.files, seeds: [
+            "seed": common.seed, "pretraining": common.seed, "initialization": common.seed &+ 1, "fine_tuning": common.seed])
+        runner.record(provenance)
+        let finetuneImages = fineTuneConfiguration.epochs * (training.count - fineTuneConfiguration.validationCount)
+        runner.plannedImages = (start.isPretrained ? [rbmConfiguration.epochs * hidden.count * data.trainImages.rows] : [])
+            + [finetuneImages] + (baseline == "none" ? [] : [finetuneImages])
 
         // Phase 1: greedy pre-training (only for the pre-trained start).
         var stack: DeepBeliefNetwork?
@@ -129,7 +135,7 @@ struct TrainCommand: ParsableCommand {
         var metadata = [ModelArchive.Key.initialization: mainName,
                         ModelArchive.Key.inputShape: ModelArchive.json(data.imageShape),
                         ModelArchive.Key.seed: String(common.seed),
-                        ModelArchive.Key.fineTuning: ModelArchive.json(fineTuneConfiguration)]
+                        ModelArchive.Key.fineTuning: ModelArchive.json(fineTuneConfiguration)].merging(provenance.forModelFile.metadata) { $1 }
         if stack != nil {
             metadata[ModelArchive.Key.pretraining] = ModelArchive.json(rbmConfiguration)
         }
@@ -154,7 +160,8 @@ struct TrainCommand: ParsableCommand {
         }
         console.say("")
         console.say("Test error: \(percent(mainSummary.testError)) (\(mainName) start). Model written to \(output)")
-        try console.emitJSON(Summary(testError: mainSummary.testError, layerSizes: sizes, model: output,
-                                     runs: rows, baseline: baselineSummary, seed: common.seed))
+        try console.emitJSON(WithProvenance(value: Summary(testError: mainSummary.testError, layerSizes: sizes, model: output,
+                                                           runs: rows, baseline: baselineSummary, seed: common.seed),
+                                            provenance: provenance))
     }
 }

@@ -114,8 +114,12 @@ func parseSizes(_ text: String, flag: String) throws -> [Int] {
 
 /// The hidden activation of `train` and `finetune` (`compare` takes a list: --activations).
 struct ActivationOption: ParsableArguments {
-    @Option(help: "Hidden activation.")
-    var activation: Activation = .sigmoid
+    @Option(name: .customLong("activation"),
+            help: "Hidden activation (default: sigmoid; dbn finetune of a network file: the file's).")
+    var given: Activation?
+
+    /// The activation that applies: the flag, else sigmoid.
+    var activation: Activation { given ?? .sigmoid }
 }
 
 /// The fine-tuning settings shared by `train`, `finetune` and `compare`. Options a `dbn compare`

@@ -23,10 +23,25 @@ final class TrainingOutput {
     let log: JSONLogWriter?
     let board: TensorBoardLog?
     let run: TrainingRun
+    /// Print one line every this many epochs (and the last of each phase).
+    var printEvery = 1
+    /// The images of each phase the command will run, in order (for the ETA of the whole
+    /// command); consumed as phases start.
+    var plannedImages: [Int] = []
+
+    /// Whether epoch `epoch` (1-based) of `epochs` gets its line.
+    func shouldPrint(epoch: Int, of epochs: Int) -> Bool { epoch % max(printEvery, 1) == 0 || epoch == epochs }
+
+    /// The images planned after the phase now starting (and drops the phase from the plan).
+    private func imagesAfterThisPhase() -> Int {
+        if !plannedImages.isEmpty { plannedImages.removeFirst() }
+        return plannedImages.reduce(0, +)
+    }
 
     init(console: Console, logPath: String?, tensorboard: TensorBoardOptions? = nil,
-         checkpoints: CheckpointOptions? = nil, fingerprint: String = "") throws {
+         checkpoints: CheckpointOptions? = nil, fingerprint: String = "", printEvery: Int = 1) throws {
         self.console = console
+        self.printEvery = printEvery
         self.log = try logPath.map { try JSONLogWriter(path: $0) }
         self.board = tensorboard?.tensorboard.map { TensorBoardLog(folder: $0) }
         do {
@@ -38,6 +53,12 @@ final class TrainingOutput {
             case .noCheckpoint(let file): throw CLIError("\(file): no checkpoint to resume from (run without --resume first)")
             case .cannotCreateFolder, .folderInUse: throw CLIError(error.description)
             }
+        } catch CheckpointError.differentRun(let file, let saved, let current) {
+            let command = SettingDifference.leaves(current)["command"]
+            let changes = SettingDifference.list(saved: saved, current: current).map { change in
+                "\(Self.flag(of: change.setting, command: command)) was \(change.saved ?? "not given"), now \(change.current ?? "not given")"
+            }
+            throw CLIError("\(file): the checkpoint was made with other flags: \(changes.joined(separator: "; ")); resume with the same flags or remove the checkpoint")
         }
         if let owner = run.staleLockOwner {
             console.say("Taking over the checkpoint folder from pid \(owner), which is no longer running")
@@ -46,6 +67,54 @@ final class TrainingOutput {
             if let phase = run.resumedPhase { console.say("Resuming from \(path) (phase: \(phase))") }
             TrainingRun.stopOnInterrupt()
         }
+    }
+
+    /// The command-line flag behind a fingerprint setting (`finetune.learningRate` is
+    /// `--finetune-learning-rate`), or the setting itself when no single flag sets it.
+    static func flag(of setting: String, command: String?) -> String {
+        let parts = setting.split(separator: ".").map(String.init)
+        let name = parts.last ?? setting
+        let phase = parts.count > 1 ? parts[parts.count - 2] : ""
+        let pretraining = phase == "pretrain" || (phase == "config" && command == "pretrain")
+        switch name {
+        case "epochs": return pretraining ? "--pretrain-epochs" : "--finetune-epochs"
+        case "learningRate": return pretraining ? "--pretrain-learning-rate" : "--finetune-learning-rate"
+        case "batchSize": return "--batch-size"
+        case "seed": return "--seed"
+        case "momentum": return "--momentum"
+        case "initialMomentum": return "--initial-momentum"
+        case "weightDecay": return "--weight-decay"
+        case "weightCost": return "--weight-cost"
+        case "maxNorm": return "--max-norm"
+        case "inputDropout": return "--input-dropout"
+        case "hiddenDropout": return "--dropout"
+        case "schedule": return "--schedule"
+        case "validationCount": return "--validation"
+        case "earlyStoppingPatience": return "--patience"
+        case "freezeHiddenEpochs": return "--freeze-hidden-epochs"
+        case "optimizer", "nesterov": return "--optimizer"
+        case "cdSteps": return "--cd-steps"
+        case "growCDSteps": return "--grow-cd-steps"
+        case "persistent": return "--persistent"
+        case "sparsityTarget": return "--sparsity-target"
+        case "resampleBinaryData", "binarize": return "--binarize"
+        case "sizes": return "the layer sizes (--layers, or the data)"
+        case "init": return "--init"
+        case "baseline": return "--baseline"
+        case "activation": return "--activation"
+        case "baseline_activation": return "--baseline-activation"
+        case "train_count", "count": return "the number of training images (--limit, or the data)"
+        case "weights": return "--weights"
+        case "units": return "--visible-units/--hidden-units"
+        default: return setting
+        }
+    }
+
+    /// Records where the run comes from: in every checkpoint, and as the first `--log` record.
+    /// (Called after `init`, which installs the Ctrl-C handler first: hashing the data takes time.)
+    func record(_ provenance: Provenance) {
+        run.provenance = provenance.metadata
+        try? log?.write(WithProvenance(value: [String: String](), provenance: provenance))
     }
 
     /// Runs `body`, turning an interruption into the command line's advice.
@@ -60,33 +129,32 @@ final class TrainingOutput {
                   monitors: MonitorOptions = .none, labels: [Int]? = nil, name: String = "pretrain",
                   onEpoch: ((Int, RBMEpochReport) -> Void)? = nil) throws -> Double {
         if run.isFinished(name) {
-            let seconds = try resumable {
-                try run.pretrain(&stack, on: data, configuration: configuration, labels: labels, name: name)
-            }
+            _ = imagesAfterThisPhase()
+            let seconds = try resumable { try run.pretrain(&stack, on: data, configuration: configuration, labels: labels, name: name) }
             console.say("Pre-training: done in an earlier run (\(secondsText(seconds)))")
             return seconds
         }
         let sizes = stack.layerSizes
         console.say("Pre-training \(sizes.map(String.init).joined(separator: "-")) greedily: CD-\(configuration.cdSteps)\(configuration.persistent ? " (persistent)" : ""), \(configuration.epochs) epochs per layer, batch \(configuration.batchSize), learning rate \(configuration.learningRate)")
-        let bar = ProgressBar(label: "pre-training", total: configuration.epochs * stack.layers.count,
-                              enabled: Console.stderrIsTerminal && !console.quiet)
+        let bar = ProgressBar(label: "pre-training RBM", total: configuration.epochs * stack.layers.count * data.rows,
+                              later: imagesAfterThisPhase(), enabled: ProgressLine.enabled(quiet: console.quiet))
         var lastLayer = -1, lastStep = 0
         let seconds = try resumable {
-            try run.pretrain(&stack, on: data, configuration: configuration, monitors: monitors, labels: labels,
-                             name: name, onEpoch: { layer, report in
-                bar.finish()
+            try run.pretrain(&stack, on: data, configuration: configuration, monitors: monitors, labels: labels, name: name, onEpoch: { layer, report in
                 if layer != lastLayer {
                     self.console.say("  layer \(layer + 1): RBM \(sizes[layer]) -> \(sizes[layer + 1])")
                     lastLayer = layer
                 }
-                self.console.say("    \(report.summary)")
-                bar.update(done: layer * configuration.epochs + report.epoch + 1)
+                if self.shouldPrint(epoch: report.epoch + 1, of: configuration.epochs) { self.console.say("    \(report.summary)") }
                 try? self.log?.write(PretrainLogRecord(phase: name, layer: layer, report: report))
                 self.board?.pretrainEpoch(run: name, layer: layer, report: report)
                 lastStep = report.epoch + 1
                 onEpoch?(layer, report)
             }, onParameters: { layer, rbm in
                 self.board?.parameters(run: name, layer: layer, rbm: rbm, step: lastStep)
+            }, onMinibatch: { layer, step in
+                bar.advance(rows: step.rows, loss: step.loss,
+                            epoch: "\(layer + 1)/\(sizes.count - 1) epoch \(step.epoch)/\(configuration.epochs)")
             })
         }
         bar.finish()
@@ -121,22 +189,25 @@ final class TrainingOutput {
                   name: String, title: String) throws -> (result: TrainingResult, seconds: Double) {
         var lastStep = 0
         if run.isFinished(name) {
+            _ = imagesAfterThisPhase()
             let done = try resumable { try run.finetune(network, data: data, test: test, configuration: configuration, name: name) }
             console.say("\(title): done in an earlier run")
             return done
         }
         console.say("\(title): \(network.sizes.map(String.init).joined(separator: "-")) \(network.hiddenActivation.name), \(configuration.optimizer.name)\(configuration.nesterov ? " (Nesterov)" : ""), \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate)")
-        let bar = ProgressBar(label: title, total: configuration.epochs, enabled: Console.stderrIsTerminal && !console.quiet)
+        let trainingRows = data.count - configuration.validationCount
+        let bar = ProgressBar(label: name == "finetune" ? "fine-tuning" : name, total: configuration.epochs * trainingRows,
+                              later: imagesAfterThisPhase(), enabled: ProgressLine.enabled(quiet: console.quiet))
         let done = try resumable {
             try run.finetune(network, data: data, test: test, configuration: configuration, name: name, onEpoch: { report in
-                bar.finish()
-                self.console.say("    \(report.summary)")
-                bar.update(done: report.epoch)
+                if self.shouldPrint(epoch: report.epoch, of: configuration.epochs) { self.console.say("    \(report.summary)") }
                 try? self.log?.write(FineTuneLogRecord(phase: name, report: report))
                 self.board?.fineTuneEpoch(run: name, report: report)
                 lastStep = report.epoch
             }, onParameters: { network in
                 self.board?.parameters(run: name, network: network, step: lastStep)
+            }, onMinibatch: { step in
+                bar.advance(rows: step.rows, loss: step.loss, epoch: "epoch \(step.epoch)/\(configuration.epochs)")
             })
         }
         bar.finish()

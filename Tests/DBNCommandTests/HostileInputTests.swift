@@ -286,7 +286,8 @@ struct HostileIDXTests {
         try ModelArchive.archive(network: Network(layers: [DenseParameters(weight: .normal(rows: 16, columns: 3, mean: 0, standardDeviation: 0.1, using: &g),
                                                                           bias: [0, 0, 0])]))
             .write(to: model)
-        let evaluate = try DBNExecutable.run(["evaluate", "--model", model] + p.files(testLabels: short), in: p.folder)
+        let evaluate = try DBNExecutable.run(["evaluate", "--model", model, "--test-images", p.path("t10k-images.idx3-ubyte"),
+                                              "--test-labels", short], in: p.folder)
         expectCleanFailure(evaluate, naming: short, containing: "9 images, but \(short) holds 8 labels")
         row("8 test labels for 9 test images", "dbn evaluate --model net.safetensors --test-labels short-labels-idx1-ubyte ...",
             evaluate, playground: p)

@@ -58,10 +58,12 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         #expect(network.sizes == [36, 12, 8, 3])
         #expect(try ModelArchive.stack(from: file).layerSizes == [36, 12, 8])
         #expect(file.metadata["input_shape"] == "[6,6]")
-        // One log record per epoch: 2 layers x 3 pre-training epochs, 2 x 8 fine-tuning epochs.
+        // The provenance, then one log record per epoch: 2 layers x 3 pre-training epochs, 2 x 8
+        // fine-tuning epochs.
         let log = try String(contentsOfFile: f.path("train.jsonl"), encoding: .utf8).split(separator: "\n")
-        #expect(log.count == 6 + 16)
-        #expect(log.first?.contains("\"reconstruction_error\"") == true)
+        #expect(log.count == 1 + 6 + 16)
+        #expect(log.first?.hasPrefix("{\"provenance\":{") == true)
+        #expect(log.dropFirst().first?.contains("\"reconstruction_error\"") == true)
         #expect(log.last?.contains("\"gradient_norm\"") == true)
     }
 
