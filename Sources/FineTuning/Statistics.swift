@@ -94,10 +94,6 @@ public enum Statistics {
     public struct Interval: Sendable, Codable, Equatable {
         public var lower: Double
         public var upper: Double
-        public init(lower: Double, upper: Double) {
-            self.lower = lower
-            self.upper = upper
-        }
     }
 
     /// The t-interval `mean -+ t_{(1 + level) / 2, n - 1} sd / sqrt(n)` of the mean of `values`
@@ -114,10 +110,6 @@ public enum Statistics {
     public struct TestResult: Sendable, Codable, Equatable {
         public var statistic: Double
         public var pValue: Double
-        public init(statistic: Double, pValue: Double) {
-            self.statistic = statistic
-            self.pValue = pValue
-        }
     }
 
     /// The paired t-test of `a` against `b` (same length, at least 2): `t = mean(d) / (sd(d) /
