@@ -51,6 +51,16 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         #expect(testError >= 0 && testError < 0.2, "\(r)")
         let runs = try #require(json["runs"] as? [[String: Any]])
         #expect(runs.map { $0["initialization"] as? String } == ["dbn", "he-normal"])
+        // Each arm at the rate that suits it: the pre-trained sigmoid net at 0.5, He + ReLU at 0.1.
+        #expect(runs.map { $0["activation"] as? String } == ["sigmoid", "relu"])
+        #expect(runs.map { $0["learning_rate"] as? Double } == [0.5, 0.1])
+        // The closing line names the winner and McNemar's p on the test predictions.
+        let p = try #require((json["mc_nemar"] as? [String: Any])?["p_value"] as? Double)
+        #expect(p > 0 && p <= 1)
+        let verdict = try #require(json["verdict"] as? String)
+        #expect(verdict.contains("won") || verdict.contains("a tie"))
+        #expect(verdict.contains(p < 0.05 ? ", distinguishable at 5%" : "not distinguishable at 5%"))
+        #expect(r.stdout.contains(verdict))
         #expect(json["layer_sizes"] as? [Int] == [36, 12, 8, 3])
         // The model file holds the network and the stack it came from.
         let file = try SafeTensors.read(from: f.path("model.safetensors"))
