@@ -190,6 +190,14 @@ public struct Comparison: Sendable {
     public var selectionValidationCount: Int
     /// How the fine-tuning budget is shared between starts.
     public var budget: ComparisonBudget
+    /// The arms to run, when not every start with every activation: pairs of an entry of
+    /// `starts` and an entry of `activations` (nil: the full grid, starts outer).
+    public var pairs: [(start: ComparisonStart, activation: Activation)]?
+
+    /// The (start, activation) arms: `pairs`, or every start with every activation.
+    public var arms: [(start: ComparisonStart, activation: Activation)] {
+        pairs ?? starts.flatMap { start in activations.map { (start, $0) } }
+    }
 
     public init(sizes: [Int], output: OutputKind = .softmax, starts: [ComparisonStart] = ComparisonStart.standard,
                 activations: [Activation] = [.sigmoid, .relu], configuration: TrainingConfiguration,
@@ -218,6 +226,11 @@ public struct Comparison: Sendable {
         guard learningRates.allSatisfy({ $0 > 0 && $0.isFinite }), Set(learningRates).count == learningRates.count else {
             throw FineTuningError.invalidConfiguration("learning rates must be distinct and positive, got \(learningRates)")
         }
+        if let pairs {
+            guard !pairs.isEmpty, Set(pairs.map { "\($0.start.name)/\($0.activation.name)" }).count == pairs.count else {
+                throw FineTuningError.invalidConfiguration("arms must be distinct and at least one")
+            }
+        }
         if learningRates.count > 1 {
             guard selectionValidationCount >= 1 && selectionValidationCount < trainingCount else {
                 throw FineTuningError.invalidConfiguration(
@@ -240,11 +253,11 @@ public struct Comparison: Sendable {
                     onSelection: (ComparisonRunKey, Double?) -> Void = { _, _ in },
                     onRow: (ComparisonRow) -> Void = { _ in }) throws -> ComparisonResult {
         try validate(trainingCount: data.count)
-        if starts.contains(where: \.initializer.isPretrained) && pretrain == nil {
+        let arms = self.arms
+        if arms.contains(where: \.start.initializer.isPretrained) && pretrain == nil {
             throw FineTuningError.missingPretrainedLayers
         }
         var layers = PretrainedLayers(pretrain: pretrain, dependsOnActivation: pretrainingDependsOnActivation)
-        let arms = starts.flatMap { start in activations.map { (start, $0) } }
 
         // 1. The rate of every arm, chosen on a split of the training set (never the test set).
         var chosen: [Float] = Array(repeating: configuration.learningRate, count: arms.count)
@@ -401,7 +414,7 @@ public struct Comparison: Sendable {
     /// seed's pretrained run with `activation` (or any pretrained run of the seed) over that
     /// run's seconds per fine-tuning epoch. Nil without such a run.
     func equalTimeReference(_ seedRows: [ComparisonRow], activation: Activation) -> Int? {
-        let pretrainedNames = Set(starts.filter(\.initializer.isPretrained).map(\.name))
+        let pretrainedNames = Set(arms.map(\.start).filter(\.initializer.isPretrained).map(\.name))
         let pretrained = seedRows.filter { pretrainedNames.contains($0.start) && !$0.reports.isEmpty }
         guard let reference = pretrained.first(where: { $0.activation == activation.name }) ?? pretrained.first,
               reference.fineTuningSeconds > 0 else { return nil }

@@ -34,6 +34,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Hidden activations, comma-separated: \(Activation.allValueStrings.joined(separator: ", ")) (default: \(defaultActivations); hinton2006: sigmoid).")
     var activations: String?
 
+    @Option(help: "Arms instead of every start with every activation: START/ACTIVATION pairs, comma-separated (e.g. dbn/sigmoid,he-normal/relu).")
+    var arms: String?
+
     @Option(help: "A published setup (flags given explicitly override it).")
     var preset: Preset?
 
@@ -45,6 +48,22 @@ struct CompareCommand: ParsableCommand {
     func validate() throws {
         for name in (inits ?? Self.defaultInits).split(separator: ",") { _ = try parseInitializer(String(name)) }
         for name in (activations ?? Self.defaultActivations).split(separator: ",") { _ = try parseActivation(String(name)) }
+        if arms != nil && (inits != nil || activations != nil) {
+            throw ValidationError("--arms replaces --inits and --activations: give one or the other")
+        }
+        _ = try parsedArms()
+    }
+
+    /// The `--arms` pairs as (start name, initialiser, activation); nil without the flag.
+    func parsedArms() throws -> [(name: String, initializer: WeightInitializer, activation: Activation)]? {
+        guard let arms else { return nil }
+        return try arms.split(separator: ",", omittingEmptySubsequences: false).map { pair in
+            let parts = pair.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2 else {
+                throw ValidationError("--arms must be START/ACTIVATION pairs separated by commas (e.g. dbn/sigmoid,he-normal/relu), got '\(arms)'")
+            }
+            return (parts[0], try parseInitializer(parts[0]), try parseActivation(parts[1]))
+        }
     }
 
     struct RunJSON: Encodable {
@@ -131,19 +150,23 @@ struct CompareCommand: ParsableCommand {
 
         let sizes = [inputCount] + (try pretraining.hiddenSizes()) + [training.targets.columns]
         let configuration = try fineTuning.configuration(seed: common.seed)
-        let starts = try (inits ?? Self.defaultInits).split(separator: ",").map { name -> ComparisonStart in
-            let initializer = try parseInitializer(String(name))
-            return initializer.isPretrained ? ComparisonStart(name: "dbn", initializer: initializer)
-                                            : ComparisonStart(name: String(name), initializer: initializer)
+        func start(_ name: String, _ initializer: WeightInitializer) -> ComparisonStart {
+            initializer.isPretrained ? ComparisonStart(name: "dbn", initializer: initializer) : ComparisonStart(name: name, initializer: initializer)
         }
-        let acts = try (activations ?? Self.defaultActivations).split(separator: ",").map { try parseActivation(String($0)) }
-        let comparison = Comparison(sizes: sizes, starts: starts, activations: acts, configuration: configuration,
+        let pairs = try parsedArms()?.map { (start: start($0.name, $0.initializer), activation: $0.activation) }
+        let starts = try pairs.map { $0.map(\.start) } ?? (inits ?? Self.defaultInits).split(separator: ",").map {
+            start(String($0), try parseInitializer(String($0)))
+        }
+        let acts = try pairs.map { $0.map(\.activation) }
+            ?? (activations ?? Self.defaultActivations).split(separator: ",").map { try parseActivation(String($0)) }
+        var comparison = Comparison(sizes: sizes, starts: starts, activations: acts, configuration: configuration,
                                     seeds: try study.seedList(default: common.seed), learningRates: try study.rateGrid(),
                                     selectionValidationCount: study.selectionCount(trainingCount: training.count),
                                     budget: study.budget)
+        comparison.pairs = pairs
         try comparison.validate(trainingCount: training.count)
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard)
-        console.say("Comparing \(starts.count) starts x \(acts.count) activations on \(sizes.map(String.init).joined(separator: "-")), \(configuration.epochs) epochs each, seeds \(comparison.seeds.map(String.init).joined(separator: ","))"
+        console.say("Comparing \(pairs.map { "\($0.count) arms" } ?? "\(starts.count) starts x \(acts.count) activations") on \(sizes.map(String.init).joined(separator: "-")), \(configuration.epochs) epochs each, seeds \(comparison.seeds.map(String.init).joined(separator: ","))"
                     + (comparison.learningRates.count > 1 ? ", rates \(comparison.learningRates.map { "\($0)" }.joined(separator: ",")) chosen on \(comparison.selectionValidationCount) training images held out" : ", rate \(comparison.learningRates.first ?? configuration.learningRate)")
                     + (comparison.budget == .equalTime ? ", equal time" : ""))
 

@@ -138,7 +138,15 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         let fineTuning = log.filter { $0.contains("\"phase\":\"compare\"") }
         #expect(fineTuning.count == 12 + 18)
         #expect(fineTuning.filter { $0.contains("\"selection\":true") }.count == 12)
+        // Explicit arms instead of the grid.
+        let a = try dbn(["compare", "--arms", "dbn/sigmoid,he-normal/relu", "--layers", "8", "--pretrain-epochs", "1",
+                         "--finetune-epochs", "2", "--batch-size", "10", "--seeds", "1,2", "--report", "arms", "--json", "--quiet"], f)
+        #expect(a.status == 0, "\(a)")
+        let armNames = try #require(try a.json()["arms"] as? [[String: Any]]).map { "\($0["start"]!)/\($0["activation"]!)" }
+        #expect(armNames == ["dbn/sigmoid", "he-normal/relu"])
         // Bad lists are refused with the option named.
+        expectCleanFailure(try dbn(["compare", "--arms", "dbn-sigmoid"], f), naming: "--arms")
+        expectCleanFailure(try dbn(["compare", "--arms", "dbn/sigmoid", "--inits", "zeros"], f), naming: "--arms")
         expectCleanFailure(try dbn(["compare", "--seeds", "1,1"], f), naming: "--seeds")
         expectCleanFailure(try dbn(["compare", "--learning-rates", "0.1,-1"], f), naming: "--learning-rates")
     }

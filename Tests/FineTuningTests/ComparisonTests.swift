@@ -205,6 +205,22 @@ import Linalg
         }
     }
 
+    @Test func explicitArmsRunOnlyThosePairs() throws {
+        var c = comparison(seeds: [1, 2])
+        c.pairs = [(.pretrained, .sigmoid), (ComparisonStart(.heNormal), .relu)]
+        let result = try c.run(data: try blobs(count: 120, seed: 1), test: try blobs(count: 60, seed: 2),
+                               pretrain: { _, seed in stack(seed: seed) })
+        #expect(result.arms.map(\.name) == ["pretrained/sigmoid", "he-normal/relu"])
+        #expect(result.rows.count == 4)
+        // The same arms of the full grid give the same runs.
+        let full = try comparison(seeds: [1, 2]).run(data: try blobs(count: 120, seed: 1), test: try blobs(count: 60, seed: 2),
+                                                      pretrain: { _, seed in stack(seed: seed) })
+        let chosen = full.arms.filter { ["pretrained/sigmoid", "he-normal/relu"].contains($0.name) }
+        #expect(chosen.map(\.testErrors) == result.arms.map(\.testErrors))
+        c.pairs = [(.pretrained, .sigmoid), (.pretrained, .sigmoid)]
+        #expect(throws: FineTuningError.self) { try c.validate(trainingCount: 120) }
+    }
+
     @Test func badSettingsAreRejectedBeforeAnyWork() {
         let data = try! blobs(count: 40, seed: 1)
         var c = comparison(rates: [0.1, 0.1])
