@@ -75,6 +75,7 @@ struct TrainCommand: ParsableCommand {
         let fineTuningSeconds: Double
         let totalSeconds: Double
         let firstEpochGradientNorms: [Double]
+        let divergedAtEpoch: Int?
     }
     struct Summary: Encodable {
         let testError: Double?
@@ -140,6 +141,7 @@ struct TrainCommand: ParsableCommand {
 
         // Phase 3: the baseline, on equal terms.
         var baselineRun: (result: TrainingResult, seconds: Double, activation: Activation)?
+        var baselineDiverged: Int?
         var baselineConfiguration = fineTuneConfiguration
         baselineConfiguration.learningRate = baselineRate(main: fineTuneConfiguration.learningRate)
         if baseline != "none" {
@@ -149,9 +151,15 @@ struct TrainCommand: ParsableCommand {
             let baselineNetwork = try Network(sizes: sizes, hiddenActivation: baselineAct, initializer: baselineStart,
                                               calibrationData: calibration,
                                               generator: &generator)
-            let r = try runner.finetune(baselineNetwork, data: training, test: test, configuration: baselineConfiguration,
-                                        name: "baseline", title: "Baseline (\(baseline) start, \(baselineAct.name), rate \(baselineConfiguration.learningRate))")
-            baselineRun = (r.result, r.seconds, baselineAct)
+            // A baseline that diverges is a result (reported as such), not a failure of the run.
+            do {
+                let r = try runner.finetune(baselineNetwork, data: training, test: test, configuration: baselineConfiguration,
+                                            name: "baseline", title: "Baseline (\(baseline) start, \(baselineAct.name), rate \(baselineConfiguration.learningRate))")
+                baselineRun = (r.result, r.seconds, baselineAct)
+            } catch FineTuningError.diverged(let epoch) {
+                baselineDiverged = epoch
+                console.say("Baseline (\(baseline) start, \(baselineAct.name)) diverged in epoch \(epoch)")
+            }
         }
 
         // The model file: the fine-tuned network with the stack it came from.
@@ -170,12 +178,18 @@ struct TrainCommand: ParsableCommand {
             return RunSummary(initialization: name, activation: activation.name, learningRate: rate, testError: best?.testError,
                               bestEpoch: r.bestEpoch, finalTrainLoss: r.reports.last?.trainLoss,
                               pretrainingSeconds: pretrain, fineTuningSeconds: seconds, totalSeconds: pretrain + seconds,
-                              firstEpochGradientNorms: r.reports.first?.layers.map(\.gradientNorm) ?? [])
+                              firstEpochGradientNorms: r.reports.first?.layers.map(\.gradientNorm) ?? [], divergedAtEpoch: nil)
         }
         let mainSummary = summary(mainName, activation, fineTuneConfiguration.learningRate, main.result, main.seconds,
                                   pretrain: pretrainSeconds)
-        let baselineSummary = baselineRun.map {
+        var baselineSummary = baselineRun.map {
             summary(baseline, $0.activation, baselineConfiguration.learningRate, $0.result, $0.seconds, pretrain: 0)
+        }
+        if let baselineDiverged {
+            baselineSummary = RunSummary(initialization: baseline, activation: baselineActivation.name,
+                                         learningRate: baselineConfiguration.learningRate, testError: nil, bestEpoch: 0,
+                                         finalTrainLoss: nil, pretrainingSeconds: 0, fineTuningSeconds: 0, totalSeconds: 0,
+                                         firstEpochGradientNorms: [], divergedAtEpoch: baselineDiverged)
         }
         let rows = [mainSummary] + (baselineSummary.map { [$0] } ?? [])
 
@@ -183,7 +197,7 @@ struct TrainCommand: ParsableCommand {
         console.say("| start | activation | rate | test error | best epoch | pre-training | fine-tuning | total |")
         console.say("|---|---|---:|---:|---:|---:|---:|---:|")
         for row in rows {
-            console.say("| \(row.initialization) | \(row.activation) | \(row.learningRate) | \(percent(row.testError)) | \(row.bestEpoch) | \(secondsText(row.pretrainingSeconds)) | \(secondsText(row.fineTuningSeconds)) | \(secondsText(row.totalSeconds)) |")
+            console.say("| \(row.initialization) | \(row.activation) | \(row.learningRate) | \(row.divergedAtEpoch.map { "diverged (epoch \($0))" } ?? percent(row.testError)) | \(row.bestEpoch) | \(secondsText(row.pretrainingSeconds)) | \(secondsText(row.fineTuningSeconds)) | \(secondsText(row.totalSeconds)) |")
         }
         console.say("")
         // Which won, and whether one seed's test predictions tell them apart.
@@ -199,6 +213,8 @@ struct TrainCommand: ParsableCommand {
                 + (mainError == baselineError ? "a tie" : "\(winner) won")
                 + (test.pValue < 0.05 ? ", distinguishable at 5%" : ", not distinguishable at 5%")
                 + " (McNemar's exact test on the \(testData.count) test images, one seed: p = \(String(format: "%.2g", test.pValue)))."
+        } else if let baselineDiverged, let mainError = mainSummary.testError {
+            verdict = "\(mainName)/\(activation.name) \(percent(mainError)) won: \(baseline)/\(baselineActivation.name) diverged in epoch \(baselineDiverged)."
         }
         console.say(verdict + " Model written to \(output)")
         try console.emitJSON(Summary(testError: mainSummary.testError, layerSizes: sizes, model: output,
