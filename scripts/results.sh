@@ -63,8 +63,9 @@ if named compare-seeds-reduced; then
         --report "$out/compare-seeds-reduced" --log "$out/compare-seeds-reduced.jsonl" --json | tee "$out/compare-seeds-reduced.txt"
 fi
 if named equal-time-reduced; then
-    timed "equal time reduced" $dbn compare --inits dbn,he-normal --activations sigmoid,relu --layers 500,500,2000 \
-        --limit 10000 --pretrain-epochs 3 --finetune-epochs 5 $seeds_flags --budget equal-time \
+    # Smaller still (3,000 images, 2 seeds, 2 rates): what fitted beside the other sessions.
+    timed "equal time reduced" $dbn compare --arms dbn/sigmoid,he-normal/relu --layers 500,500,2000 \
+        --limit 3000 --pretrain-epochs 3 --finetune-epochs 5 --seeds 1,2 --learning-rates 0.1,0.5 --budget equal-time \
         --report "$out/equal-time-reduced" --log "$out/equal-time-reduced.jsonl" --json | tee "$out/equal-time-reduced.txt"
 fi
 if named compare-seeds; then
@@ -82,7 +83,7 @@ if named deep-grid-seeds; then
         --report "$out/deep-grid-seeds" --log "$out/deep-grid-seeds.jsonl" --json | tee "$out/deep-grid-seeds.txt"
 fi
 if named equal-time; then
-    timed "equal time" $dbn compare --inits dbn,he-normal,xavier-normal --activations sigmoid,relu --layers 500,500,2000 \
+    timed "equal time" $dbn compare --arms dbn/sigmoid,he-normal/relu,xavier-normal/relu --layers 500,500,2000 \
         --pretrain-epochs 5 --finetune-epochs 10 --seeds 1,2,3 --learning-rates 0.01,0.03,0.1,0.3,1 --budget equal-time \
         --report "$out/equal-time" --log "$out/equal-time.jsonl" --json | tee "$out/equal-time.txt"
 fi
