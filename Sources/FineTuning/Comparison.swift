@@ -109,7 +109,8 @@ public struct ComparisonArm: Sendable, Codable, Equatable {
     public var seeds: [UInt64]
     public var testErrors: [Double?]
     /// Mean, sample standard deviation and 95% t-interval of the test errors over seeds (nil if
-    /// a seed diverged or there is no test set; sd and interval need two seeds).
+    /// a seed diverged or there is no test set; sd and interval need two seeds). The interval
+    /// is clipped to [0, 1], the range of an error rate.
     public var meanTestError: Double?
     public var standardDeviation: Double?
     public var interval: Statistics.Interval?
@@ -430,7 +431,9 @@ public struct Comparison: Sendable {
                              validationErrors: validationErrors, seeds: rows.map(\.seed), testErrors: errors,
                              meanTestError: complete.map(Statistics.mean),
                              standardDeviation: complete.flatMap { $0.count >= 2 ? Statistics.standardDeviation($0) : nil },
-                             interval: complete.flatMap { Statistics.tInterval($0) },
+                             interval: complete.flatMap { Statistics.tInterval($0) }.map {
+                                 Statistics.Interval(lower: max($0.lower, 0), upper: min($0.upper, 1))
+                             },
                              meanTotalSeconds: Statistics.mean(rows.map(\.totalSeconds)), versusBest: nil)
     }
 

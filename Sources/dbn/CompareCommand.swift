@@ -190,8 +190,11 @@ struct CompareCommand: ParsableCommand {
 
         console.say("")
         runner.board?.flush()
-        console.say(Comparison.markdownTable(rows))
-        console.say(result.markdownSummary)
+        // One line at a time: the console escapes line breaks inside a line.
+        for table in [Comparison.markdownTable(rows), result.markdownSummary] {
+            for line in table.split(separator: "\n") { console.say(String(line)) }
+            console.say("")
+        }
         console.say(result.verdictLine)
         let csvPath = report + ".csv", armsPath = report + "-arms.csv", jsonPath = report + ".json"
         let runs = rows.map { row in
