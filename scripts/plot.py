@@ -15,7 +15,12 @@
   plot.py compare compare.json [--output compare.png] [--title T] [--log-scale]
       Grouped bars of the test error (%) from the JSON of `dbn compare`: one group per start,
       one bar per activation, values printed on the bars; a run that diverged or has no test
-      error is a hatched bar labelled "diverged".
+      error is a hatched bar labelled "diverged". With several seeds (an "arms" list in the
+      JSON) each bar is the mean over the seeds with its 95% t-interval as an error bar.
+  plot.py time compare.json [--output time.png] [--title T] [--log-scale] [--x seconds|epoch]
+      Time to accuracy: test error (%) after each epoch against the seconds spent so far
+      (pre-training included; or against the epoch), one line per start/activation: the
+      mean over the seeds, with a band from the lowest to the highest seed.
   plot.py gradients compare.json [--output gradients.png] [--title T]
       The first epoch's per-layer gradient norms of every run (log y-axis, layer 1 = input
       side ... L = output layer), one line per start/activation.
@@ -500,7 +505,25 @@ def command_compare(arguments):
     for run in runs:
         table[run_name(run)] = run  # the last run of a pair wins
 
+    # Several seeds: the per-arm means and 95% intervals replace the single runs.
+    intervals = {}
+    arms = [a for a in summary.get("arms", []) if isinstance(a, dict)]
+    if arms and any(len(a.get("seeds", [])) > 1 for a in arms):
+        table = {}
+        runs = []
+        for arm in arms:
+            mean = arm.get("mean_test_error")
+            run = {"init": arm.get("start"), "activation": arm.get("activation"),
+                   "test_error": mean if mean is not None else "nan",
+                   "diverged_at_epoch": None if mean is not None else "some seeds"}
+            table[(str(arm.get("start")), str(arm.get("activation")))] = run
+            runs.append(run)
+            interval = arm.get("interval")
+            if isinstance(interval, dict) and finite(number(interval.get("lower"))) and finite(number(interval.get("upper"))):
+                intervals[run_name(run)] = (number(interval["lower"]) * 100, number(interval["upper"]) * 100)
+
     values = [number(r.get("test_error")) * 100 for r in runs if r.get("diverged_at_epoch") is None]
+    values += [high for _, high in intervals.values()]
     values = [v for v in values if finite(v)]
     positive = [v for v in values if v > 0]
     top = max(positive) if positive else (1.0 if values else 100.0)
@@ -529,6 +552,8 @@ def command_compare(arguments):
                 ax.bar(x, height, width * 0.95, color="white", edgecolor=color, hatch="//", linewidth=1.5)
                 any_diverged = True
                 text = "diverged"
+                if isinstance(diverged, str):
+                    text += f"\n({diverged})"
                 if isinstance(diverged, int) and not isinstance(diverged, bool):
                     text += f"\n(epoch {diverged})"
                 y = math.sqrt(height * floor) if arguments.log_scale else height / 2
@@ -537,6 +562,11 @@ def command_compare(arguments):
             else:
                 height = error if error > 0 or not arguments.log_scale else floor
                 ax.bar(x, height, width * 0.95, color=color, edgecolor="black", linewidth=0.5)
+                interval = intervals.get((start, activation))
+                if interval is not None:
+                    low, high = max(interval[0], floor if arguments.log_scale else 0), interval[1]
+                    ax.errorbar(x, height, yerr=[[height - low], [high - height]], color="black", capsize=4, linewidth=1.2)
+                    height = max(height, high)
                 ax.annotate(f"{error:.2f}%", (x, height), xytext=(0, 3), textcoords="offset points",
                             ha="center", va="bottom", fontsize=8 if crowded else 9, rotation=90 if crowded else 0)
     ax.set_xticks(groups)
@@ -555,7 +585,53 @@ def command_compare(arguments):
         handles.append(Patch(facecolor="white", edgecolor="gray", hatch="//", label="diverged / no error"))
     ax.legend(handles=handles, title="activation", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     details = architecture(summary)
+    if intervals:
+        seeds = summary.get("seeds", [])
+        details += (", " if details else "") + f"mean of {len(seeds)} seeds, 95% t-interval"
     ax.set_title(arguments.title or "Test error by start and activation" + (f"\n{details}" if details else ""))
+    save(figure, arguments.output)
+
+
+def command_time(arguments):
+    summary, runs = read_compare(arguments.file)
+    names = ordered("/".join(run_name(r)) for r in runs)
+    figure, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+    drawn = 0
+    for index, name in enumerate(names):
+        group = [r for r in runs if "/".join(run_name(r)) == name and isinstance(r.get("test_errors"), list)]
+        curves = []
+        for run in group:
+            errors = [number(v) * 100 if v is not None else math.nan for v in run["test_errors"]]
+            if arguments.x == "epoch":
+                xs = list(range(1, len(errors) + 1))
+            else:
+                xs = [number(v) for v in run.get("seconds_at_epoch", [])]
+            if len(xs) == len(errors) and errors:
+                curves.append((xs, errors))
+        if not curves:
+            continue
+        length = min(len(xs) for xs, _ in curves)  # diverged seeds end early
+        xs = np.array([[c[0][i] for i in range(length)] for c in curves], dtype=float)
+        ys = np.array([[c[1][i] for i in range(length)] for c in curves], dtype=float)
+        if not np.isfinite(ys).any():
+            continue
+        look = styled(index)
+        x_mean = np.nanmean(xs, axis=0)
+        ax.plot(x_mean, np.nanmean(ys, axis=0), label=f"{name} ({len(curves)} seed{'s' if len(curves) > 1 else ''})", **look)
+        if len(curves) > 1:
+            ax.fill_between(x_mean, np.nanmin(ys, axis=0), np.nanmax(ys, axis=0), color=look.get("color"), alpha=0.18)
+        drawn += 1
+    if not drawn:
+        plt.close(figure)
+        raise PlotError(f"{arguments.file}: nothing to plot (no run has \"test_errors\" with \"seconds_at_epoch\")")
+    if arguments.log_scale:
+        log_y(ax)
+    ax.set_xlabel("seconds, pre-training included (mean over seeds)" if arguments.x == "seconds" else "epoch")
+    ax.set_ylabel("test error (%)" + (", log scale" if arguments.log_scale else ""))
+    legend(ax, drawn)
+    details = architecture(summary)
+    ax.set_title(arguments.title or "Time to accuracy: mean over seeds, band from lowest to highest seed"
+                 + (f"\n{details}" if details else ""))
     save(figure, arguments.output)
 
 
@@ -609,7 +685,7 @@ def command_gradients(arguments):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="plot.py", description="Draw PNG figures from the outputs of dbn.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{curves,compare,gradients}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{curves,compare,gradients,time}")
 
     curves = commands.add_parser("curves", help="learning curves and monitors from --log JSON-lines files")
     curves.add_argument("logs", nargs="+", metavar="LOG.jsonl")
@@ -629,7 +705,14 @@ def main(argv=None):
     gradients.add_argument("--output", "-o", default="gradients.png", help="PNG to write (default: gradients.png)")
     gradients.set_defaults(run=command_gradients)
 
-    for sub in (curves, compare, gradients):
+    time = commands.add_parser("time", help="test error against seconds (pre-training included) from dbn compare")
+    time.add_argument("file", metavar="compare.json")
+    time.add_argument("--output", "-o", default="time.png", help="PNG to write (default: time.png)")
+    time.add_argument("--log-scale", action="store_true", help="log y-axis")
+    time.add_argument("--x", choices=["seconds", "epoch"], default="seconds", help="x axis (default: seconds)")
+    time.set_defaults(run=command_time)
+
+    for sub in (curves, compare, gradients, time):
         sub.add_argument("--title", help="figure title (replaces the default)")
 
     arguments = parser.parse_args(argv)

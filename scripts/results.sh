@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reruns the README's results section on the bundled MNIST (release build) and writes the
 # figures and pictures into docs/results/. Steps: train hinton2006 dropout compare deep-grid loglik
-# pictures plots bench generative-small generative, or all.
+# pictures plots bench generative-small (all of these: all), and the reduced and full
+# comparisons with seeds, rate grids and paired tests: compare-seeds-reduced equal-time-reduced
+# (minutes) and compare-seeds deep-grid-seeds equal-time generative (hours; not in all).
 #   scripts/results.sh all          # everything (about 2 hours 20 minutes on 2 cores)
 #   scripts/results.sh loglik       # one step
 #   DBN=/tmp/dbn scripts/results.sh dropout loglik   # steps run by a given binary
@@ -16,6 +18,8 @@ dbn="${DBN:-.build/release/dbn}"
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] && steps=(all)
 want() { for s in "${steps[@]}"; do [ "$s" = all ] || [ "$s" = "$1" ] && return 0; done; return 1; }
+# Steps that `all` leaves out (hours on 2 cores): run only when named.
+named() { for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 timed() { local name=$1; shift; local t0=$SECONDS; "$@"; echo "$name: $((SECONDS - t0)) s" | tee -a "$out/times.txt"; }
 
 if want train; then
@@ -49,6 +53,46 @@ if want compare; then
         --report "$out/compare" --log "$out/compare.jsonl" --json | tee "$out/compare.txt"
     timed "dbn compare --preset deep-xor" $dbn compare --preset deep-xor --report "$out/deep-xor" --json | tee "$out/deep-xor.txt"
 fi
+# Comparisons that hold up: 3 seeds, a rate grid chosen per arm on a split of the training set,
+# 95% intervals, paired tests against the best arm (see the README, "Comparisons with seeds").
+seeds_flags="--seeds 1,2,3 --learning-rates 0.03,0.1,0.5"
+if named compare-seeds-reduced; then
+    # The reduced budget quoted in the README: 10,000 training images, 3 CD-1 epochs, 5 epochs.
+    timed "compare seeds reduced" $dbn compare --inits dbn,xavier-normal,he-normal --activations sigmoid,relu \
+        --layers 500,500,2000 --limit 10000 --pretrain-epochs 3 --finetune-epochs 5 $seeds_flags \
+        --report "$out/compare-seeds-reduced" --log "$out/compare-seeds-reduced.jsonl" --json | tee "$out/compare-seeds-reduced.txt"
+fi
+if named equal-time-reduced; then
+    # Smaller still (3,000 images, 2 seeds, 2 rates): what fitted beside the other sessions.
+    timed "equal time reduced" $dbn compare --arms dbn/sigmoid,he-normal/relu --layers 500,500,2000 \
+        --limit 3000 --pretrain-epochs 3 --finetune-epochs 5 --seeds 1,2 --learning-rates 0.1,0.5 --budget equal-time \
+        --report "$out/equal-time-reduced" --log "$out/equal-time-reduced.jsonl" --json | tee "$out/equal-time-reduced.txt"
+fi
+if named compare-seeds; then
+    # Full size: 784-500-500-2000-10, full MNIST, 5 CD-1 epochs, 10 epochs, a 5-rate grid.
+    timed "compare seeds" $dbn compare --inits dbn,xavier-normal,he-normal,lsuv --activations sigmoid,relu \
+        --layers 500,500,2000 --pretrain-epochs 5 --finetune-epochs 10 --seeds 1,2,3 \
+        --learning-rates 0.01,0.03,0.1,0.3,1 \
+        --report "$out/compare-seeds" --log "$out/compare-seeds.jsonl" --json | tee "$out/compare-seeds.txt"
+fi
+if named deep-grid-seeds; then
+    # The 5 x 1000 deep grid with 3 seeds and tuned rates: which "chance" rows survive tuning.
+    timed "deep grid seeds" $dbn compare --inits dbn,xavier-normal,he-normal,lsuv,orthogonal,normal:0.01,zeros \
+        --activations sigmoid,tanh,relu --layers 1000,1000,1000,1000,1000 --pretrain-epochs 5 --finetune-epochs 10 \
+        --seeds 1,2,3 --learning-rates 0.003,0.01,0.03,0.1,0.3 \
+        --report "$out/deep-grid-seeds" --log "$out/deep-grid-seeds.jsonl" --json | tee "$out/deep-grid-seeds.txt"
+fi
+if named equal-time; then
+    timed "equal time" $dbn compare --arms dbn/sigmoid,he-normal/relu,xavier-normal/relu --layers 500,500,2000 \
+        --pretrain-epochs 5 --finetune-epochs 10 --seeds 1,2,3 --learning-rates 0.01,0.03,0.1,0.3,1 --budget equal-time \
+        --report "$out/equal-time" --log "$out/equal-time.jsonl" --json | tee "$out/equal-time.txt"
+fi
+for name in compare-seeds-reduced equal-time-reduced compare-seeds deep-grid-seeds equal-time; do
+    if named "$name" || { want plots && [ -f "$out/$name.json" ]; }; then
+        python3 scripts/plot.py compare "$out/$name.json" --output "$out/$name.png"
+        python3 scripts/plot.py time "$out/$name.json" --output "$out/$name-time.png"
+    fi
+done
 if want deep-grid; then
     # Seven starts x three activations on 5 hidden layers of 1000 units, full MNIST.
     timed "deep grid" $dbn compare --inits dbn,xavier-normal,he-normal,lsuv,orthogonal,normal:0.01,zeros \

@@ -144,6 +144,30 @@ summary = {"preset": "hinton2006", "layer_sizes": sizes, "epochs": 5, "pretrain_
 with open(os.path.join(out, "compare.json"), "w") as f:
     f.write(json.dumps(summary, sort_keys=True) + "\n")
 
+# 4. A three-seed `dbn compare` JSON: runs with seeds and seconds per epoch, arms with intervals.
+seed_runs, arms = [], []
+for start, activation, base, diverged in (("dbn", "sigmoid", 0.02, False), ("he-normal", "relu", 0.025, False),
+                                          ("xavier-normal", "sigmoid", 0.9, True)):
+    errors = []
+    for seed in (1, 2, 3):
+        curve = [base * (1 + 2 * math.exp(-e)) + 0.002 * seed for e in range(1, 6)]
+        seconds = [(30.0 if start == "dbn" else 0.0) + 10.0 * e for e in range(1, 6)]
+        dead = diverged and seed == 2
+        if dead:
+            curve, seconds = curve[:2], seconds[:2]
+        seed_runs.append(clean({"init": start, "activation": activation, "seed": seed, "learning_rate": 0.1,
+                                "epochs": 5, "test_error": None if dead else curve[-1], "test_errors": curve,
+                                "seconds_at_epoch": seconds, "diverged_at_epoch": 3 if dead else None}))
+        errors.append(None if dead else curve[-1])
+    complete = None if None in errors else errors
+    mean = sum(complete) / 3 if complete else None
+    arms.append(clean({"start": start, "activation": activation, "learning_rate": 0.1, "seeds": [1, 2, 3],
+                       "test_errors": errors, "mean_test_error": mean,
+                       "interval": {"lower": mean - 0.003, "upper": mean + 0.003} if mean else None}))
+with open(os.path.join(out, "compare_seeds.json"), "w") as f:
+    f.write(json.dumps({"layer_sizes": sizes, "epochs": 5, "seeds": [1, 2, 3], "runs": seed_runs, "arms": arms},
+                       sort_keys=True) + "\n")
+
 # Inputs that must fail.
 with open(os.path.join(out, "bad.jsonl"), "w") as f:
     f.write(json.dumps(pretrain_records("pretrain", 1, 1, False)[0]) + "\n")
@@ -191,6 +215,9 @@ expect_png "$dir/curves_pretrain.png" curves "$dir/pretrain_only.jsonl"
 expect_png "$dir/compare.png" compare "$dir/compare.json"
 expect_png "$dir/compare_log.png" compare "$dir/compare.json" --log-scale --title "Test error (log scale)"
 expect_png "$dir/gradients.png" gradients "$dir/compare.json"
+expect_png "$dir/compare_seeds.png" compare "$dir/compare_seeds.json"
+expect_png "$dir/time.png" time "$dir/compare_seeds.json"
+expect_png "$dir/time_epochs.png" time "$dir/compare_seeds.json" --x epoch --log-scale
 
 expect_error "no such file" curves "$dir/missing.jsonl"
 expect_error "bad.jsonl:2: bad JSON line" curves "$dir/bad.jsonl"
@@ -200,6 +227,7 @@ expect_error "no such file" compare "$dir/missing.json"
 expect_error "bad JSON" compare "$dir/train.jsonl"
 expect_error "nothing to plot" compare "$dir/no_runs.json"
 expect_error "nothing to plot" gradients "$dir/no_runs.json"
+expect_error "nothing to plot" time "$dir/no_runs.json"
 
 if [[ $failures -gt 0 ]]; then
     echo "$failures check(s) failed"

@@ -15,4 +15,6 @@ public enum Libm {
     @inlinable @inline(__always) public static func sin(_ x: Double) -> Double { Glibc.sin(x) }
     @inlinable @inline(__always) public static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
     @inlinable @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
+    /// log |Gamma(x)| (statistics: binomial and t distributions).
+    @inlinable @inline(__always) public static func logGamma(_ x: Double) -> Double { Glibc.lgamma(x) }
 }

@@ -34,20 +34,44 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Hidden activations, comma-separated: \(Activation.allValueStrings.joined(separator: ", ")) (default: \(defaultActivations); hinton2006: sigmoid).")
     var activations: String?
 
+    @Option(help: "Arms instead of every start with every activation: START/ACTIVATION pairs, comma-separated (e.g. dbn/sigmoid,he-normal/relu).")
+    var arms: String?
+
     @Option(help: "A published setup (flags given explicitly override it).")
     var preset: Preset?
 
-    @Option(help: "Write the table as PREFIX.csv and the runs as PREFIX.json.")
+    @Option(help: "Write the runs as PREFIX.csv, the per-arm summaries as PREFIX-arms.csv and everything as PREFIX.json.")
     var report: String = "compare"
+
+    @OptionGroup var study: StudyOptions
 
     func validate() throws {
         for name in (inits ?? Self.defaultInits).split(separator: ",") { _ = try parseInitializer(String(name)) }
         for name in (activations ?? Self.defaultActivations).split(separator: ",") { _ = try parseActivation(String(name)) }
+        if arms != nil && (inits != nil || activations != nil) {
+            throw ValidationError("--arms replaces --inits and --activations: give one or the other")
+        }
+        _ = try parsedArms()
+    }
+
+    /// The `--arms` pairs as (start name, initialiser, activation); nil without the flag.
+    func parsedArms() throws -> [(name: String, initializer: WeightInitializer, activation: Activation)]? {
+        guard let arms else { return nil }
+        return try arms.split(separator: ",", omittingEmptySubsequences: false).map { pair in
+            let parts = pair.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2 else {
+                throw ValidationError("--arms must be START/ACTIVATION pairs separated by commas (e.g. dbn/sigmoid,he-normal/relu), got '\(arms)'")
+            }
+            return (parts[0], try parseInitializer(parts[0]), try parseActivation(parts[1]))
+        }
     }
 
     struct RunJSON: Encodable {
         let `init`: String
         let activation: String
+        let seed: UInt64
+        let learningRate: Float
+        let epochs: Int
         let testError: Double?
         let bestEpoch: Int
         let finalTrainLoss: Double?
@@ -58,14 +82,24 @@ struct CompareCommand: ParsableCommand {
         let divergedAtEpoch: Int?
         let trainLoss: [Double]
         let testErrors: [Double?]
+        /// Pre-training plus fine-tuning seconds at the end of each epoch (time to accuracy).
+        let secondsAtEpoch: [Double]
     }
     struct Summary: Encodable {
         let preset: String?
         let layerSizes: [Int]
         let epochs: Int
         let pretrainEpochs: Int
+        let seeds: [UInt64]
+        let learningRates: [Float]
+        let selectionValidationCount: Int
+        let budget: String
+        let best: String?
+        let verdict: String
+        let arms: [ComparisonArm]
         let runs: [RunJSON]
         let csv: String
+        let armsCsv: String
         let json: String
     }
 
@@ -116,63 +150,139 @@ struct CompareCommand: ParsableCommand {
 
         let sizes = [inputCount] + (try pretraining.hiddenSizes()) + [training.targets.columns]
         let configuration = try fineTuning.configuration(seed: common.seed)
-        let starts = try (inits ?? Self.defaultInits).split(separator: ",").map { name -> ComparisonStart in
-            let initializer = try parseInitializer(String(name))
-            return initializer.isPretrained ? ComparisonStart(name: "dbn", initializer: initializer)
-                                            : ComparisonStart(name: String(name), initializer: initializer)
+        func start(_ name: String, _ initializer: WeightInitializer) -> ComparisonStart {
+            initializer.isPretrained ? ComparisonStart(name: "dbn", initializer: initializer) : ComparisonStart(name: name, initializer: initializer)
         }
-        let acts = try (activations ?? Self.defaultActivations).split(separator: ",").map { try parseActivation(String($0)) }
-        let comparison = Comparison(sizes: sizes, starts: starts, activations: acts, configuration: configuration)
+        let pairs = try parsedArms()?.map { (start: start($0.name, $0.initializer), activation: $0.activation) }
+        let starts = try pairs.map { $0.map(\.start) } ?? (inits ?? Self.defaultInits).split(separator: ",").map {
+            start(String($0), try parseInitializer(String($0)))
+        }
+        let acts = try pairs.map { $0.map(\.activation) }
+            ?? (activations ?? Self.defaultActivations).split(separator: ",").map { try parseActivation(String($0)) }
+        var comparison = Comparison(sizes: sizes, starts: starts, activations: acts, configuration: configuration,
+                                    seeds: try study.seedList(default: common.seed), learningRates: try study.rateGrid(),
+                                    selectionValidationCount: study.selectionCount(trainingCount: training.count),
+                                    budget: study.budget)
+        comparison.pairs = pairs
+        try comparison.validate(trainingCount: training.count)
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, printEvery: common.printEvery)
-        console.say("Comparing \(starts.count) starts x \(acts.count) activations on \(sizes.map(String.init).joined(separator: "-")), \(configuration.epochs) epochs each")
+        console.say("Comparing \(pairs.map { "\($0.count) arms" } ?? "\(starts.count) starts x \(acts.count) activations") on \(sizes.map(String.init).joined(separator: "-")), \(configuration.epochs) epochs each, seeds \(comparison.seeds.map(String.init).joined(separator: ","))"
+                    + (comparison.learningRates.count > 1 ? ", rates \(comparison.learningRates.map { "\($0)" }.joined(separator: ",")) chosen on \(comparison.selectionValidationCount) training images held out" : ", rate \(comparison.learningRates.first ?? configuration.learningRate)")
+                    + (comparison.budget == .equalTime ? ", equal time" : ""))
 
-        let rbmConfiguration = pretraining.configuration(batchSize: fineTuning.batch, seed: common.seed)
-        let rows = try comparison.run(data: training, test: test, pretrain: { _ in
-            var generator = Xoshiro256StarStar(seed: common.seed)
+        let result = try comparison.run(data: training, test: test, pretrain: { _, seed in
+            var generator = Xoshiro256StarStar(seed: seed)
             var stack = DeepBeliefNetwork(layerSizes: Array(sizes.dropLast()), generator: &generator)
-            _ = try runner.pretrain(&stack, on: training.inputs, configuration: rbmConfiguration)
+            _ = try runner.pretrain(&stack, on: training.inputs,
+                                    configuration: pretraining.configuration(batchSize: fineTuning.batch, seed: seed))
             return stack.denseParameters
-        }, onEpoch: { start, activation, report in
+        }, onEpoch: { key, report in
             if runner.shouldPrint(epoch: report.epoch, of: configuration.epochs) {
-                console.say("  \(start.name)/\(activation.name) \(report.summary)")
+                let tag = "\(key.arm) seed \(key.seed) rate \(key.learningRate)\(key.selection ? " (selection)" : "")"
+                console.say("  \(tag) \(report.summary)")
             }
-            try? runner.log?.write(CompareLogRecord(start: start.name, activation: activation.name, report: report))
-            runner.board?.fineTuneEpoch(run: "\(start.name)-\(activation.name)", report: report)
+            try? runner.log?.write(CompareLogRecord(key: key, report: report))
+            runner.board?.fineTuneEpoch(run: "\(key.start.name)-\(key.activation.name)-seed\(key.seed)-rate\(key.learningRate)\(key.selection ? "-selection" : "")", report: report)
+        }, onSelection: { key, error in
+            console.say("\(key.arm) rate \(key.learningRate): validation error \(percent(error))")
         }, onRow: { row in
-            console.say("\(row.start)/\(row.activation): test error \(percent(row.testError))\(row.divergedAtEpoch.map { " (diverged at epoch \($0))" } ?? "")")
+            console.say("\(row.start)/\(row.activation) seed \(row.seed): test error \(percent(row.testError))\(row.divergedAtEpoch.map { " (diverged at epoch \($0))" } ?? "")")
         })
+        let rows = result.rows
 
         console.say("")
         runner.board?.flush()
-        console.say(Comparison.markdownTable(rows))
-        let csvPath = report + ".csv", jsonPath = report + ".json"
+        // One line at a time: the console escapes line breaks inside a line.
+        for table in [Comparison.markdownTable(rows), result.markdownSummary] {
+            for line in table.split(separator: "\n") { console.say(String(line)) }
+            console.say("")
+        }
+        console.say(result.verdictLine)
+        let csvPath = report + ".csv", armsPath = report + "-arms.csv", jsonPath = report + ".json"
         let runs = rows.map { row in
-            RunJSON(init: row.start, activation: row.activation, testError: row.testError, bestEpoch: row.bestEpoch,
+            RunJSON(init: row.start, activation: row.activation, seed: row.seed, learningRate: row.learningRate,
+                    epochs: row.epochs, testError: row.testError, bestEpoch: row.bestEpoch,
                     finalTrainLoss: row.finalTrainLoss, fineTuningSeconds: row.fineTuningSeconds,
                     pretrainingSeconds: row.pretrainingSeconds, totalSeconds: row.totalSeconds,
                     firstEpochGradientNorms: row.firstEpochGradientNorms, divergedAtEpoch: row.divergedAtEpoch,
-                    trainLoss: row.reports.map(\.trainLoss), testErrors: row.reports.map(\.testError))
+                    trainLoss: row.reports.map(\.trainLoss), testErrors: row.reports.map(\.testError),
+                    secondsAtEpoch: row.secondsAtEpoch)
         }
         let summary = Summary(preset: preset?.rawValue, layerSizes: sizes, epochs: configuration.epochs,
-                              pretrainEpochs: pretraining.epochs, runs: runs, csv: csvPath, json: jsonPath)
+                              pretrainEpochs: pretraining.epochs, seeds: comparison.seeds, learningRates: result.learningRates,
+                              selectionValidationCount: result.selectionValidationCount, budget: result.budget.rawValue,
+                              best: result.best, verdict: result.verdictLine, arms: result.arms,
+                              runs: runs, csv: csvPath, armsCsv: armsPath, json: jsonPath)
         try FileIO.writeAtomically(Comparison.csv(rows), to: csvPath)
+        try FileIO.writeAtomically(result.armsCSV, to: armsPath)
         try FileIO.writeAtomically(JSONLine.encode(summary) + "\n", to: jsonPath)
-        console.say("Wrote \(csvPath) and \(jsonPath)")
+        console.say("Wrote \(csvPath), \(armsPath) and \(jsonPath)")
         try console.emitJSON(summary)
     }
 }
 
-/// One `--log` record per epoch of a comparison run.
+/// One `--log` record per epoch of a comparison run: its arm, seed, rate and whether it is a
+/// rate-selection run.
 struct CompareLogRecord: Encodable {
-    let start: String
-    let activation: String
+    let key: ComparisonRunKey
     let report: EpochReport
     func encode(to encoder: Encoder) throws {
         try report.encode(to: encoder)
         var container = encoder.container(keyedBy: Key.self)
         try container.encode("compare", forKey: .phase)
-        try container.encode(start, forKey: .start)
-        try container.encode(activation, forKey: .activation)
+        try container.encode(key.start.name, forKey: .start)
+        try container.encode(key.activation.name, forKey: .activation)
+        try container.encode(key.seed, forKey: .seed)
+        try container.encode(key.learningRate, forKey: .runLearningRate)
+        try container.encode(key.selection, forKey: .selection)
     }
-    enum Key: String, CodingKey { case phase, start, activation }
+    enum Key: String, CodingKey { case phase, start, activation, seed, runLearningRate = "run_learning_rate", selection }
 }
+
+/// The options of a comparison that holds up: seeds, a learning-rate grid chosen on a split of
+/// the training set, and the budget (shared by `compare` and `train`).
+struct StudyOptions: ParsableArguments {
+    @Option(help: "Seeds, comma-separated: every arm runs once per seed (pre-training too); default: --seed.")
+    var seeds: String?
+
+    @Option(help: "Learning-rate grid, comma-separated (e.g. 0.01,0.03,0.1,0.3,1): each arm picks its rate on a validation split of the training set (first seed), then runs it for every seed.")
+    var learningRates: String?
+
+    @Option(help: "Training images held out (at random) to choose the rate from the grid (default: a sixth of the training set, at most 10000).")
+    var selectionValidation: Int?
+
+    @Option(help: "equal-epochs, or equal-time: random starts get extra fine-tuning epochs to match the pre-trained run's total time.")
+    var budget: ComparisonBudget = .equalEpochs
+
+    func validate() throws {
+        _ = try seedList(default: 1)
+        _ = try rateGrid()
+        if let selectionValidation, selectionValidation < 1 {
+            throw ValidationError("--selection-validation must be >= 1, got \(selectionValidation)")
+        }
+    }
+
+    func seedList(default seed: UInt64) throws -> [UInt64] {
+        guard let seeds else { return [seed] }
+        let parsed = seeds.split(separator: ",", omittingEmptySubsequences: false).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }), Set(parsed).count == parsed.count else {
+            throw ValidationError("--seeds must be distinct non-negative integers separated by commas (e.g. 1,2,3), got '\(seeds)'")
+        }
+        return parsed.map { $0! }
+    }
+
+    func rateGrid() throws -> [Float] {
+        guard let learningRates else { return [] }
+        let parsed = learningRates.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil && $0! > 0 && $0!.isFinite }), Set(parsed).count == parsed.count else {
+            throw ValidationError("--learning-rates must be distinct positive numbers separated by commas (e.g. 0.01,0.1,1), got '\(learningRates)'")
+        }
+        return parsed.map { $0! }
+    }
+
+    func selectionCount(trainingCount: Int) -> Int {
+        selectionValidation ?? min(10_000, max(1, trainingCount / 6))
+    }
+}
+
+extension ComparisonBudget: ExpressibleByArgument {}

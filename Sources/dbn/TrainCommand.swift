@@ -7,11 +7,14 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Pre-train a DBN greedily, fine-tune it, and train the same network from a He start beside it.",
+        abstract: "Pre-train a DBN greedily, fine-tune it, and train the same network from a He + ReLU start beside it.",
         discussion: """
             With no arguments: 784-500-500-2000-10 on the bundled MNIST, 5 CD-1 epochs per layer, \
-            then 10 epochs of SGD with momentum (learning rate 0.5, momentum 0.9) for the pre-trained network and for the He-start \
-            baseline. --init chooses the start of the main network (dbn = pre-trained).
+            then 10 epochs of SGD with momentum 0.9 for the pre-trained sigmoid network (learning rate 0.5) and, \
+            beside it, the He-normal start with ReLU units (what the lecture recommends instead) at the rate that \
+            suits ReLU (0.1): each arm at its own step size. The closing line says which won and whether the \
+            difference is distinguishable (McNemar's exact test on the test predictions). --init chooses the \
+            start of the main network (dbn = pre-trained). For several seeds and a rate grid use dbn compare.
             """)
 
     @OptionGroup var dataOptions: DataOptions
@@ -28,8 +31,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Start of the baseline trained beside it (none to skip).")
     var baseline: String = "he-normal"
 
-    @Option(help: "Activation of the baseline (default: the same as --activation).")
-    var baselineActivation: Activation?
+    @Option(help: "Activation of the baseline (default: relu).")
+    var baselineActivation: Activation = .relu
+
+    @Option(help: "Learning rate of the baseline (default: 0.1 for relu, leaky-relu and elu, else --finetune-learning-rate).")
+    var baselineLearningRate: Float?
 
     @Option(help: "Where to write the trained model (safetensors).")
     var output: String = "model.safetensors"
@@ -40,11 +46,28 @@ struct TrainCommand: ParsableCommand {
             let start = try parseInitializer(baseline)
             if start.isPretrained { throw ValidationError("--baseline must be a simple start (e.g. he-normal), not \(baseline)") }
         }
+        if let baselineLearningRate, !(baselineLearningRate > 0 && baselineLearningRate.isFinite) {
+            throw ValidationError("--baseline-learning-rate must be positive, got \(baselineLearningRate)")
+        }
+    }
+
+    /// The rate of units without an upper bound: 0.5 (the pre-trained sigmoid net's rate) sends
+    /// ReLU nets from a He start to chance; 0.1 is the best of the grid in the README.
+    static let unboundedUnitsLearningRate: Float = 0.1
+
+    /// The baseline's learning rate: the flag, else the per-activation default.
+    func baselineRate(main: Float) -> Float {
+        if let baselineLearningRate { return baselineLearningRate }
+        switch baselineActivation {
+        case .relu, .leakyReLU, .elu: return Self.unboundedUnitsLearningRate
+        default: return main
+        }
     }
 
     struct RunSummary: Encodable {
         let initialization: String
         let activation: String
+        let learningRate: Float
         let testError: Double?
         let bestEpoch: Int
         let finalTrainLoss: Double?
@@ -52,6 +75,7 @@ struct TrainCommand: ParsableCommand {
         let fineTuningSeconds: Double
         let totalSeconds: Double
         let firstEpochGradientNorms: [Double]
+        let divergedAtEpoch: Int?
     }
     struct Summary: Encodable {
         let testError: Double?
@@ -60,6 +84,9 @@ struct TrainCommand: ParsableCommand {
         let runs: [RunSummary]
         let baseline: RunSummary?
         let seed: UInt64
+        /// McNemar's exact test of the main network against the baseline on the test set.
+        let mcNemar: Statistics.TestResult?
+        let verdict: String
     }
 
     func run() throws {
@@ -79,7 +106,8 @@ struct TrainCommand: ParsableCommand {
 
         let fingerprint = ModelArchive.json([
             "command": "train", "sizes": "\(sizes)", "init": initialization, "baseline": baseline,
-            "activation": activation.name, "baseline_activation": (baselineActivation ?? activation).name,
+            "activation": activation.name, "baseline_activation": baselineActivation.name,
+            "baseline_learning_rate": "\(baselineRate(main: fineTuneConfiguration.learningRate))",
             "pretrain": ModelArchive.json(rbmConfiguration),
             "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
@@ -119,16 +147,25 @@ struct TrainCommand: ParsableCommand {
 
         // Phase 3: the baseline, on equal terms.
         var baselineRun: (result: TrainingResult, seconds: Double, activation: Activation)?
+        var baselineDiverged: Int?
+        var baselineConfiguration = fineTuneConfiguration
+        baselineConfiguration.learningRate = baselineRate(main: fineTuneConfiguration.learningRate)
         if baseline != "none" {
             let baselineStart = try parseInitializer(baseline)
-            let baselineAct = baselineActivation ?? activation
+            let baselineAct = baselineActivation
             var generator = Xoshiro256StarStar(seed: common.seed &+ 1)
             let baselineNetwork = try Network(sizes: sizes, hiddenActivation: baselineAct, initializer: baselineStart,
                                               calibrationData: calibration,
                                               generator: &generator)
-            let r = try runner.finetune(baselineNetwork, data: training, test: test, configuration: fineTuneConfiguration,
-                                        name: "baseline", title: "Baseline (\(baseline) start)")
-            baselineRun = (r.result, r.seconds, baselineAct)
+            // A baseline that diverges is a result (reported as such), not a failure of the run.
+            do {
+                let r = try runner.finetune(baselineNetwork, data: training, test: test, configuration: baselineConfiguration,
+                                            name: "baseline", title: "Baseline (\(baseline) start, \(baselineAct.name), rate \(baselineConfiguration.learningRate))")
+                baselineRun = (r.result, r.seconds, baselineAct)
+            } catch FineTuningError.diverged(let epoch) {
+                baselineDiverged = epoch
+                console.say("Baseline (\(baseline) start, \(baselineAct.name)) diverged in epoch \(epoch)")
+            }
         }
 
         // The model file: the fine-tuned network with the stack it came from.
@@ -141,27 +178,63 @@ struct TrainCommand: ParsableCommand {
         }
         try ModelArchive.archive(network: main.result.network, stack: stack, metadata: metadata).write(to: output)
 
-        func summary(_ name: String, _ activation: Activation, _ r: TrainingResult, _ seconds: Double, pretrain: Double) -> RunSummary {
+        func summary(_ name: String, _ activation: Activation, _ rate: Float, _ r: TrainingResult, _ seconds: Double,
+                     pretrain: Double) -> RunSummary {
             let best = r.reports.first { $0.epoch == r.bestEpoch } ?? r.reports.last
-            return RunSummary(initialization: name, activation: activation.name, testError: best?.testError,
+            return RunSummary(initialization: name, activation: activation.name, learningRate: rate, testError: best?.testError,
                               bestEpoch: r.bestEpoch, finalTrainLoss: r.reports.last?.trainLoss,
                               pretrainingSeconds: pretrain, fineTuningSeconds: seconds, totalSeconds: pretrain + seconds,
-                              firstEpochGradientNorms: r.reports.first?.layers.map(\.gradientNorm) ?? [])
+                              firstEpochGradientNorms: r.reports.first?.layers.map(\.gradientNorm) ?? [], divergedAtEpoch: nil)
         }
-        let mainSummary = summary(mainName, activation, main.result, main.seconds, pretrain: pretrainSeconds)
-        let baselineSummary = baselineRun.map { summary(baseline, $0.activation, $0.result, $0.seconds, pretrain: 0) }
+        let mainSummary = summary(mainName, activation, fineTuneConfiguration.learningRate, main.result, main.seconds,
+                                  pretrain: pretrainSeconds)
+        var baselineSummary = baselineRun.map {
+            summary(baseline, $0.activation, baselineConfiguration.learningRate, $0.result, $0.seconds, pretrain: 0)
+        }
+        if let baselineDiverged {
+            baselineSummary = RunSummary(initialization: baseline, activation: baselineActivation.name,
+                                         learningRate: baselineConfiguration.learningRate, testError: nil, bestEpoch: 0,
+                                         finalTrainLoss: nil, pretrainingSeconds: 0, fineTuningSeconds: 0, totalSeconds: 0,
+                                         firstEpochGradientNorms: [], divergedAtEpoch: baselineDiverged)
+        }
         let rows = [mainSummary] + (baselineSummary.map { [$0] } ?? [])
 
         console.say("")
-        console.say("| start | activation | test error | best epoch | pre-training | fine-tuning | total |")
-        console.say("|---|---|---:|---:|---:|---:|---:|")
+        console.say("| start | activation | rate | test error | best epoch | pre-training | fine-tuning | total |")
+        console.say("|---|---|---:|---:|---:|---:|---:|---:|")
         for row in rows {
-            console.say("| \(row.initialization) | \(row.activation) | \(percent(row.testError)) | \(row.bestEpoch) | \(secondsText(row.pretrainingSeconds)) | \(secondsText(row.fineTuningSeconds)) | \(secondsText(row.totalSeconds)) |")
+            console.say("| \(row.initialization) | \(row.activation) | \(row.learningRate) | \(row.divergedAtEpoch.map { "diverged (epoch \($0))" } ?? percent(row.testError)) | \(row.bestEpoch) | \(secondsText(row.pretrainingSeconds)) | \(secondsText(row.fineTuningSeconds)) | \(secondsText(row.totalSeconds)) |")
         }
         console.say("")
-        console.say("Test error: \(percent(mainSummary.testError)) (\(mainName) start). Model written to \(output)")
+        // Which won, and whether one seed's test predictions tell them apart.
+        var mcNemar: Statistics.TestResult?
+        var verdict = "Test error: \(percent(mainSummary.testError)) (\(mainName) start)."
+        if let baselineRun, let baselineSummary, let mainError = mainSummary.testError, let baselineError = baselineSummary.testError {
+            let testData = test
+            let test = mcNemarOnTest(main.result.network, baselineRun.result.network, testData)
+            mcNemar = test
+            let mainLabel = "\(mainName)/\(activation.name)", baselineLabel = "\(baseline)/\(baselineRun.activation.name)"
+            let winner = mainError <= baselineError ? mainLabel : baselineLabel
+            verdict = "\(mainLabel) \(percent(mainError)) vs \(baselineLabel) \(percent(baselineError)): "
+                + (mainError == baselineError ? "a tie" : "\(winner) won")
+                + (test.pValue < 0.05 ? ", distinguishable at 5%" : ", not distinguishable at 5%")
+                + " (McNemar's exact test on the \(testData.count) test images, one seed: p = \(String(format: "%.2g", test.pValue)))."
+        } else if let baselineDiverged, let mainError = mainSummary.testError {
+            verdict = "\(mainName)/\(activation.name) \(percent(mainError)) won: \(baseline)/\(baselineActivation.name) diverged in epoch \(baselineDiverged)."
+        }
+        console.say(verdict + " Model written to \(output)")
         try console.emitJSON(WithProvenance(value: Summary(testError: mainSummary.testError, layerSizes: sizes, model: output,
-                                                           runs: rows, baseline: baselineSummary, seed: common.seed),
+                                                           runs: rows, baseline: baselineSummary, seed: common.seed,
+                                                           mcNemar: mcNemar, verdict: verdict),
                                             provenance: provenance))
     }
+}
+
+/// McNemar's exact test of two networks' predictions on the same test images.
+func mcNemarOnTest(_ first: Network, _ second: Network, _ test: LabeledData) -> Statistics.TestResult {
+    let labels = test.labels
+    func wrong(_ network: Network) -> [Int] {
+        network.classify(test.inputs).enumerated().filter { $0.element != labels[$0.offset] }.map(\.offset)
+    }
+    return Statistics.mcNemarExact(firstWrong: wrong(first), secondWrong: wrong(second))
 }

@@ -413,7 +413,14 @@ struct ExtremeDataTests {
         #expect(testError.isFinite && testError >= 0 && testError <= 1, sourceLocation: sourceLocation)
         let runs = try #require(json["runs"] as? [[String: Any]], sourceLocation: sourceLocation)
         #expect(runs.count == 2, sourceLocation: sourceLocation)
-        for run in runs {
+        // The main run ends with a finite loss; the He + ReLU baseline (unbounded units, rate
+        // 0.1) may diverge on huge pixels, which is reported as such, not as a failure.
+        for (index, run) in runs.enumerated() {
+            if index == 1, run["diverged_at_epoch"] is Int {
+                #expect(run["final_train_loss"] == nil && (json["verdict"] as? String)?.contains("diverged") == true,
+                        "\(run)", sourceLocation: sourceLocation)
+                continue
+            }
             let loss = try #require(run["final_train_loss"] as? Double, "\(run)", sourceLocation: sourceLocation)
             #expect(loss.isFinite, "\(run)", sourceLocation: sourceLocation)
         }

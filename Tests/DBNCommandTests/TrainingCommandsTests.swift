@@ -51,6 +51,16 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         #expect(testError >= 0 && testError < 0.2, "\(r)")
         let runs = try #require(json["runs"] as? [[String: Any]])
         #expect(runs.map { $0["initialization"] as? String } == ["dbn", "he-normal"])
+        // Each arm at the rate that suits it: the pre-trained sigmoid net at 0.5, He + ReLU at 0.1.
+        #expect(runs.map { $0["activation"] as? String } == ["sigmoid", "relu"])
+        #expect(runs.map { $0["learning_rate"] as? Double } == [0.5, 0.1])
+        // The closing line names the winner and McNemar's p on the test predictions.
+        let p = try #require((json["mc_nemar"] as? [String: Any])?["p_value"] as? Double)
+        #expect(p > 0 && p <= 1)
+        let verdict = try #require(json["verdict"] as? String)
+        #expect(verdict.contains("won") || verdict.contains("a tie"))
+        #expect(verdict.contains(p < 0.05 ? ", distinguishable at 5%" : "not distinguishable at 5%"))
+        #expect(r.stdout.contains(verdict))
         #expect(json["layer_sizes"] as? [Int] == [36, 12, 8, 3])
         // The model file holds the network and the stack it came from.
         let file = try SafeTensors.read(from: f.path("model.safetensors"))
@@ -121,6 +131,48 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         let csv = try String(contentsOfFile: f.path("compare.csv"), encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 7)
         #expect(FileManager.default.fileExists(atPath: f.path("compare.json")))
+    }
+
+    @Test func compareWithSeedsAndARateGridReportsIntervalsAndPairedTests() throws {
+        let f = try TrainingFixture(train: 120, test: 30)
+        let r = try dbn(["compare", "--inits", "dbn,he-normal", "--activations", "sigmoid", "--layers", "8",
+                         "--pretrain-epochs", "2", "--finetune-epochs", "3", "--batch-size", "10", "--seeds", "1,2,3",
+                         "--learning-rates", "0.05,0.5", "--selection-validation", "30", "--log", "compare.jsonl", "--json"], f)
+        #expect(r.status == 0, "\(r)")
+        let json = try r.json()
+        #expect(json["seeds"] as? [Int] == [1, 2, 3])
+        #expect(json["learning_rates"] as? [Double] == [0.05, 0.5])
+        let runs = try #require(json["runs"] as? [[String: Any]])
+        #expect(runs.count == 6 && runs.map { $0["seed"] as? Int } == [1, 2, 3, 1, 2, 3])
+        #expect(runs.allSatisfy { ($0["seconds_at_epoch"] as? [Double])?.count == 3 })
+        let arms = try #require(json["arms"] as? [[String: Any]])
+        #expect(arms.count == 2)
+        for arm in arms {
+            #expect((arm["validation_errors"] as? [Any])?.count == 2)
+            #expect([0.05, 0.5].contains(try #require(arm["learning_rate"] as? Double)))
+            #expect(arm["interval"] is [String: Any] && arm["mean_test_error"] is Double)
+        }
+        #expect(arms.filter { $0["versus_best"] is [String: Any] }.count == 1)
+        #expect((json["verdict"] as? String)?.hasPrefix("Best: ") == true)
+        #expect(r.stdout.contains("validation error at 0.05 / 0.5"))
+        let armsCSV = try String(contentsOfFile: f.path("compare-arms.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(armsCSV.count == 3 && armsCSV[0].contains("ci95_lower") && armsCSV[0].contains("mcnemar_p"))
+        // Every epoch of every run is logged, the selection runs (2 arms x 2 rates x 3 epochs) marked.
+        let log = try String(contentsOfFile: f.path("compare.jsonl"), encoding: .utf8).split(separator: "\n")
+        let fineTuning = log.filter { $0.contains("\"phase\":\"compare\"") }
+        #expect(fineTuning.count == 12 + 18)
+        #expect(fineTuning.filter { $0.contains("\"selection\":true") }.count == 12)
+        // Explicit arms instead of the grid.
+        let a = try dbn(["compare", "--arms", "dbn/sigmoid,he-normal/relu", "--layers", "8", "--pretrain-epochs", "1",
+                         "--finetune-epochs", "2", "--batch-size", "10", "--seeds", "1,2", "--report", "arms", "--json", "--quiet"], f)
+        #expect(a.status == 0, "\(a)")
+        let armNames = try #require(try a.json()["arms"] as? [[String: Any]]).map { "\($0["start"]!)/\($0["activation"]!)" }
+        #expect(armNames == ["dbn/sigmoid", "he-normal/relu"])
+        // Bad lists are refused with the option named.
+        expectCleanFailure(try dbn(["compare", "--arms", "dbn-sigmoid"], f), naming: "--arms")
+        expectCleanFailure(try dbn(["compare", "--arms", "dbn/sigmoid", "--inits", "zeros"], f), naming: "--arms")
+        expectCleanFailure(try dbn(["compare", "--seeds", "1,1"], f), naming: "--seeds")
+        expectCleanFailure(try dbn(["compare", "--learning-rates", "0.1,-1"], f), naming: "--learning-rates")
     }
 
     @Test func deepXORPresetShowsVanishingGradients() throws {

@@ -68,9 +68,9 @@ struct MNISTSanityTests {
             starts: [ComparisonStart(.xavierUniform), ComparisonStart(.heNormal)],
             activations: [.sigmoid, .relu],
             configuration: TrainingConfiguration(epochs: epochs, batchSize: 100, learningRate: rate, momentum: 0.9, seed: 1))
-        let rows = try comparison.run(data: train, test: test, onEpoch: { start, activation, report in
-            print("[FineTuning] \(start.name) \(activation.name) \(report.summary)")
-        })
+        let rows = try comparison.run(data: train, test: test, onEpoch: { key, report in
+            print("[FineTuning] \(key.start.name) \(key.activation.name) \(report.summary)")
+        }).rows
         print(Comparison.markdownTable(rows))
         for row in rows {
             let perEpoch = row.reports.map(\.seconds)
