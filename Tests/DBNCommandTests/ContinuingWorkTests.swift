@@ -235,7 +235,9 @@ enum InspectBytes {
         // Every bar drawn (the text between carriage returns) fits 80 columns.
         let pieces = text.replacingOccurrences(of: "\u{1B}[K", with: "").split(whereSeparator: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
             .filter { $0.contains("img/s") }
-        #expect(pieces.count >= 4, "\(r)")
+        // Each phase's bar draws at its first minibatch, then at most ten times a second: a fast
+        // run (about a second here) draws few, so at least one per phase.
+        #expect(pieces.count >= 2, "\(r)")
         let widest = pieces.map(\.count).max() ?? 0
         #expect(widest <= 80, "a line of \(widest) columns: \(pieces.first { $0.count == widest } ?? "")")
         // Results start on a line of their own: the bar is erased ("\r\e[K") before them.
