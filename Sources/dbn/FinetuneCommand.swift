@@ -59,13 +59,13 @@ struct FinetuneCommand: ParsableCommand {
                                   hiddenActivation: activationOption.activation, generator: &generator)
         }
         let activation = network.hiddenActivation
-        let fingerprint = ModelArchive.json(["command": "finetune", "weights": weights, "sizes": "\(network.sizes)",
-                                             "config": ModelArchive.json(configuration), "activation": activation.name])
-        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint, printEvery: common.printEvery)
         var provenance = try Provenance.ofThisRun(files: data.files, seeds: [
             "seed": common.seed, "initialization": common.seed &+ 1, "fine_tuning": common.seed])
         provenance.dataFiles.append(try Provenance.DataFile(role: "weights", path: weights))
+        let fingerprint = ModelArchive.json(["command": "finetune", "data": provenance.dataFingerprint, "weights": weights, "sizes": "\(network.sizes)",
+                                             "config": ModelArchive.json(configuration), "activation": activation.name])
+        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
+                                       fingerprint: fingerprint, printEvery: common.printEvery)
         runner.record(provenance)
         let (result, seconds) = try runner.finetune(network, data: training, test: test, configuration: configuration,
                                                     name: "finetune", title: "Fine-tuning \(weights)")

@@ -73,12 +73,15 @@ struct GenerativeCommand: ParsableCommand {
         let rbmConfiguration = pretraining.configuration(batchSize: batchSize, seed: common.seed)
         let upDown = try upDownConfiguration(seed: common.seed)
         console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images, \(data.classCount) classes")
+        let provenance = try Provenance.ofThisRun(files: data.files, seeds: [
+            "seed": common.seed, "initialization": common.seed, "pretraining": common.seed, "up_down": common.seed])
         let fingerprint = ModelArchive.json([
-            "command": "generative", "sizes": "\(sizes)", "labels": "\(data.classCount)",
+            "command": "generative", "data": provenance.dataFingerprint, "sizes": "\(sizes)", "labels": "\(data.classCount)",
             "pretrain": ModelArchive.json(rbmConfiguration), "up_down": ModelArchive.json(upDown),
             "train_count": "\(data.trainImages.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
                                         fingerprint: fingerprint)
+        runner.record(provenance)
 
         var generator = Xoshiro256StarStar(seed: common.seed)
         var stack = DeepBeliefNetwork(layerSizes: sizes, labelCount: data.classCount, generator: &generator)

@@ -118,13 +118,13 @@ struct PretrainCommand: ParsableCommand {
                                                       resampleBinaryData: binarization == .resample)
         try configuration.validate()
         let monitors = MonitorOptions(heldOut: heldOut, sampleCount: 1000, pseudoLogLikelihood: pseudoLikelihood)
-        let fingerprint = ModelArchive.json(["command": "pretrain", "sizes": "\(sizes)", "config": ModelArchive.json(configuration),
+        let provenance = try Provenance.ofThisRun(files: files, seeds: [
+            "seed": common.seed, "initialization": common.seed, "pretraining": common.seed, "binarization": common.seed])
+        let fingerprint = ModelArchive.json(["command": "pretrain", "data": provenance.dataFingerprint, "sizes": "\(sizes)", "config": ModelArchive.json(configuration),
                                              "units": visibleUnits.rawValue + "/" + hiddenUnits.rawValue, "binarize": binarization.rawValue,
                                              "count": "\(images.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
                                        fingerprint: fingerprint, printEvery: common.printEvery)
-        let provenance = try Provenance.ofThisRun(files: files, seeds: [
-            "seed": common.seed, "initialization": common.seed, "pretraining": common.seed, "binarization": common.seed])
         runner.record(provenance)
 
         var generator = Xoshiro256StarStar(seed: common.seed)

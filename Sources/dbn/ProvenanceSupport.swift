@@ -43,6 +43,10 @@ enum ToolVersion {
 }
 
 extension Provenance {
+    /// The data part of a checkpoint's fingerprint: each file's role and SHA-256, so that
+    /// `--resume` on other data of the same shape (shifted labels, inverted images) is refused.
+    var dataFingerprint: String { dataFiles.map { "\($0.role)=\($0.sha256)" }.joined(separator: ",") }
+
     /// The provenance of this process's run on `files` with `seeds`.
     static func ofThisRun(files: [DataFileInfo], seeds: [String: UInt64]) throws -> Provenance {
         do {

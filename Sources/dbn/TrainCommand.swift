@@ -104,16 +104,16 @@ struct TrainCommand: ParsableCommand {
         let rbmConfiguration = pretraining.configuration(batchSize: fineTuning.batch, seed: common.seed)
         console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images of \(data.imageShape.map(String.init).joined(separator: "x")), \(data.classCount) classes")
 
+        let provenance = try Provenance.ofThisRun(files: data.files, seeds: [
+            "seed": common.seed, "pretraining": common.seed, "initialization": common.seed &+ 1, "fine_tuning": common.seed])
         let fingerprint = ModelArchive.json([
-            "command": "train", "sizes": "\(sizes)", "init": initialization, "baseline": baseline,
+            "command": "train", "data": provenance.dataFingerprint, "sizes": "\(sizes)", "init": initialization, "baseline": baseline,
             "activation": activation.name, "baseline_activation": baselineActivation.name,
             "baseline_learning_rate": "\(baselineRate(main: fineTuneConfiguration.learningRate))",
             "pretrain": ModelArchive.json(rbmConfiguration),
             "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
                                        fingerprint: fingerprint, printEvery: common.printEvery)
-        let provenance = try Provenance.ofThisRun(files: data.files, seeds: [
-            "seed": common.seed, "pretraining": common.seed, "initialization": common.seed &+ 1, "fine_tuning": common.seed])
         runner.record(provenance)
         let finetuneImages = fineTuneConfiguration.epochs * (training.count - fineTuneConfiguration.validationCount)
         runner.plannedImages = (start.isPretrained ? [rbmConfiguration.epochs * hidden.count * data.trainImages.rows] : [])

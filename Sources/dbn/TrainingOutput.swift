@@ -105,6 +105,7 @@ final class TrainingOutput {
         case "baseline_activation": return "--baseline-activation"
         case "train_count", "count": return "the number of training images (--limit, or the data)"
         case "weights": return "--weights"
+        case "data": return "the data files' content (SHA-256)"
         case "units": return "--visible-units/--hidden-units"
         default: return setting
         }

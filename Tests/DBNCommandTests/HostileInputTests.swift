@@ -934,3 +934,26 @@ struct CheckpointLockTests {
         #expect(result.stdout.contains("Taking over the checkpoint folder from pid 999999999"), "\(result)")
     }
 }
+
+@Suite("a checkpoint belongs to its data (end to end)")
+struct CheckpointDataTests {
+    /// Issue 14, case 12: `--resume` on other data of the same shape (images inverted) is
+    /// refused naming the data; on the same data it resumes.
+    @Test func resumingOnOtherDataOfTheSameShapeIsRefused() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let folder = p.path("checkpoints")
+        let arguments = Playground.trainArguments + ["--data", p.folder, "--checkpoint-dir", folder, "--output", p.path("m.safetensors")]
+        let first = try DBNExecutable.run(arguments, in: p.folder)
+        #expect(first.status == 0, "\(first)")
+        let same = try DBNExecutable.run(arguments + ["--resume"], in: p.folder)
+        #expect(same.status == 0, "resuming on the same data: \(same)")
+        let images = p.path("train-images-idx3-ubyte")
+        var bytes = fileBytes(images)
+        for i in 16..<bytes.count { bytes[i] = 255 - bytes[i] }  // same header, inverted pixels
+        try p.write(bytes, "train-images-idx3-ubyte")
+        let other = try DBNExecutable.run(arguments + ["--resume"], in: p.folder)
+        expectCleanFailure(other, naming: folder, containing: "the data files' content (SHA-256)")
+        row("`--resume` on other data of the same shape (training images inverted)", "dbn train --resume ...", other, playground: p)
+    }
+}
