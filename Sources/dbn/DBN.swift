@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeepBelief
 import Files
 import Foundation
 
@@ -14,7 +15,7 @@ struct DBN: ParsableCommand {
             datasets/mnist is used. Results go to stdout; --json prints one JSON object as the last \
             line; errors are one line on stderr with a non-zero exit status.
             """,
-        version: "0.1.0",
+        version: "dbn " + Provenance.packageVersion,
         subcommands: [TrainCommand.self, PretrainCommand.self, FinetuneCommand.self, CompareCommand.self,
                       EvaluateCommand.self, LoglikCommand.self, FiltersCommand.self, ReconstructCommand.self,
                       SampleCommand.self, GenerativeCommand.self, DreamCommand.self, InspectCommand.self, DataCommand.self, BenchCommand.self])
