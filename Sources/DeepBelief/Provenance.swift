@@ -50,10 +50,13 @@ public struct Provenance: Codable, Sendable, Equatable {
         self.seeds = seeds
     }
 
-    /// The provenance of a run on `files` (as loaded), hashing each file.
+    /// The provenance of a run on `files` (as loaded: measured and hashed while they were read;
+    /// a file whose info was made by hand is read again to hash it).
     public init(tool: String, commandLine: [String], files: [DataFileInfo], seeds: [String: UInt64]) throws {
-        self.init(tool: tool, commandLine: commandLine,
-                  dataFiles: try files.map { try DataFile(role: $0.role.rawValue, path: $0.path) }, seeds: seeds)
+        self.init(tool: tool, commandLine: commandLine, dataFiles: try files.map { file in
+            file.sha256.isEmpty ? try DataFile(role: file.role.rawValue, path: file.path)
+                                : DataFile(role: file.role.rawValue, path: file.path, bytes: file.bytes, sha256: file.sha256)
+        }, seeds: seeds)
     }
 
     /// Metadata keys of model files and checkpoints.

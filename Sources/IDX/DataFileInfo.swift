@@ -1,3 +1,5 @@
+import Files
+
 /// Which of the four MNIST-style files a file is.
 public enum DataFileRole: String, Sendable, CaseIterable {
     case trainImages = "training images"
@@ -32,6 +34,11 @@ public struct DataFileInfo: Sendable, Equatable, CustomStringConvertible {
     public var shape: [Int]
     /// Whether the content was gzipped (decided from the content, not the name).
     public var gzipped: Bool
+    /// The size of the file as stored, in bytes, and the SHA-256 of those bytes (64 hex digits),
+    /// measured by the loaders while reading (provenance and checkpoint fingerprints use them;
+    /// a pipe cannot be read twice); 0 and "" when the info was made by hand.
+    public var bytes = 0
+    public var sha256 = ""
 
     public init(role: DataFileRole, path: String, dataType: IDXDataType, shape: [Int], gzipped: Bool) {
         self.role = role
@@ -39,6 +46,12 @@ public struct DataFileInfo: Sendable, Equatable, CustomStringConvertible {
         self.dataType = dataType
         self.shape = shape
         self.gzipped = gzipped
+    }
+
+    /// Records the size and SHA-256 of `content`, the file's bytes as stored.
+    mutating func measure(_ content: [UInt8]) {
+        bytes = content.count
+        sha256 = SHA256.hex(content)
     }
 
     /// One line, e.g. `training images: datasets/mnist/train-images-idx3-ubyte.gz (gzip), u8, 60000 x 28 x 28`.

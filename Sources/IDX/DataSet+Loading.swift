@@ -60,8 +60,11 @@ extension DataSet {
     /// An image file as a matrix of intensities, shape (N, pixels), N the file's first dimension.
     public static func loadImages(_ path: String, role: DataFileRole = .trainImages,
                                   decompressionCap: Int = IDXFile.defaultDecompressionCap) throws(IDXError) -> ImageSet {
-        let (array, gzipped) = try IDXFile.readDetailed(path, decompressionCap: decompressionCap)
-        return try imageSet(from: array, path: path, role: role, gzipped: gzipped)
+        let content = try IDXFile.content(of: path)
+        let (array, gzipped) = try IDXFile.decodeDetailed(content, name: path, decompressionCap: decompressionCap)
+        var set = try imageSet(from: array, path: path, role: role, gzipped: gzipped)
+        set.file.measure(content)
+        return set
     }
 
     /// The checks and conversion of `loadImages` applied to an array already decoded from `path`.
@@ -82,8 +85,11 @@ extension DataSet {
     public static func loadLabels(_ path: String, role: DataFileRole = .trainLabels,
                                   decompressionCap: Int = IDXFile.defaultDecompressionCap) throws(IDXError)
         -> (labels: [Int], file: DataFileInfo) {
-        let (array, gzipped) = try IDXFile.readDetailed(path, decompressionCap: decompressionCap)
-        return try labels(from: array, path: path, role: role, gzipped: gzipped)
+        let content = try IDXFile.content(of: path)
+        let (array, gzipped) = try IDXFile.decodeDetailed(content, name: path, decompressionCap: decompressionCap)
+        var result = try labels(from: array, path: path, role: role, gzipped: gzipped)
+        result.file.measure(content)
+        return result
     }
 
     /// The checks and conversion of `loadLabels` applied to an array already decoded from `path`.

@@ -40,9 +40,12 @@ public enum IDXFile {
     /// The array and whether the file was gzipped (for `DataFileInfo`).
     static func readDetailed(_ path: String, decompressionCap: Int = defaultDecompressionCap)
         throws(IDXError) -> (array: IDXArray, gzipped: Bool) {
-        let bytes: [UInt8]
-        do { bytes = try FileIO.readAll(path, allowingPipes: true) } catch { throw IDXError(reading: path, error) }
-        return try decodeDetailed(bytes, name: path, decompressionCap: decompressionCap)
+        try decodeDetailed(try content(of: path), name: path, decompressionCap: decompressionCap)
+    }
+
+    /// The bytes of the file at `path` as stored (a pipe is read to its end).
+    static func content(of path: String) throws(IDXError) -> [UInt8] {
+        do { return try FileIO.readAll(path, allowingPipes: true) } catch { throw IDXError(reading: path, error) }
     }
 
     /// The array stored in `bytes`, the content of an IDX file (gzipped or not).
