@@ -11,6 +11,19 @@ extension SafeTensors {
     /// ends at the largest tensor end), it is refused before it is read, so that a huge or
     /// sparse file with a small valid header costs a few reads, not its size in memory.
     public static func read(from path: String) throws(SafeTensorsError) -> SafeTensors {
+        try decode(readChecked(path), source: path)
+    }
+
+    /// `read(from:)` that also measures what it read: the file's size and the SHA-256 of its
+    /// bytes (for provenance and checkpoint fingerprints, without reading the file again).
+    public static func readMeasured(from path: String) throws(SafeTensorsError)
+        -> (file: SafeTensors, bytes: Int, sha256: String) {
+        let bytes = try readChecked(path)
+        return (try decode(bytes, source: path), bytes.count, SHA256.hex(bytes))
+    }
+
+    /// The bytes of the file at `path`, refused early when longer than its header says.
+    private static func readChecked(_ path: String) throws(SafeTensorsError) -> [UInt8] {
         try refuseBytesPastTheHeader(path)
         let bytes: [UInt8]
         do {
@@ -24,7 +37,7 @@ extension SafeTensors {
             case .failed(let reason): throw .unreadable(file: path, reason: reason)
             }
         }
-        return try decode(bytes, source: path)
+        return bytes
     }
 
     /// Writes the encoded content (see `encode`) to `path` atomically: a temporary file in

@@ -113,12 +113,15 @@ func fileBytes(_ path: String) -> [UInt8] {
 
 extension DBNExecutable {
     /// Starts `dbn arguments` in `folder` without waiting (output discarded unless finished
-    /// with `finish`).
-    static func start(_ arguments: [String], in folder: String) throws -> Process {
+    /// with `finish`), with this process's environment plus `environment`.
+    static func start(_ arguments: [String], in folder: String, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = FileHandle.nullDevice
         let err = Pipe()
         process.standardError = err

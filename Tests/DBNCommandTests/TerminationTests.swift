@@ -40,19 +40,10 @@ struct TerminationTests {
         let output = p.path("m.safetensors")
         try p.write(Array("the previous model".utf8), "m.safetensors")
         let marker = p.path("in-fsync")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: DBNExecutable.path)
-        process.arguments = Playground.trainArguments + ["--data", p.folder, "--output", output]
-        process.currentDirectoryURL = URL(fileURLWithPath: p.folder)
-        var environment = ProcessInfo.processInfo.environment
-        environment["LD_PRELOAD"] = p.path("shim.so")
-        environment["SLOW_FSYNC_MARKER"] = marker
-        environment["OPENBLAS_NUM_THREADS"] = "1"
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try DBNExecutable.start(Playground.trainArguments + ["--data", p.folder, "--output", output],
+                                              in: p.folder,
+                                              environment: ["LD_PRELOAD": p.path("shim.so"), "SLOW_FSYNC_MARKER": marker,
+                                                            "OPENBLAS_NUM_THREADS": "1"])
         let deadline = Date().addingTimeInterval(300)
         while process.isRunning && Date() < deadline && !FileManager.default.fileExists(atPath: marker) {
             Thread.sleep(forTimeInterval: 0.01)
