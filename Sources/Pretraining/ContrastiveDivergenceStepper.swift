@@ -122,9 +122,9 @@ public final class ContrastiveDivergenceStepper {
     /// The learning rate of the current epoch's steps.
     public var learningRate: Float { engine.learningRate }
 
-    /// An observer: the norm of the next step's weight gradient G (the CD statistics with the
-    /// weight cost and sparsity terms, before momentum and the rate), measured before its
-    /// update. Call before `step`, read `measuredGradientNorm` after it; the step's result is
+    /// An observer: the norm of the next step's weight gradient G (the CD statistics, with the
+    /// sparsity terms if any; without the weight cost, momentum and the rate, which the update
+    /// adds), measured before its update. Call before `step`, read `measuredGradientNorm` after it; the step's result is
     /// the same bits either way, and nothing is allocated.
     public func measureGradientNormOfNextStep() { engine.measuresGradientNorm = true }
 
