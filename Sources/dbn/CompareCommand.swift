@@ -200,7 +200,7 @@ struct CompareCommand: ParsableCommand {
             // runs still to come (at this run's size: an estimate).
             let rows = key.selection ? training.count - comparison.selectionValidationCount : training.count
             let arm = (armNames.firstIndex(of: key.arm) ?? 0) + 1
-            bar = ProgressBar(label: "arm \(arm)/\(armNames.count) \(key.arm) seed \(key.seed)\(key.selection ? " rate \(key.learningRate)" : "")",
+            bar = ProgressBar(label: "arm \(arm)/\(armNames.count) seed \(key.seed) \(key.arm)\(key.selection ? " rate \(key.learningRate)" : "")",
                               total: epochs * rows, later: (count - index - 1) * epochs * rows, enabled: showsBar)
             barEpochs = epochs
         }, onMinibatch: { key, step in

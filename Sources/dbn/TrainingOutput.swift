@@ -182,7 +182,7 @@ final class TrainingOutput {
         console.say("Up-down fine-tuning: \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate), CD-k in the top RBM with k = \(configuration.cdSchedule.map(String.init).joined(separator: ", ")) over equal parts of the run")
         return try resumable {
             try run.upDown(&model, on: data, labels: labels, configuration: configuration, name: name) { report in
-                self.console.say("    epoch \(report.epoch + 1)/\(report.epochs): CD-\(report.cdSteps), pixel error \(String(format: "%.3f", report.pixelError)) per image, \(secondsText(report.seconds))")
+                if self.shouldPrint(epoch: report.epoch + 1, of: report.epochs) { self.console.say("    epoch \(report.epoch + 1)/\(report.epochs): CD-\(report.cdSteps), pixel error \(String(format: "%.3f", report.pixelError)) per image, \(secondsText(report.seconds))") }
                 onEpoch?(report)
             }
         }
