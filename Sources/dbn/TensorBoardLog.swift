@@ -39,8 +39,9 @@ struct TensorBoardOptions: ParsableArguments {
 /// the first 1000 training images passed up the stack); images `layer1/reconstructions` (ten
 /// training images above their reconstructions) every epoch and, at the end, `layer1/filters`
 /// and `layer1/samples` (Gibbs chains of the first RBM). Every `every` steps of a layer (step =
-/// minibatch of the layer): `step/reconstruction_error/layerN`, `step/learning_rate/layerN`,
-/// `step/gradient_norm/layerN`.
+/// minibatch of the layer): `rbm_step/reconstruction_error/layerN`, `rbm_step/learning_rate/layerN`,
+/// `rbm_step/gradient_norm/layerN` (|G|, the CD statistics: another quantity than
+/// fine-tuning's `step/gradient_norm/layerN`, hence another group).
 /// Fine-tuning (step = epoch): `loss/train`, `error/train`, `loss|error/validation|test`,
 /// `learning_rate`, per layer `layerN/gradient_norm` and the activation statistics;
 /// histograms `layerN/weights`, `layerN/biases`, `layerN/pre_activations` and
@@ -107,9 +108,9 @@ final class TensorBoardLog {
         guard let norms = step.gradientNorms else { return }
         let suffix = "/layer\(layer + 1)"
         record(run) { writer in
-            try writer.scalar(tag: "step/reconstruction_error" + suffix, value: step.loss, step: step.step)
-            try writer.scalar(tag: "step/learning_rate" + suffix, value: step.learningRate, step: step.step)
-            if let norm = norms.first { try writer.scalar(tag: "step/gradient_norm" + suffix, value: norm, step: step.step) }
+            try writer.scalar(tag: "rbm_step/reconstruction_error" + suffix, value: step.loss, step: step.step)
+            try writer.scalar(tag: "rbm_step/learning_rate" + suffix, value: step.learningRate, step: step.step)
+            if let norm = norms.first { try writer.scalar(tag: "rbm_step/gradient_norm" + suffix, value: norm, step: step.step) }
         }
     }
 

@@ -131,7 +131,7 @@ enum PythonTensorBoardReader {
         // Pre-training: 18 steps per layer.
         let pre = try dump(f.path("tb/pretrain"))
         for layer in 1...2 {
-            let steps = try #require(pre.scalars["step/reconstruction_error/layer\(layer)"])
+            let steps = try #require(pre.scalars["rbm_step/reconstruction_error/layer\(layer)"])
             #expect(steps.map { $0.0 } == Array(1...18))
             let logged = records.filter { $0["phase"] as? String == "pretrain" && $0["layer"] as? Int == layer - 1 }
             try #require(logged.count == 2)
@@ -140,8 +140,8 @@ enum PythonTensorBoardReader {
                 let error = try #require(record["reconstruction_error"] as? Double)
                 #expect(abs(mean - error) <= 1e-5 * max(1, error), "layer \(layer) epoch \(e + 1): \(mean) vs \(error)")
             }
-            #expect(pre.scalars["step/learning_rate/layer\(layer)"]?.allSatisfy { abs($0.1 - 0.1) < 1e-7 } == true)
-            let norms = try #require(pre.scalars["step/gradient_norm/layer\(layer)"])
+            #expect(pre.scalars["rbm_step/learning_rate/layer\(layer)"]?.allSatisfy { abs($0.1 - 0.1) < 1e-7 } == true)
+            let norms = try #require(pre.scalars["rbm_step/gradient_norm/layer\(layer)"])
             #expect(norms.count == 18 && norms.allSatisfy { $0.1 > 0 && $0.1.isFinite })
             let probabilities = try #require(pre.histograms["layer\(layer)/hidden_probabilities"])
             #expect(probabilities.map(\.step) == [1, 2])
