@@ -150,14 +150,16 @@ public final class TrainingRun {
     /// Pre-trains `stack` greedily (every layer with `configuration`), or takes it from the
     /// checkpoint when phase `name` is finished. Returns the seconds spent (training and
     /// monitors; as recorded, for a finished phase). `onEpoch(layer, report)` after every epoch,
-    /// then `onParameters(layer, rbm)` with the layer's parameters after it.
+    /// then `onParameters(layer, rbm)` with the layer's parameters after it; `onMinibatch`
+    /// after every step, with the gradient norm every `gradientNormsEvery` steps (observers).
     /// With `labels`, the top RBM's label units (if any) learn them (see `DeepBeliefNetwork.pretrain`).
     @discardableResult
     public func pretrain(_ stack: inout DeepBeliefNetwork, on data: Matrix, configuration: RBMTrainingConfiguration,
                          monitors: MonitorOptions = .none, labels: [Int]? = nil, name: String = "pretrain",
                          onEpoch: ((Int, RBMEpochReport) -> Void)? = nil,
                          onParameters: ((Int, RBM) -> Void)? = nil,
-                         onMinibatch: ((Int, MinibatchProgress) -> Void)? = nil) throws -> Double {
+                         onMinibatch: ((Int, MinibatchProgress) -> Void)? = nil,
+                         gradientNormsEvery: Int = 0) throws -> Double {
         let start = stack
         let (result, seconds) = try runPhase(name, schema: .pretraining) { resumeFrom, addSeconds, save in
             var stack = start
@@ -170,7 +172,7 @@ public final class TrainingRun {
                                }, onProgress: { progress in
                                    onParameters?(progress.layer, progress.layerProgress.rbm)
                                    try save(progress)
-                               }, onMinibatch: onMinibatch)
+                               }, onMinibatch: onMinibatch, gradientNormsEvery: gradientNormsEvery)
             return stack
         }
         stack = result
@@ -202,12 +204,14 @@ public final class TrainingRun {
     /// Fine-tunes `network` with `configuration` (or takes the result from the checkpoint when
     /// phase `name` is finished). Returns the result and the seconds spent (training and
     /// evaluation). `onEpoch(report)` after every epoch, then `onParameters(network)` with the
-    /// weights after it.
+    /// weights after it; `onMinibatch` after every step, with the gradient norms every
+    /// `gradientNormsEvery` steps (observers: see `Trainer.train`).
     public func finetune(_ network: Network, data: LabeledData, test: LabeledData?,
                          configuration: TrainingConfiguration, name: String = "finetune",
                          onEpoch: ((EpochReport) -> Void)? = nil,
                          onParameters: ((Network) -> Void)? = nil,
-                         onMinibatch: ((MinibatchProgress) -> Void)? = nil) throws -> (result: TrainingResult, seconds: Double) {
+                         onMinibatch: ((MinibatchProgress) -> Void)? = nil,
+                         gradientNormsEvery: Int = 0) throws -> (result: TrainingResult, seconds: Double) {
         try runPhase(name, schema: .fineTuning) { resumeFrom, addSeconds, save in
             if let resumeFrom {
                 try Self.check(resumeFrom, of: network, dataCount: data.count, configuration: configuration,
@@ -220,7 +224,7 @@ public final class TrainingRun {
                     addSeconds(report.seconds + report.evaluationSeconds)
                     onEpoch?(report)
                     onParameters?(network)
-                }, onProgress: save, onMinibatch: onMinibatch)
+                }, onProgress: save, onMinibatch: onMinibatch, gradientNormsEvery: gradientNormsEvery)
         }
     }
 

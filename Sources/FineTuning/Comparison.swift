@@ -165,6 +165,27 @@ public struct ComparisonRunKey: Sendable, Equatable {
 /// - Paired tests: the arm with the lowest mean test error is compared with every other arm on
 ///   the same seeds and test images: paired t-test on the per-seed errors and McNemar's exact
 ///   test on each seed's predictions.
+/// Observers of a comparison's runs (they read, never change, the training): when each run
+/// starts, every step (with the gradient norms every `gradientNormsEvery` steps), and the
+/// network after every epoch.
+public struct ComparisonObservers {
+    /// A run starts: its key, its index among all runs of the comparison (0-based, rate
+    /// selection first), their number and the run's epochs.
+    public var onRunStart: ((_ key: ComparisonRunKey, _ index: Int, _ count: Int, _ epochs: Int) -> Void)?
+    public var onMinibatch: ((ComparisonRunKey, MinibatchProgress) -> Void)?
+    public var onParameters: ((ComparisonRunKey, _ epoch: Int, Network) -> Void)?
+    public var gradientNormsEvery: Int
+
+    public init(onRunStart: ((ComparisonRunKey, Int, Int, Int) -> Void)? = nil,
+                onMinibatch: ((ComparisonRunKey, MinibatchProgress) -> Void)? = nil,
+                onParameters: ((ComparisonRunKey, Int, Network) -> Void)? = nil, gradientNormsEvery: Int = 0) {
+        self.onRunStart = onRunStart
+        self.onMinibatch = onMinibatch
+        self.onParameters = onParameters
+        self.gradientNormsEvery = gradientNormsEvery
+    }
+}
+
 public struct Comparison: Sendable {
     /// Layer sizes, input first.
     public var sizes: [Int]
@@ -252,13 +273,16 @@ public struct Comparison: Sendable {
                     pretrain: ((Activation, UInt64) throws -> [DenseParameters])? = nil,
                     onEpoch: (ComparisonRunKey, EpochReport) -> Void = { _, _ in },
                     onSelection: (ComparisonRunKey, Double?) -> Void = { _, _ in },
-                    onRow: (ComparisonRow) -> Void = { _ in }) throws -> ComparisonResult {
+                    onRow: (ComparisonRow) -> Void = { _ in },
+                    observers: ComparisonObservers = ComparisonObservers()) throws -> ComparisonResult {
         try validate(trainingCount: data.count)
         let arms = self.arms
         if arms.contains(where: \.start.initializer.isPretrained) && pretrain == nil {
             throw FineTuningError.missingPretrainedLayers
         }
         var layers = PretrainedLayers(pretrain: pretrain, dependsOnActivation: pretrainingDependsOnActivation)
+        let runCount = arms.count * (seeds.count + (learningRates.count > 1 ? learningRates.count : 0))
+        var runIndex = 0
 
         // 1. The rate of every arm, chosen on a split of the training set (never the test set).
         var chosen: [Float] = Array(repeating: configuration.learningRate, count: arms.count)
@@ -267,7 +291,9 @@ public struct Comparison: Sendable {
             for (a, (start, activation)) in arms.enumerated() {
                 validationErrors[a] = try learningRates.map { rate in
                     let key = ComparisonRunKey(start: start, activation: activation, seed: seeds[0], learningRate: rate, selection: true)
-                    let error = try selectionError(key, data: data, layers: &layers, onEpoch: onEpoch)
+                    observers.onRunStart?(key, runIndex, runCount, configuration.epochs)
+                    runIndex += 1
+                    let error = try selectionError(key, data: data, layers: &layers, onEpoch: onEpoch, observers: observers)
                     onSelection(key, error)
                     return error
                 }
@@ -290,7 +316,10 @@ public struct Comparison: Sendable {
                     epochs += reference
                 }
                 let key = ComparisonRunKey(start: start, activation: activation, seed: seed, learningRate: chosen[a], selection: false)
-                let row = try scoredRun(key, epochs: epochs, data: data, test: test, layers: &layers, onEpoch: onEpoch)
+                observers.onRunStart?(key, runIndex, runCount, epochs)
+                runIndex += 1
+                let row = try scoredRun(key, epochs: epochs, data: data, test: test, layers: &layers, onEpoch: onEpoch,
+                                        observers: observers)
                 rows[a][s] = row
                 onRow(row)
             }
@@ -355,16 +384,16 @@ public struct Comparison: Sendable {
     /// The validation error of a rate-selection run (nil if it diverged): the training set
     /// minus a random split of `selectionValidationCount` samples, no test set.
     func selectionError(_ key: ComparisonRunKey, data: LabeledData, layers: inout PretrainedLayers,
-                        onEpoch: (ComparisonRunKey, EpochReport) -> Void) throws -> Double? {
+                        onEpoch: (ComparisonRunKey, EpochReport) -> Void,
+                        observers: ComparisonObservers = ComparisonObservers()) throws -> Double? {
         var c = configuration
         c.learningRate = key.learningRate
         c.validationCount = selectionValidationCount
         c.validationSelection = .random
         var (network, generator, _) = try start(key, data: data, layers: &layers)
         do {
-            let result = try train(network: network, data: data, test: nil, configuration: c, generator: &generator) { report, _ in
-                onEpoch(key, report)
-            }
+            let result = try observedTraining(key, network, data: data, test: nil, configuration: c, generator: &generator,
+                                              observers: observers) { report in onEpoch(key, report) }
             return result.reports[result.bestEpoch - 1].validationError
         } catch FineTuningError.diverged {
             return nil
@@ -374,7 +403,8 @@ public struct Comparison: Sendable {
     /// One scored run: `epochs` epochs at the key's rate on the whole training set, the
     /// returned network scored on the test set.
     func scoredRun(_ key: ComparisonRunKey, epochs: Int, data: LabeledData, test: LabeledData?,
-                   layers: inout PretrainedLayers, onEpoch: (ComparisonRunKey, EpochReport) -> Void) throws -> ComparisonRow {
+                   layers: inout PretrainedLayers, onEpoch: (ComparisonRunKey, EpochReport) -> Void,
+                   observers: ComparisonObservers = ComparisonObservers()) throws -> ComparisonRow {
         var c = configuration
         c.learningRate = key.learningRate
         c.epochs = epochs
@@ -386,7 +416,8 @@ public struct Comparison: Sendable {
                                 totalSeconds: 0, firstEpochGradientNorms: [], divergedAtEpoch: nil, reports: [],
                                 misclassifiedTestSamples: nil)
         do {
-            let result = try train(network: network, data: data, test: test, configuration: c, generator: &generator) { report, _ in
+            let result = try observedTraining(key, network, data: data, test: test, configuration: c, generator: &generator,
+                                              observers: observers) { report in
                 reports.append(report)
                 onEpoch(key, report)
             }
@@ -409,6 +440,20 @@ public struct Comparison: Sendable {
         row.totalSeconds = row.pretrainingSeconds + row.fineTuningSeconds
         row.firstEpochGradientNorms = reports.first?.layers.map(\.gradientNorm) ?? []
         return row
+    }
+
+    /// `Trainer.train` of one run with the observers attached.
+    private func observedTraining(_ key: ComparisonRunKey, _ network: Network, data: LabeledData, test: LabeledData?,
+                                  configuration c: TrainingConfiguration, generator: inout Xoshiro256StarStar,
+                                  observers: ComparisonObservers, onEpoch: (EpochReport) -> Void) throws -> TrainingResult {
+        try Trainer(configuration: c).train(
+            network, data: data, test: test, generator: &generator,
+            onEpoch: { report, network in
+                onEpoch(report)
+                observers.onParameters?(key, report.epoch, network)
+            },
+            onMinibatch: observers.onMinibatch.map { observe in { observe(key, $0) } },
+            gradientNormsEvery: observers.gradientNormsEvery)
     }
 
     /// The extra epochs a random start gets under `.equalTime`: the pre-training seconds of the

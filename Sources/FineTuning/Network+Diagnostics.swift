@@ -57,3 +57,44 @@ extension Network {
         return (mean, (squares / Double(values.count)).squareRoot())
     }
 }
+
+extension Network {
+    /// Every layer's pre-activations on `inputs` (evaluation mode): Z_l = X_l W_l + b_l with
+    /// X_0 the inputs and X_l the hidden outputs of layer l (`hiddenOutputs`), each of shape
+    /// (samples x fanOut(l)); the last is the logits. For histograms: where the inputs of a
+    /// sigmoid sit relative to its saturated tails.
+    public func preActivations(_ inputs: Matrix) -> [Matrix] {
+        precondition(inputs.columns == inputCount, "preActivations: \(inputs.columns) columns for \(inputCount) inputs")
+        let hidden = hiddenOutputs(inputs)
+        return layers.indices.map { l in
+            var z = Matrix(rows: 0, columns: 0)
+            // Z = X W : (n, fanIn) * (fanIn, fanOut) -> (n, fanOut), then + b on every row.
+            gemmInRowChunks(l == 0 ? inputs : hidden[l - 1], layers[l].weight, .none, into: &z)
+            z.addRowVector(layers[l].bias)
+            return z
+        }
+    }
+}
+
+/// A fixed batch of training samples watched after every epoch (an observer): each layer's
+/// pre-activations and the gradient of the mean loss over the batch with respect to each
+/// layer's weights, for the per-layer histograms in which vanishing gradients show (the
+/// gradients of the lower layers of a deep sigmoid network from a small random start are
+/// orders of magnitude smaller than the top layer's).
+public struct ProbeBatch: Sendable {
+    /// The samples (the first `count` rows of the data by default).
+    public let data: LabeledData
+
+    /// The first `count` samples of `data` (all of them if fewer).
+    public init(_ data: LabeledData, count: Int = 1000) {
+        self.data = data.rows(at: 0..<min(count, data.count))
+    }
+
+    /// What the probe shows of `network`: per layer, its pre-activations and its weights'
+    /// gradient (fanIn x fanOut), both flattened.
+    public func observe(_ network: Network) -> [(preActivations: [Float], weightGradient: [Float])] {
+        let z = network.preActivations(data.inputs)
+        let gradients = network.lossGradients(on: data).gradients
+        return zip(z, gradients).map { ($0.elements, $1.weight.elements) }
+    }
+}

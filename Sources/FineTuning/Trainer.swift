@@ -39,6 +39,9 @@ public struct Trainer: Sendable {
     /// Fisher-Yates shuffle of the training indices, `.shuffle(layer: -1)` at the epoch) and the
     /// dropout masks (`.dropout(layer:)` at the epoch and minibatch). `test` (if given) is
     /// evaluated after every epoch. `onEpoch` sees each epoch's report and the weights after it.
+    /// `onMinibatch` sees every step; every `gradientNormsEvery` steps (0: never) its report
+    /// carries the norms of that step's weight gradients, measured by an observer before the
+    /// update (`FineTuningStepper.gradientNorms`), which leaves the trajectory unchanged.
     ///
     /// The result does not depend on the number of threads (`Lanes.setThreads`): the steps
     /// split their products into blocks fixed by the shapes, and evaluation runs in chunks of
@@ -55,7 +58,8 @@ public struct Trainer: Sendable {
                       resumeFrom progress: FineTuningProgress? = nil,
                       onEpoch: (EpochReport, Network) -> Void = { _, _ in },
                       onProgress: ((FineTuningProgress) throws -> Void)? = nil,
-                      onMinibatch: ((MinibatchProgress) -> Void)? = nil) throws -> TrainingResult {
+                      onMinibatch: ((MinibatchProgress) -> Void)? = nil,
+                      gradientNormsEvery: Int = 0) throws -> TrainingResult {
         let c = configuration
         try c.validate()
         try Trainer.check(data, fits: network, name: "training data")
@@ -104,6 +108,9 @@ public struct Trainer: Sendable {
             var lossSum = 0.0, errors = 0
             try BLASThreads.singleThreaded {
                 for (k, rows) in batches.enumerated() {
+                    let step = (epoch - 1) * batches.count + k + 1
+                    let norms = onMinibatch != nil && MinibatchProgress.measures(step: step, every: gradientNormsEvery)
+                        ? stepper.gradientNorms(on: data, rows: rows, epoch: epoch, minibatch: k) : nil
                     let stats = stepper.step(on: data, rows: rows, learningRate: rate, trainHidden: trainHidden,
                                              epoch: epoch, minibatch: k)
                     let loss = stats.lossSum / Double(rows.count)
@@ -111,7 +118,8 @@ public struct Trainer: Sendable {
                     lossSum += loss
                     errors += stats.errors
                     onMinibatch?(MinibatchProgress(epoch: epoch, minibatch: k + 1, minibatches: batches.count,
-                                                   rows: rows.count, loss: loss))
+                                                   rows: rows.count, loss: loss, learningRate: Double(rate),
+                                                   gradientNorms: norms))
                 }
             }
             let seconds = Trainer.seconds(clock.now - started)

@@ -48,6 +48,11 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     /// momentum of the epoch (see `setEpoch`).
     private(set) var epoch = 0, stepInEpoch = 0
     private(set) var learningRate: Float = 0, cdSteps = 1, momentum: Float = 0
+    /// An observer: when set, the next step measures the norm of its weight gradient G (as the
+    /// update uses it: summed across processes, centered if centering) into `gradientNorm`
+    /// before the update, and clears the flag. Reading G changes nothing.
+    var measuresGradientNorm = false
+    private(set) var gradientNorm = 0.0
 
     // Parameters and their velocities (the last update).
     let weight, weightVelocity: FloatBuffer          // (V, H)
@@ -226,6 +231,10 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
             error = Double(errorSlot.pointer[0])
         }
         if centering != nil { run(.centeredGradient) }  //    centered: new hidden offsets, G centered
+        if measuresGradientNorm {       //    (an observer: |G|, read only)
+            gradientNorm = weightGradient.norm
+            measuresGradientNorm = false
+        }
         run(.update)                    // 6. the parameters
         if centering != nil { run(.centeredBiases) }    //    centered: the offsets' share of the step
         return error

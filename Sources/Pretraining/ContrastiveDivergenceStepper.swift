@@ -119,6 +119,18 @@ public final class ContrastiveDivergenceStepper {
         return Lanes.withSingleThreadedBLAS { engine.step(data: data, rows: rows) }
     }
 
+    /// The learning rate of the current epoch's steps.
+    public var learningRate: Float { engine.learningRate }
+
+    /// An observer: the norm of the next step's weight gradient G (the CD statistics, with the
+    /// sparsity terms if any; without the weight cost, momentum and the rate, which the update
+    /// adds), measured before its update. Call before `step`, read `measuredGradientNorm` after it; the step's result is
+    /// the same bits either way, and nothing is allocated.
+    public func measureGradientNormOfNextStep() { engine.measuresGradientNorm = true }
+
+    /// The norm measured by the last step that `measureGradientNormOfNextStep` asked for.
+    public var measuredGradientNorm: Double { engine.gradientNorm }
+
     /// `step` on the rows `rows` of `data` (shape (n, visibleCount)); the indices are checked.
     /// Allocates nothing.
     @discardableResult

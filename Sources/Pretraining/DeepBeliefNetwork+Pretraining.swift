@@ -23,7 +23,8 @@ extension DeepBeliefNetwork {
     /// `.fromData`), each layer's visible biases are set from its own input before its training
     /// (Hinton's practical guide); with `.zero` they keep the start of the stack (zero). Held-out monitor data is passed up the
     /// stack as hidden probabilities. `onEpoch` receives the layer index (0-based) and the
-    /// epoch report.
+    /// epoch report; `onMinibatch` the layer and each step's progress, with the norm of the
+    /// step's weight gradient every `gradientNormsEvery` steps of the layer (an observer).
     ///
     /// Randomness: the run's seed is one draw of `generator`; every layer's draws are keyed by
     /// it and the layer's index (see `RBM.train`). A `.samples` input is drawn from a generator seeded from a hash of the
@@ -51,7 +52,8 @@ extension DeepBeliefNetwork {
                                   resumeFrom progress: StackPretrainingProgress? = nil,
                                   onEpoch: (_ layer: Int, _ report: RBMEpochReport) -> Void = { _, _ in },
                                   onProgress: ((StackPretrainingProgress) throws -> Void)? = nil,
-                                  onMinibatch: ((_ layer: Int, MinibatchProgress) -> Void)? = nil) throws {
+                                  onMinibatch: ((_ layer: Int, MinibatchProgress) -> Void)? = nil,
+                                  gradientNormsEvery: Int = 0) throws {
         let drawn = generator.next()  // drawn on resuming too, so that the generator ends the same
         let seed = progress?.layerProgress.seed ?? drawn
         guard configurations.count == layers.count else {
@@ -96,7 +98,8 @@ extension DeepBeliefNetwork {
             try layers[i].train(on: input, configuration: configurations[i], monitors: layerMonitors, layer: i,
                                 seed: seed, resumeFrom: resumed,
                                 onEpoch: { report in onEpoch(i, report) }, onProgress: layerOnProgress,
-                                onMinibatch: onMinibatch.map { observe in { observe(i, $0) } })
+                                onMinibatch: onMinibatch.map { observe in { observe(i, $0) } },
+                                gradientNormsEvery: gradientNormsEvery)
             guard i + 1 < layers.count else { break }
             passUp(from: i, input: &input, heldOut: &layerMonitors.heldOut, as: configurations[i].nextLayerInput)
         }

@@ -38,7 +38,8 @@ extension RBM {
                         layer: Int, seed: UInt64, resumeFrom progress: RBMTrainingProgress? = nil,
                         onEpoch: (RBMEpochReport) -> Void = { _ in },
                         onProgress: ((RBMTrainingProgress) throws -> Void)? = nil,
-                        onMinibatch: ((MinibatchProgress) -> Void)? = nil) throws {
+                        onMinibatch: ((MinibatchProgress) -> Void)? = nil,
+                        gradientNormsEvery: Int = 0) throws {
         try configuration.validate()
         try validate(data, what: layer == 0 ? "training data" : "training data of layer \(layer + 1)")
         let rows = data.rows
@@ -69,10 +70,15 @@ extension RBM {
                     let minibatches = (rows + batchSize - 1) / batchSize
                     for first in stride(from: 0, to: rows, by: batchSize) {
                         let minibatch = UnsafeBufferPointer(rebasing: po[first..<min(first + batchSize, rows)])
+                        let step = epoch * minibatches + first / batchSize + 1
+                        let measured = onMinibatch != nil && MinibatchProgress.measures(step: step, every: gradientNormsEvery)
+                        if measured { stepper.measureGradientNormOfNextStep() }
                         let batchError = stepper.step(data: pd.baseAddress!, rows: minibatch)
                         error += batchError
                         onMinibatch?(MinibatchProgress(epoch: epoch + 1, minibatch: first / batchSize + 1, minibatches: minibatches,
-                                                       rows: minibatch.count, loss: batchError / Double(minibatch.count)))
+                                                       rows: minibatch.count, loss: batchError / Double(minibatch.count),
+                                                       learningRate: Double(stepper.learningRate),
+                                                       gradientNorms: measured ? [stepper.measuredGradientNorm] : nil))
                     }
                 }
             }

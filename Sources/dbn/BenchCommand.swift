@@ -29,7 +29,10 @@ struct BenchCommand: ParsableCommand {
     }
 
     @OptionGroup var dataOptions: DataOptions
-    @OptionGroup var common: RunOptions
+    @Option(help: "Seed of the work's random draws.")
+    var seed: UInt64 = 1
+
+    @OptionGroup var output: OutputOptions
 
     @Option(help: "cd1 (784->500 CD-1 epoch), pretrain (784-500-500-2000 greedy epoch), finetune (784-500-500-2000-10 SGD epoch). Their matrix products alone: Benchmarks/ProductFloor.")
     var work: Work = .cd1
@@ -49,7 +52,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let console = common.start()
+        let console = output.start()
         let set = try dataOptions.load()
         let batch = 100
         let images = set.trainImages.rows / batch * batch
@@ -60,9 +63,9 @@ struct BenchCommand: ParsableCommand {
         let flop = work.flop(sizes: sizes, images: images)
         switch work {
         case .cd1, .pretrain:
-            var generator = Xoshiro256StarStar(seed: common.seed)
+            var generator = Xoshiro256StarStar(seed: seed)
             var stack = DeepBeliefNetwork(layerSizes: sizes, initialization: .hintonSalakhutdinov2006, generator: &generator)
-            let configuration = RBMTrainingConfiguration(epochs: epochs, batchSize: batch, seed: common.seed)
+            let configuration = RBMTrainingConfiguration(epochs: epochs, batchSize: batch, seed: seed)
             var perEpoch = Array(repeating: 0.0, count: epochs)
             var errors = Array(repeating: 0.0, count: epochs)
             try stack.pretrain(on: data, configuration: configuration, visibleBias: .zero, generator: &generator) { _, report in
@@ -73,12 +76,12 @@ struct BenchCommand: ParsableCommand {
             times = perEpoch
             finalError = errors.last
         case .finetune:
-            var generator = Xoshiro256StarStar(seed: common.seed)
+            var generator = Xoshiro256StarStar(seed: seed)
             let network = try Network(sizes: sizes, hiddenActivation: .sigmoid, initializer: .lecture, generator: &generator)
             let training = try LabeledData(inputs: data, labels: Array(set.trainLabels[0..<images]), classCount: set.classCount)
             let test = try set.labeledTest()
             let configuration = TrainingConfiguration(epochs: epochs, batchSize: batch, learningRate: 0.1, momentum: 0.9,
-                                                      diagnosticRows: 0, seed: common.seed)
+                                                      diagnosticRows: 0, seed: seed)
             let result = try Trainer(configuration: configuration).train(network, data: training, test: test, generator: &generator) { report, _ in
                 console.say("  epoch \(report.epoch): \(String(format: "%.3f", report.seconds)) s, \(report.summary)")
             }

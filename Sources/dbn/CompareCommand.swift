@@ -165,11 +165,17 @@ struct CompareCommand: ParsableCommand {
                                     budget: study.budget)
         comparison.pairs = pairs
         try comparison.validate(trainingCount: training.count)
-        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, printEvery: common.printEvery)
+        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard,
+                                        printEvery: common.printEvery ?? RunOptions.compareEpochsPerLine(epochs: configuration.epochs))
         console.say("Comparing \(pairs.map { "\($0.count) arms" } ?? "\(starts.count) starts x \(acts.count) activations") on \(sizes.map(String.init).joined(separator: "-")), \(configuration.epochs) epochs each, seeds \(comparison.seeds.map(String.init).joined(separator: ","))"
                     + (comparison.learningRates.count > 1 ? ", rates \(comparison.learningRates.map { "\($0)" }.joined(separator: ",")) chosen on \(comparison.selectionValidationCount) training images held out" : ", rate \(comparison.learningRates.first ?? configuration.learningRate)")
                     + (comparison.budget == .equalTime ? ", equal time" : ""))
 
+        let armNames = comparison.arms.map { "\($0.start.name)/\($0.activation.name)" }
+        let showsBar = ProgressLine.enabled(quiet: console.quiet)
+        var bar: ProgressBar?
+        var barEpochs = configuration.epochs
+        let probe = runner.board.map { _ in ProbeBatch(training) }
         let result = try comparison.run(data: training, test: test, pretrain: { _, seed in
             var generator = Xoshiro256StarStar(seed: seed)
             var stack = DeepBeliefNetwork(layerSizes: Array(sizes.dropLast()), generator: &generator)
@@ -182,12 +188,28 @@ struct CompareCommand: ParsableCommand {
                 console.say("  \(tag) \(report.summary)")
             }
             try? runner.log?.write(CompareLogRecord(key: key, report: report))
-            runner.board?.fineTuneEpoch(run: "\(key.start.name)-\(key.activation.name)-seed\(key.seed)-rate\(key.learningRate)\(key.selection ? "-selection" : "")", report: report)
+            runner.board?.fineTuneEpoch(run: Self.runName(key), report: report)
         }, onSelection: { key, error in
+            bar?.finish()
             console.say("\(key.arm) rate \(key.learningRate): validation error \(percent(error))")
         }, onRow: { row in
+            bar?.finish()
             console.say("\(row.start)/\(row.activation) seed \(row.seed): test error \(percent(row.testError))\(row.divergedAtEpoch.map { " (diverged at epoch \($0))" } ?? "")")
-        })
+        }, observers: ComparisonObservers(onRunStart: { key, index, count, epochs in
+            // One bar per run: "arm i/n START/ACTIVATION seed S", the whole command's ETA from the
+            // runs still to come (at this run's size: an estimate).
+            let rows = key.selection ? training.count - comparison.selectionValidationCount : training.count
+            let arm = (armNames.firstIndex(of: key.arm) ?? 0) + 1
+            bar = ProgressBar(label: "arm \(arm)/\(armNames.count) seed \(key.seed) \(key.arm)\(key.selection ? " rate \(key.learningRate)" : "")",
+                              total: epochs * rows, later: (count - index - 1) * epochs * rows, enabled: showsBar)
+            barEpochs = epochs
+        }, onMinibatch: { key, step in
+            bar?.advance(rows: step.rows, loss: step.loss, epoch: "epoch \(step.epoch)/\(barEpochs)")
+            runner.board?.fineTuneStep(run: Self.runName(key), progress: step)
+        }, onParameters: { key, epoch, network in
+            runner.board?.parameters(run: Self.runName(key), network: network, probe: probe, step: epoch)
+        }, gradientNormsEvery: runner.board?.every ?? 0))
+        bar?.finish()
         let rows = result.rows
 
         console.say("")
@@ -218,6 +240,13 @@ struct CompareCommand: ParsableCommand {
         try FileIO.writeAtomically(JSONLine.encode(summary) + "\n", to: jsonPath)
         console.say("Wrote \(csvPath), \(armsPath) and \(jsonPath)")
         try console.emitJSON(summary)
+    }
+}
+
+extension CompareCommand {
+    /// The TensorBoard folder of one run: START-ACTIVATION-seedS-rateR (-selection).
+    static func runName(_ key: ComparisonRunKey) -> String {
+        "\(key.start.name)-\(key.activation.name)-seed\(key.seed)-rate\(key.learningRate)\(key.selection ? "-selection" : "")"
     }
 }
 

@@ -156,7 +156,8 @@ enum ProgressLine {
 
 /// A progress bar of one phase, advanced after every minibatch:
 /// `fine-tuning 3/10 [=====>    ] 42% 5120 img/s loss 0.231 ETA 0:42 all 1:30`.
-/// The rate counts images (samples) per second of wall-clock time in this phase; the ETA of the
+/// The rate counts images (samples) per second of wall-clock time in this phase (from the end
+/// of its first minibatch); the ETA of the
 /// phase is its remaining images at that rate, and "all" adds the images of the phases still to
 /// come in the command (at the same rate: an estimate).
 final class ProgressBar {
@@ -167,7 +168,10 @@ final class ProgressBar {
     let later: Int
     let enabled: Bool
     private var done = 0
-    private let start = Date()
+    /// When the first minibatch ended (the clock starts there: in compare a run's bar is made
+    /// before its pre-training, which has its own bar).
+    private var start: Date?
+    private var doneAtStart = 0
     private var lastDraw = Date.distantPast
 
     init(label: String, total: Int, later: Int = 0, enabled: Bool) {
@@ -182,20 +186,22 @@ final class ProgressBar {
         done += rows
         guard enabled else { return }
         let now = Date()
+        if start == nil { (start, doneAtStart) = (now, done) }  // the rate counts the minibatches after the first
         guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
         lastDraw = now
+        let elapsed = now.timeIntervalSince(start ?? now)
         ProgressLine.draw(Self.line(label: label, epoch: epoch, done: done, total: total, later: later,
-                                    elapsed: now.timeIntervalSince(start), loss: loss, width: ProgressLine.width))
+                                    rate: elapsed > 0 ? Double(done - doneAtStart) / elapsed : 0, loss: loss,
+                                    width: ProgressLine.width))
     }
 
     /// Erases the bar (before the phase's results are printed).
     func finish() { ProgressLine.clear() }
 
     /// The bar's text, at most `width` characters.
-    static func line(label: String, epoch: String, done: Int, total: Int, later: Int, elapsed: Double, loss: Double,
+    static func line(label: String, epoch: String, done: Int, total: Int, later: Int, rate: Double, loss: Double,
                      width: Int) -> String {
         let fraction = min(1, Double(done) / Double(max(total, 1)))
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? Double(max(total - done, 0)) / rate : nil
         let all = rate > 0 && later > 0 ? Double(max(total - done, 0) + later) / rate : nil
         let lossText = loss.isFinite ? String(format: "%.4g", loss) : "\(loss)"
@@ -204,9 +210,10 @@ final class ProgressBar {
         var head = "\(label) \(epoch) "
         let barRoom = width - head.count - tail.count - 2
         if barRoom < 8 {
-            // Too narrow for a bar: drop it, then cut the label.
-            head = String(head.prefix(max(0, width - tail.count)))
-            return String((head + tail.dropFirst()).prefix(width))
+            // Too narrow for a bar: drop it, then cut the label (never the epoch).
+            let kept = max(0, width - tail.count - epoch.count - 1)
+            head = label.count <= kept ? label : String(label.prefix(max(0, kept - 1))) + "~"
+            return String((head + " " + epoch + tail).prefix(width))
         }
         let barWidth = min(barRoom, 30)
         let filled = Int(fraction * Double(barWidth))

@@ -107,11 +107,17 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Write one JSON record per epoch to this file (JSON lines).")
     var log: String?
 
-    @Option(help: "Print one line every N epochs (the last epoch of each phase always). The progress bar (on a terminal) still moves every minibatch.")
-    var printEvery: Int = 1
+    /// `--print-every`'s default in `dbn compare`: a tenth of the fine-tuning epochs, rounded up.
+    static func compareEpochsPerLine(epochs: Int) -> Int { max(1, (epochs + 9) / 10) }
+
+    @Option(help: "Print one line every N epochs (the last epoch of each phase always; default: 1, dbn compare: a tenth of the fine-tuning epochs, rounded up). The progress bar (on a terminal) still moves every minibatch.")
+    var printEvery: Int?
+
+    /// The epochs per printed line that apply outside `dbn compare`.
+    var epochsPerLine: Int { printEvery ?? 1 }
 
     func validate() throws {
-        if printEvery < 1 { throw ValidationError("--print-every must be >= 1, got \(printEvery)") }
+        if let printEvery, printEvery < 1 { throw ValidationError("--print-every must be >= 1, got \(printEvery)") }
     }
 
     /// Applies the thread count and returns the console.

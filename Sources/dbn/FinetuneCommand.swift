@@ -67,7 +67,7 @@ struct FinetuneCommand: ParsableCommand {
         let fingerprint = ModelArchive.json(["command": "finetune", "data": provenance.dataFingerprint, "weights": weights, "sizes": "\(network.sizes)",
                                              "config": ModelArchive.json(configuration), "activation": activation.name])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint, printEvery: common.printEvery)
+                                       fingerprint: fingerprint, printEvery: common.epochsPerLine)
         runner.record(provenance)
         let (result, seconds) = try runner.finetune(network, data: training, test: test, configuration: configuration,
                                                     name: "finetune", title: "Fine-tuning \(weights)")

@@ -80,7 +80,7 @@ struct GenerativeCommand: ParsableCommand {
             "pretrain": ModelArchive.json(rbmConfiguration), "up_down": ModelArchive.json(upDown),
             "train_count": "\(data.trainImages.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
-                                        fingerprint: fingerprint)
+                                        fingerprint: fingerprint, printEvery: common.epochsPerLine)
         runner.record(provenance)
 
         var generator = Xoshiro256StarStar(seed: common.seed)

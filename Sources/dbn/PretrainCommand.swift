@@ -124,7 +124,7 @@ struct PretrainCommand: ParsableCommand {
                                              "units": visibleUnits.rawValue + "/" + hiddenUnits.rawValue, "binarize": binarization.rawValue,
                                              "count": "\(images.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint, printEvery: common.printEvery)
+                                       fingerprint: fingerprint, printEvery: common.epochsPerLine)
         runner.record(provenance)
 
         var generator = Xoshiro256StarStar(seed: common.seed)

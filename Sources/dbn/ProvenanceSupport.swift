@@ -60,7 +60,7 @@ extension Provenance {
 extension Provenance {
     /// The form model files carry (see `withoutOutputFlags`).
     var forModelFile: Provenance {
-        withoutOutputFlags(options: ["--threads", "--output", "--checkpoint-dir", "--log", "--tensorboard"],
+        withoutOutputFlags(options: ["--threads", "--output", "--checkpoint-dir", "--log", "--tensorboard", "--tensorboard-every"],
                            flags: ["--resume", "--json", "--quiet"])
     }
 }

@@ -8,8 +8,13 @@ struct TensorBoardOptions: ParsableArguments {
                                valueName: "dir"))
     var tensorboard: String?
 
+    @Option(help: ArgumentHelp("With --tensorboard: write per-step scalars (the minibatch's loss or reconstruction error, the learning rate, each layer's gradient norm) every N minibatch steps.",
+                               valueName: "n"))
+    var tensorboardEvery: Int = 50
+
     /// Checks before any training that the folder exists or can be created, and is writable.
     func validate() throws {
+        if tensorboardEvery < 1 { throw ValidationError("--tensorboard-every must be >= 1, got \(tensorboardEvery)") }
         guard let folder = tensorboard else { return }
         switch FileIO.kind(of: folder) {
         case .file: throw ValidationError("--tensorboard \(folder): is a file, expected a folder")
@@ -30,17 +35,38 @@ struct TensorBoardOptions: ParsableArguments {
 ///
 /// Pre-training (step = epoch of the layer, from 1): `layerN/reconstruction_error`,
 /// `layerN/momentum` and every monitor the report carries; histograms `layerN/weights`,
-/// `layerN/visible_biases`, `layerN/hidden_biases`; at the end an image `layer1/filters`.
+/// `layerN/visible_biases`, `layerN/hidden_biases`, `layerN/hidden_probabilities` (on the probe:
+/// the first 1000 training images passed up the stack); images `layer1/reconstructions` (ten
+/// training images above their reconstructions) every epoch and, at the end, `layer1/filters`
+/// and `layer1/samples` (Gibbs chains of the first RBM). Every `every` steps of a layer (step =
+/// minibatch of the layer): `rbm_step/reconstruction_error/layerN`, `rbm_step/learning_rate/layerN`,
+/// `rbm_step/gradient_norm/layerN` (|G|, the CD statistics: another quantity than
+/// fine-tuning's `step/gradient_norm/layerN`, hence another group).
 /// Fine-tuning (step = epoch): `loss/train`, `error/train`, `loss|error/validation|test`,
 /// `learning_rate`, per layer `layerN/gradient_norm` and the activation statistics;
-/// histograms `layerN/weights`, `layerN/biases`.
+/// histograms `layerN/weights`, `layerN/biases`, `layerN/pre_activations` and
+/// `layerN/weight_gradients` (on the probe: the first 1000 training samples); image
+/// `layer1/filters`. Every `every` steps (step = minibatch of the run): `step/loss`,
+/// `step/learning_rate`, `step/gradient_norm/layerN`.
 /// A failed write is reported once on stderr and ends the TensorBoard output, not the training.
 final class TensorBoardLog {
     let folder: String
+    /// Per-step scalars every this many minibatch steps.
+    let every: Int
     private var writers: [String: TensorBoardWriter] = [:]
     private var failed = false
+    /// Pre-training's probe: its images at the input of each layer, and the last parameters of
+    /// each layer seen (to pass the probe up to the next).
+    private var pretrainingProbe: [Int: Matrix] = [:]
+    private var lastRBM: [Int: RBM] = [:]
 
-    init(folder: String) { self.folder = folder }
+    init(folder: String, every: Int = 50) {
+        self.folder = folder
+        self.every = every
+    }
+
+    /// Images watched in pre-training (at most 1000 rows are kept).
+    static let probeRows = 1000
 
     /// Runs `body` with the writer of `run`, unless an earlier write failed.
     private func record(_ run: String, _ body: (TensorBoardWriter) throws -> Void) {
@@ -77,18 +103,82 @@ final class TensorBoardLog {
         }
     }
 
+    /// The per-step scalars of a pre-training step whose gradient norm was measured.
+    func pretrainStep(run: String, layer: Int, progress step: MinibatchProgress) {
+        guard let norms = step.gradientNorms else { return }
+        let suffix = "/layer\(layer + 1)"
+        record(run) { writer in
+            try writer.scalar(tag: "rbm_step/reconstruction_error" + suffix, value: step.loss, step: step.step)
+            try writer.scalar(tag: "rbm_step/learning_rate" + suffix, value: step.learningRate, step: step.step)
+            if let norm = norms.first { try writer.scalar(tag: "rbm_step/gradient_norm" + suffix, value: norm, step: step.step) }
+        }
+    }
+
+    /// Sets pre-training's probe: the first `probeRows` rows of the training images.
+    func setPretrainingProbe(_ images: Matrix) {
+        pretrainingProbe = [0: images.rows(in: 0..<min(Self.probeRows, images.rows))]
+        lastRBM = [:]
+    }
+
+    /// The probe at the input of `layer`, passed up through the last parameters seen of the
+    /// layers below (nil when a layer below was trained in an earlier run).
+    private func probe(atLayer layer: Int, columns: Int) -> Matrix? {
+        if let probe = pretrainingProbe[layer] { return probe.columns == columns ? probe : nil }
+        guard layer > 0, let below = probe(atLayer: layer - 1, columns: lastRBM[layer - 1]?.visibleCount ?? -1),
+              let rbm = lastRBM[layer - 1] else { return nil }
+        let probe = rbm.hiddenProbabilities(below)
+        pretrainingProbe[layer] = probe
+        return probe.columns == columns ? probe : nil
+    }
+
     func parameters(run: String, layer: Int, rbm: RBM, step: Int) {
         let prefix = "layer\(layer + 1)/"
+        lastRBM[layer] = rbm
+        let probe = self.probe(atLayer: layer, columns: rbm.visibleCount)
         record(run) { writer in
             try writer.histogram(tag: prefix + "weights", values: rbm.weight.elements, step: step)
             try writer.histogram(tag: prefix + "visible_biases", values: rbm.visibleBias, step: step)
             try writer.histogram(tag: prefix + "hidden_biases", values: rbm.hiddenBias, step: step)
+            guard let probe else { return }
+            try writer.histogram(tag: prefix + "hidden_probabilities", values: rbm.hiddenProbabilities(probe).elements, step: step)
+            if layer == 0, probe.rows > 0, let grid = Self.imageGrid(pixels: rbm.visibleCount, columns: min(10, probe.rows)) {
+                // Ten training images (top row) and their mean-field reconstructions (bottom row).
+                let shown = probe.rows(in: 0..<min(10, probe.rows))
+                let reconstructed = rbm.visibleProbabilities(rbm.hiddenProbabilities(shown))
+                try writer.image(tag: "layer1/reconstructions",
+                                 grid.image(tiles: (0..<shown.rows).map { shown.row($0) } + (0..<shown.rows).map { reconstructed.row($0) }),
+                                 step: step)
+            }
+        }
+    }
+
+    /// A grid of square tiles of `pixels` pixels scaled to [0, 1] (nil when not square).
+    private static func imageGrid(pixels: Int, columns: Int) -> ImageGrid? {
+        let side = Int(Double(pixels).squareRoot().rounded())
+        guard side * side == pixels else { return nil }
+        return ImageGrid(tileWidth: side, tileHeight: side, columns: columns, scaling: .clampedToUnit)
+    }
+
+    /// Ten samples of the first RBM at the end of pre-training: Gibbs chains of `steps` steps
+    /// started from the first ten probe images (an observer with its own generator).
+    func samples(run: String, stack: DeepBeliefNetwork, seed: UInt64, step: Int, steps: Int = 100) {
+        guard let first = stack.layers.first, let probe = pretrainingProbe[0], probe.columns == first.visibleCount,
+              probe.rows > 0, let grid = Self.imageGrid(pixels: first.visibleCount, columns: min(10, probe.rows)) else { return }
+        var generator = Xoshiro256StarStar(seed: seed)
+        let samples = stack.sample(layer: 0, from: probe.rows(in: 0..<min(10, probe.rows)), steps: steps, generator: &generator)
+        record(run) { writer in
+            try writer.image(tag: "layer1/samples", grid.image(rowsOf: samples), step: step)
         }
     }
 
     /// The first layer's filters (at most 100), when its inputs make a square image.
     func filters(run: String, stack: DeepBeliefNetwork, step: Int) {
         guard let weight = stack.layers.first?.weight else { return }
+        filters(run: run, weight: weight, step: step)
+    }
+
+    /// The filters of a first-layer weight matrix (inputs x units) as a grid image.
+    private func filters(run: String, weight: Matrix, step: Int) {
         let side = Int(Double(weight.rows).squareRoot().rounded())
         guard side * side == weight.rows else { return }
         let grid = ImageGrid(tileWidth: side, tileHeight: side, scaling: .eachTileMinMax)
@@ -118,13 +208,33 @@ final class TensorBoardLog {
         }
     }
 
-    func parameters(run: String, network: Network, step: Int) {
+    /// The per-step scalars of a fine-tuning step whose gradient norms were measured.
+    func fineTuneStep(run: String, progress step: MinibatchProgress) {
+        guard let norms = step.gradientNorms else { return }
+        record(run) { writer in
+            try writer.scalar(tag: "step/loss", value: step.loss, step: step.step)
+            try writer.scalar(tag: "step/learning_rate", value: step.learningRate, step: step.step)
+            for (l, norm) in norms.enumerated() {
+                try writer.scalar(tag: "step/gradient_norm/layer\(l + 1)", value: norm, step: step.step)
+            }
+        }
+    }
+
+    /// The histograms of the network after epoch `step`: weights, biases and, on `probe`, each
+    /// layer's pre-activations and weight gradient; the first layer's filters.
+    func parameters(run: String, network: Network, probe: ProbeBatch?, step: Int) {
+        let observed = probe?.observe(network)
         record(run) { writer in
             for (i, layer) in network.layers.enumerated() {
                 try writer.histogram(tag: "layer\(i + 1)/weights", values: layer.weight.elements, step: step)
                 try writer.histogram(tag: "layer\(i + 1)/biases", values: layer.bias, step: step)
+                if let observed {
+                    try writer.histogram(tag: "layer\(i + 1)/pre_activations", values: observed[i].preActivations, step: step)
+                    try writer.histogram(tag: "layer\(i + 1)/weight_gradients", values: observed[i].weightGradient, step: step)
+                }
             }
         }
+        if let first = network.layers.first { filters(run: run, weight: first.weight, step: step) }
     }
 
     /// Makes everything written so far durable.

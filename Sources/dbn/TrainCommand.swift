@@ -113,7 +113,7 @@ struct TrainCommand: ParsableCommand {
             "pretrain": ModelArchive.json(rbmConfiguration),
             "finetune": ModelArchive.json(fineTuneConfiguration), "train_count": "\(data.trainImages.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
-                                       fingerprint: fingerprint, printEvery: common.printEvery)
+                                       fingerprint: fingerprint, printEvery: common.epochsPerLine)
         runner.record(provenance)
         let finetuneImages = fineTuneConfiguration.epochs * (training.count - fineTuneConfiguration.validationCount)
         runner.plannedImages = (start.isPretrained ? [rbmConfiguration.epochs * hidden.count * data.trainImages.rows] : [])

@@ -43,7 +43,7 @@ final class TrainingOutput {
         self.console = console
         self.printEvery = printEvery
         self.log = try logPath.map { try JSONLogWriter(path: $0) }
-        self.board = tensorboard?.tensorboard.map { TensorBoardLog(folder: $0) }
+        self.board = tensorboard.flatMap { options in options.tensorboard.map { TensorBoardLog(folder: $0, every: options.tensorboardEvery) } }
         do {
             run = try TrainingRun(checkpointFolder: checkpoints?.checkpointDir, resume: checkpoints?.resume ?? false,
                                   fingerprint: fingerprint)
@@ -140,6 +140,7 @@ final class TrainingOutput {
         let bar = ProgressBar(label: "pre-training RBM", total: configuration.epochs * stack.layers.count * data.rows,
                               later: imagesAfterThisPhase(), enabled: ProgressLine.enabled(quiet: console.quiet))
         var lastLayer = -1, lastStep = 0
+        board?.setPretrainingProbe(data)
         let seconds = try resumable {
             try run.pretrain(&stack, on: data, configuration: configuration, monitors: monitors, labels: labels, name: name, onEpoch: { layer, report in
                 if layer != lastLayer {
@@ -156,10 +157,12 @@ final class TrainingOutput {
             }, onMinibatch: { layer, step in
                 bar.advance(rows: step.rows, loss: step.loss,
                             epoch: "\(layer + 1)/\(sizes.count - 1) epoch \(step.epoch)/\(configuration.epochs)")
-            })
+                self.board?.pretrainStep(run: name, layer: layer, progress: step)
+            }, gradientNormsEvery: board?.every ?? 0)
         }
         bar.finish()
         board?.filters(run: name, stack: stack, step: configuration.epochs)
+        board?.samples(run: name, stack: stack, seed: configuration.seed, step: configuration.epochs)
         board?.flush()
         return seconds
     }
@@ -179,7 +182,7 @@ final class TrainingOutput {
         console.say("Up-down fine-tuning: \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate), CD-k in the top RBM with k = \(configuration.cdSchedule.map(String.init).joined(separator: ", ")) over equal parts of the run")
         return try resumable {
             try run.upDown(&model, on: data, labels: labels, configuration: configuration, name: name) { report in
-                self.console.say("    epoch \(report.epoch + 1)/\(report.epochs): CD-\(report.cdSteps), pixel error \(String(format: "%.3f", report.pixelError)) per image, \(secondsText(report.seconds))")
+                if self.shouldPrint(epoch: report.epoch + 1, of: report.epochs) { self.console.say("    epoch \(report.epoch + 1)/\(report.epochs): CD-\(report.cdSteps), pixel error \(String(format: "%.3f", report.pixelError)) per image, \(secondsText(report.seconds))") }
                 onEpoch?(report)
             }
         }
@@ -199,6 +202,7 @@ final class TrainingOutput {
         let trainingRows = data.count - configuration.validationCount
         let bar = ProgressBar(label: name == "finetune" ? "fine-tuning" : name, total: configuration.epochs * trainingRows,
                               later: imagesAfterThisPhase(), enabled: ProgressLine.enabled(quiet: console.quiet))
+        let probe = board.map { _ in ProbeBatch(data) }
         let done = try resumable {
             try run.finetune(network, data: data, test: test, configuration: configuration, name: name, onEpoch: { report in
                 if self.shouldPrint(epoch: report.epoch, of: configuration.epochs) { self.console.say("    \(report.summary)") }
@@ -206,10 +210,11 @@ final class TrainingOutput {
                 self.board?.fineTuneEpoch(run: name, report: report)
                 lastStep = report.epoch
             }, onParameters: { network in
-                self.board?.parameters(run: name, network: network, step: lastStep)
+                self.board?.parameters(run: name, network: network, probe: probe, step: lastStep)
             }, onMinibatch: { step in
                 bar.advance(rows: step.rows, loss: step.loss, epoch: "epoch \(step.epoch)/\(configuration.epochs)")
-            })
+                self.board?.fineTuneStep(run: name, progress: step)
+            }, gradientNormsEvery: board?.every ?? 0)
         }
         bar.finish()
         board?.flush()

@@ -248,6 +248,51 @@ enum InspectBytes {
         }
     }
 
+    /// compare under a pseudo-terminal: a bar per run naming the arm (i of n) and the seed,
+    /// with the ETA of the run and of the whole command, within 80 columns (the epoch never
+    /// cut), erased before each result.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "script(1) is not installed"))
+    func compareUnderAPseudoTerminalShowsArmSeedAndETA() throws {
+        let f = try TrainingFixture()
+        let command = [DBNExecutable.path, "compare", "--preset", "deep-xor", "--finetune-epochs", "300", "--seeds", "1,2",
+                       "--report", "c"].joined(separator: " ")
+        let r = try DBNExecutable.runProcess("/usr/bin/script", ["-qec", command, "/dev/null"], in: f.folder)
+        #expect(r.status == 0, "\(r)")
+        let pieces = r.stdout.replacingOccurrences(of: "\u{1B}[K", with: "")
+            .split(whereSeparator: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }).filter { $0.contains("img/s") }
+        #expect(pieces.contains { $0.hasPrefix("arm 1/4 seed 1 ") } && pieces.contains { $0.hasPrefix("arm 4/4 seed 2 ") },
+                "\(pieces.prefix(5))")
+        #expect(pieces.allSatisfy { $0.count <= 80 }, "\(pieces.max { $0.count < $1.count } ?? "")")
+        #expect(pieces.allSatisfy { $0.range(of: #"epoch \d+/300 "#, options: .regularExpression) != nil },
+                "\(pieces.first { $0.range(of: #"epoch \d+/300 "#, options: .regularExpression) == nil } ?? "")")
+        // The whole command's ETA ("all") while runs remain after this one.
+        #expect(pieces.contains { $0.hasPrefix("arm 1/4") && $0.contains(" all ") }, "\(pieces.prefix(5))")
+        // Results start on a line of their own: the bar is erased ("\r\e[K") before them.
+        for result in ["normal:0.01/sigmoid seed 1: test error", "he-normal/relu seed 2: test error"] {
+            let range = try #require(r.stdout.range(of: result), "\(r)")
+            let before = r.stdout[..<range.lowerBound]
+            #expect(before.unicodeScalars.last == "\n" || before.hasSuffix("\r\u{1B}[K"), "'\(result)' is glued to: \(before.suffix(60))")
+        }
+    }
+
+    /// compare through a pipe: no bar; with the default --print-every (a tenth of the epochs)
+    /// deep-xor prints tens of lines, not thousands; --print-every still applies.
+    @Test func compareThroughAPipePrintsATenthOfTheEpochs() throws {
+        let f = try TrainingFixture()
+        let r = try DBNExecutable.run(["compare", "--preset", "deep-xor", "--report", "c"], in: f.folder)
+        #expect(r.status == 0, "\(r)")
+        #expect(!r.stdout.contains("\r") && !r.stderr.contains("img/s"), "\(r)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count < 100, "\(lines.count) lines")
+        // 4 arms x 10 epoch lines (epochs 50, 100, ..., 500) and one result line per arm.
+        #expect(lines.filter { $0.hasPrefix("  ") && $0.contains(" epoch ") }.count == 40, "\(r.stdout)")
+        #expect(lines.filter { $0.contains("seed 1: test error") }.count == 4)
+        let every = try DBNExecutable.run(["compare", "--preset", "deep-xor", "--finetune-epochs", "20", "--print-every", "5",
+                                           "--report", "c"], in: f.folder)
+        #expect(every.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.contains(" epoch ") }.count == 16,
+                "\(every.stdout)")
+    }
+
     @Test func throughAPipeOneLinePerEpochAndPrintEvery() throws {
         let f = try TrainingFixture(train: 300)
         let r = try DBNExecutable.run(Self.arguments + ["--data", f.folder, "--print-every", "2"], in: f.folder)

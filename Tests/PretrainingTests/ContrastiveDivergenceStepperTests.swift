@@ -94,3 +94,36 @@ struct ContrastiveDivergenceStepperTests {
         }
     }
 }
+
+@Suite("ContrastiveDivergenceStepper gradient-norm observer")
+struct GradientNormObserverTests {
+    let data = prototypeData(prototypes: tenBitPrototypes, rows: 60, noise: 0.05, seed: 90)
+
+    /// Measuring |G| changes no bit of the run, and from zero velocity without weight cost the
+    /// first update is lr G, so |w1 - w0| / lr is the measured norm.
+    @Test func measuringTheGradientNormObservesOnly() throws {
+        let c = RBMTrainingConfiguration(epochs: 1, batchSize: 10, learningRate: 0.05, weightCost: 0)
+        var g0 = Xoshiro256StarStar(seed: 91)
+        let start = RBM(visibleCount: 10, hiddenCount: 6, data: data, generator: &g0)
+        let plain = try ContrastiveDivergenceStepper(rbm: start, configuration: c, seed: 5)
+        let observed = try ContrastiveDivergenceStepper(rbm: start, configuration: c, seed: 5)
+        plain.setEpoch(0)
+        observed.setEpoch(0)
+        var norms: [Double] = []
+        for first in stride(from: 0, to: 60, by: 10) {
+            let rows = Array(first..<first + 10)[...]
+            let error = plain.step(on: data, rows: rows)
+            observed.measureGradientNormOfNextStep()
+            #expect(observed.step(on: data, rows: rows) == error)
+            norms.append(observed.measuredGradientNorm)
+            if first == 0 {
+                let moved = zip(observed.rbm.weight.elements, start.weight.elements).map { Double($0 - $1) }
+                let expected = moved.map { $0 * $0 }.reduce(0, +).squareRoot() / Double(observed.learningRate)
+                #expect(abs(norms[0] - expected) <= 1e-3 * expected, "\(norms[0]) vs \(expected)")
+            }
+        }
+        #expect(observed.rbm == plain.rbm)
+        #expect(norms.allSatisfy { $0 > 0 && $0.isFinite })
+        #expect(abs(Double(observed.learningRate) - 0.05) < 1e-9)
+    }
+}

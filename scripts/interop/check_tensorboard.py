@@ -3,6 +3,12 @@
 `tensorboard` package's own reader and checks it against a JSON of what was written.
 
   check_tensorboard.py PATH EXPECTED.json
+  check_tensorboard.py --dump PATH      # prints what the reader found, as one JSON object
+
+--dump prints {"scalars": {TAG: [[STEP, VALUE], ...]},
+               "histograms": {TAG: [[STEP, MIN, MAX, NUM, SUM], ...]},
+               "images": {TAG: [[STEP, WIDTH, HEIGHT], ...]}}
+for tests that check values computed elsewhere (means over steps, sums over a model's weights).
 
 EXPECTED.json:
   {"scalars":    {TAG: [{"step": S, "value": V}, ...]},           # "value" optional
@@ -25,6 +31,26 @@ from tensorboard.backend.event_processing.event_accumulator import (
 
 def close(a, b, rel):
     return math.isclose(a, b, rel_tol=rel, abs_tol=rel)
+
+
+def load(path):
+    guidance = {kind: 0 for kind in (SCALARS, HISTOGRAMS, COMPRESSED_HISTOGRAMS, IMAGES, TENSORS, AUDIO)}
+    accumulator = EventAccumulator(path, size_guidance=guidance)
+    accumulator.Reload()
+    return accumulator
+
+
+def dump(path):
+    accumulator = load(path)
+    tags = accumulator.Tags()
+    found = {
+        "scalars": {tag: [[e.step, e.value] for e in accumulator.Scalars(tag)] for tag in tags[SCALARS]},
+        "histograms": {tag: [[e.step, e.histogram_value.min, e.histogram_value.max, e.histogram_value.num,
+                              e.histogram_value.sum] for e in accumulator.Histograms(tag)] for tag in tags[HISTOGRAMS]},
+        "images": {tag: [[e.step, e.width, e.height] for e in accumulator.Images(tag)] for tag in tags[IMAGES]},
+    }
+    print(json.dumps(found))
+    return 0
 
 
 def main(path, expected_path):
@@ -101,4 +127,6 @@ def main(path, expected_path):
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
+    if sys.argv[1] == "--dump":
+        sys.exit(dump(sys.argv[2]))
     sys.exit(main(sys.argv[1], sys.argv[2]))
