@@ -683,9 +683,50 @@ def command_gradients(arguments):
     save(figure, arguments.output)
 
 
+def read_loglik(path):
+    """The JSON report of `dbn loglik --json` (the last line of PATH that is a JSON object)."""
+    check_readable(path)
+    with open(path) as f:
+        lines = [line for line in f if line.lstrip().startswith("{")]
+    if not lines:
+        raise PlotError(f"{path}: no JSON report (expected the output of dbn loglik --json)")
+    try:
+        report = json.loads(lines[-1])
+    except json.JSONDecodeError as error:
+        raise PlotError(f"{path}: the last JSON line does not parse ({error})")
+    if "test_log_likelihood" not in report:
+        raise PlotError(f"{path}: no \"test_log_likelihood\" (expected the output of dbn loglik --json)")
+    return report
+
+
+def command_loglik(arguments):
+    figure, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    for index, (label, path, seconds) in enumerate(arguments.runs):
+        report = read_loglik(path)
+        try:
+            x = float(seconds)
+        except ValueError:
+            raise PlotError(f"--run {label}: the seconds must be a number, got {seconds!r}")
+        ais = number(report["test_log_likelihood"])
+        reverse = report.get("test_log_likelihood_reverse")
+        look = styled(index)
+        ax.plot([x], [ais], linestyle="none", marker=look.get("marker", "o"), color=look.get("color"),
+                markersize=8, label=label + (f": {ais:.1f} / {number(reverse):.1f}" if reverse is not None else f": {ais:.1f}"))
+        if reverse is not None:
+            # AIS errs high and reverse AIS low: the bar spans the two estimates.
+            ax.vlines(x, number(reverse), ais, color=look.get("color"), linewidth=2.5, alpha=0.6)
+    ax.set_xscale("log")
+    ax.set_xlabel(arguments.x_label)
+    ax.set_ylabel("average test log-probability (nats)")
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(title="recipe: AIS / reverse AIS", fontsize=9)
+    ax.set_title(arguments.title or "RBM test log-likelihood against training time\n(marker: AIS; bar down to reverse AIS)")
+    save(figure, arguments.output)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="plot.py", description="Draw PNG figures from the outputs of dbn.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{curves,compare,gradients,time}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{curves,compare,gradients,time,loglik}")
 
     curves = commands.add_parser("curves", help="learning curves and monitors from --log JSON-lines files")
     curves.add_argument("logs", nargs="+", metavar="LOG.jsonl")
@@ -712,7 +753,15 @@ def main(argv=None):
     time.add_argument("--x", choices=["seconds", "epoch"], default="seconds", help="x axis (default: seconds)")
     time.set_defaults(run=command_time)
 
-    for sub in (curves, compare, gradients, time):
+    loglik = commands.add_parser("loglik", help="test log-likelihood (AIS, reverse AIS) against training time")
+    loglik.add_argument("--run", dest="runs", nargs=3, action="append", required=True, metavar=("LABEL", "LOGLIK.txt", "SECONDS"),
+                        help="a recipe: its label, the output of dbn loglik --json, its training seconds")
+    loglik.add_argument("--output", "-o", default="loglik.png", help="PNG to write (default: loglik.png)")
+    loglik.add_argument("--x-label", default="training time (CPU seconds, one thread; log scale)",
+                        help="x-axis label")
+    loglik.set_defaults(run=command_loglik)
+
+    for sub in (curves, compare, gradients, time, loglik):
         sub.add_argument("--title", help="figure title (replaces the default)")
 
     arguments = parser.parse_args(argv)
