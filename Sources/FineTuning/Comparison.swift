@@ -81,6 +81,25 @@ public struct ComparisonRow: Sendable, Codable, Equatable {
     public var misclassifiedTestSamples: [Int]?
 }
 
+/// The test whose p-value a paired comparison's verdict uses.
+public enum PairedTest: String, Sendable, Codable, CaseIterable {
+    /// McNemar's exact test on one seed's test predictions.
+    case mcNemarExact = "mcnemar-exact"
+    /// The paired bootstrap over test samples and seeds (`Statistics.pairedBootstrap`).
+    case pairedBootstrap = "paired-bootstrap"
+    /// The paired t-test on the per-seed test errors (several seeds without test predictions).
+    case pairedT = "paired-t"
+
+    /// The name in tables and verdicts.
+    public var title: String {
+        switch self {
+        case .mcNemarExact: "McNemar exact"
+        case .pairedBootstrap: "paired bootstrap"
+        case .pairedT: "paired t"
+        }
+    }
+}
+
 /// How an arm compares with the best arm on paired data (same seeds, same test images).
 public struct PairedComparison: Sendable, Codable, Equatable {
     /// The best arm, "start/activation".
@@ -89,8 +108,13 @@ public struct PairedComparison: Sendable, Codable, Equatable {
     public var pairedT: Statistics.TestResult?
     /// McNemar's exact test on the test predictions, one per seed (empty without predictions).
     public var mcNemar: [Statistics.TestResult]
-    /// The p-value the verdict uses: the paired t-test's with two or more seeds, else the one
-    /// seed's McNemar test.
+    /// The paired bootstrap of this arm's test error minus the best arm's over test images
+    /// and seeds (nil with one seed or without test predictions).
+    public var bootstrap: Statistics.BootstrapResult?
+    /// The test the verdict uses: with two or more seeds the paired bootstrap (the paired
+    /// t-test without test predictions), with one seed McNemar's exact test.
+    public var test: PairedTest?
+    /// That test's p-value.
     public var pValue: Double?
     /// `pValue < 0.05`.
     public var distinguishable: Bool?
@@ -163,8 +187,10 @@ public struct ComparisonRunKey: Sendable, Equatable {
 ///   to the earlier rate of the grid). The test set is never seen by that selection. Every
 ///   seed then runs the chosen rate on the whole training set and is scored on the test set.
 /// - Paired tests: the arm with the lowest mean test error is compared with every other arm on
-///   the same seeds and test images: paired t-test on the per-seed errors and McNemar's exact
-///   test on each seed's predictions.
+///   the same seeds and test images: paired t-test on the per-seed errors, McNemar's exact
+///   test on each seed's predictions and, with two or more seeds, the paired bootstrap over
+///   test images and seeds (`bootstrapResamples` resamples seeded with the first seed), whose
+///   p-value the verdict uses (McNemar's with one seed; see `PairedComparison.test`).
 public struct Comparison: Sendable {
     /// Layer sizes, input first.
     public var sizes: [Int]
@@ -191,6 +217,11 @@ public struct Comparison: Sendable {
     public var selectionValidationCount: Int
     /// How the fine-tuning budget is shared between starts.
     public var budget: ComparisonBudget
+    /// Resamples of the paired bootstrap (several seeds).
+    public var bootstrapResamples = 10_000
+    /// A fixed learning rate per arm (in the order of `arms`; nil: the configuration's rate),
+    /// used without a grid: arms that each run at the rate that suits them.
+    public var armLearningRates: [Float]?
     /// The arms to run, when not every start with every activation: pairs of an entry of
     /// `starts` and an entry of `activations` (nil: the full grid, starts outer).
     public var pairs: [(start: ComparisonStart, activation: Activation)]?
@@ -232,6 +263,11 @@ public struct Comparison: Sendable {
                 throw FineTuningError.invalidConfiguration("arms must be distinct and at least one")
             }
         }
+        if let armLearningRates {
+            guard armLearningRates.count == arms.count, armLearningRates.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw FineTuningError.invalidConfiguration("one positive learning rate per arm needed, got \(armLearningRates) for \(arms.count) arms")
+            }
+        }
         if learningRates.count > 1 {
             guard selectionValidationCount >= 1 && selectionValidationCount < trainingCount else {
                 throw FineTuningError.invalidConfiguration(
@@ -261,7 +297,7 @@ public struct Comparison: Sendable {
         var layers = PretrainedLayers(pretrain: pretrain, dependsOnActivation: pretrainingDependsOnActivation)
 
         // 1. The rate of every arm, chosen on a split of the training set (never the test set).
-        var chosen: [Float] = Array(repeating: configuration.learningRate, count: arms.count)
+        var chosen: [Float] = armLearningRates ?? Array(repeating: configuration.learningRate, count: arms.count)
         var validationErrors: [[Double?]] = Array(repeating: [], count: arms.count)
         if learningRates.count > 1 {
             for (a, (start, activation)) in arms.enumerated() {
@@ -306,7 +342,8 @@ public struct Comparison: Sendable {
         }
         if let best {
             for a in summaries.indices where a != best && summaries[a].meanTestError != nil {
-                summaries[a].versusBest = Comparison.paired(rows[best].map { $0! }, rows[a].map { $0! }, best: summaries[best].name)
+                summaries[a].versusBest = Comparison.paired(rows[best].map { $0! }, rows[a].map { $0! }, best: summaries[best].name,
+                                                            testCount: test?.count, resamples: bootstrapResamples, seed: seeds[0])
             }
         }
         return ComparisonResult(learningRates: learningRates.count > 1 ? learningRates : [],
@@ -437,15 +474,31 @@ public struct Comparison: Sendable {
                              meanTotalSeconds: Statistics.mean(rows.map(\.totalSeconds)), versusBest: nil)
     }
 
-    /// The paired tests of `other` against `best` (rows of the same seeds, in the same order).
-    static func paired(_ best: [ComparisonRow], _ other: [ComparisonRow], best name: String) -> PairedComparison {
+    /// The paired tests of `other` against `best` (rows of the same seeds, in the same order,
+    /// scored on `testCount` test samples): the paired t-test, McNemar's per seed and, with
+    /// two or more seeds and predictions, the paired bootstrap of other minus best.
+    static func paired(_ best: [ComparisonRow], _ other: [ComparisonRow], best name: String,
+                       testCount: Int?, resamples: Int, seed: UInt64) -> PairedComparison {
         let t = Statistics.pairedTTest(best.map { $0.testError! }, other.map { $0.testError! })
-        let mcNemar = zip(best, other).compactMap { b, o -> Statistics.TestResult? in
+        let predictions = zip(best, other).compactMap { b, o -> (best: [Int], other: [Int])? in
             guard let bw = b.misclassifiedTestSamples, let ow = o.misclassifiedTestSamples else { return nil }
-            return Statistics.mcNemarExact(firstWrong: bw, secondWrong: ow)
+            return (bw, ow)
         }
-        let p = t?.pValue ?? (mcNemar.count == 1 ? mcNemar[0].pValue : nil)
-        return PairedComparison(best: name, pairedT: t, mcNemar: mcNemar, pValue: p, distinguishable: p.map { $0 < 0.05 })
+        let mcNemar = predictions.map { Statistics.mcNemarExact(firstWrong: $0.best, secondWrong: $0.other) }
+        var bootstrap: Statistics.BootstrapResult?
+        if best.count >= 2, predictions.count == best.count, let testCount, testCount > 0 {
+            bootstrap = Statistics.pairedBootstrap(firstWrong: predictions.map(\.other), secondWrong: predictions.map(\.best),
+                                                   sampleCount: testCount, resamples: resamples, seed: seed)
+        }
+        let test: PairedTest? = bootstrap != nil ? .pairedBootstrap : t != nil ? .pairedT : mcNemar.count == 1 ? .mcNemarExact : nil
+        let p: Double? = switch test {
+        case .pairedBootstrap: bootstrap?.pValue
+        case .pairedT: t?.pValue
+        case .mcNemarExact: mcNemar[0].pValue
+        case nil: nil
+        }
+        return PairedComparison(best: name, pairedT: t, mcNemar: mcNemar, bootstrap: bootstrap, test: test,
+                                pValue: p, distinguishable: p.map { $0 < 0.05 })
     }
 }
 
