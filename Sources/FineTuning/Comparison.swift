@@ -283,12 +283,13 @@ public struct Comparison: Sendable {
     ///   hidden biases), needed only if a start is pretrained; it is timed separately.
     /// - A run that diverges gives a row with `divergedAtEpoch` set; other errors are thrown.
     /// - `onRow` sees each scored row when its run ends; `onEpoch` each epoch's report, of the
-    ///   selection runs too.
+    ///   selection runs too; `onTrained` the network each scored run returns (not diverged).
     public func run(data: LabeledData, test: LabeledData? = nil,
                     pretrain: ((Activation, UInt64) throws -> [DenseParameters])? = nil,
                     onEpoch: (ComparisonRunKey, EpochReport) -> Void = { _, _ in },
                     onSelection: (ComparisonRunKey, Double?) -> Void = { _, _ in },
-                    onRow: (ComparisonRow) -> Void = { _ in }) throws -> ComparisonResult {
+                    onRow: (ComparisonRow) -> Void = { _ in },
+                    onTrained: (ComparisonRunKey, Network) -> Void = { _, _ in }) throws -> ComparisonResult {
         try validate(trainingCount: data.count)
         let arms = self.arms
         if arms.contains(where: \.start.initializer.isPretrained) && pretrain == nil {
@@ -326,7 +327,8 @@ public struct Comparison: Sendable {
                     epochs += reference
                 }
                 let key = ComparisonRunKey(start: start, activation: activation, seed: seed, learningRate: chosen[a], selection: false)
-                let row = try scoredRun(key, epochs: epochs, data: data, test: test, layers: &layers, onEpoch: onEpoch)
+                let row = try scoredRun(key, epochs: epochs, data: data, test: test, layers: &layers, onEpoch: onEpoch,
+                                        onTrained: onTrained)
                 rows[a][s] = row
                 onRow(row)
             }
@@ -411,7 +413,8 @@ public struct Comparison: Sendable {
     /// One scored run: `epochs` epochs at the key's rate on the whole training set, the
     /// returned network scored on the test set.
     func scoredRun(_ key: ComparisonRunKey, epochs: Int, data: LabeledData, test: LabeledData?,
-                   layers: inout PretrainedLayers, onEpoch: (ComparisonRunKey, EpochReport) -> Void) throws -> ComparisonRow {
+                   layers: inout PretrainedLayers, onEpoch: (ComparisonRunKey, EpochReport) -> Void,
+                   onTrained: (ComparisonRunKey, Network) -> Void = { _, _ in }) throws -> ComparisonRow {
         var c = configuration
         c.learningRate = key.learningRate
         c.epochs = epochs
@@ -437,6 +440,7 @@ public struct Comparison: Sendable {
             }
             row.validationError = result.reports[result.bestEpoch - 1].validationError
             row.bestEpoch = result.bestEpoch
+            onTrained(key, result.network)
         } catch FineTuningError.diverged(let epoch) {
             row.divergedAtEpoch = epoch
         }
