@@ -42,9 +42,9 @@ public enum LearningRateSchedule: Sendable, Codable, Equatable {
 }
 
 /// A momentum that rises linearly over the first epochs, then stays (Hinton et al. 2012,
-/// "Improving neural networks by preventing co-adaptation of feature detectors", appendix A.1;
-/// Srivastava et al. 2014, appendix A.1: from 0.5 to 0.99 over the first 500 epochs, with
-/// dropout and max-norm): epoch e (1-based) uses
+/// "Improving neural networks by preventing co-adaptation of feature detectors", appendix A.1:
+/// from 0.5 to 0.99 over the first 500 epochs, with dropout and max-norm; Srivastava et al.
+/// 2014, appendix A, recommend 0.95-0.99 with dropout): epoch e (1-based) uses
 /// `start + (end - start) (e - 1) / epochs` for `e <= epochs` and `end` after.
 public struct MomentumSchedule: Sendable, Codable, Equatable {
     /// The momentum of the first epoch.

@@ -255,5 +255,28 @@ import Linalg
         c = comparison(rates: [0.1, 1])
         c.selectionValidationCount = 40
         #expect(throws: FineTuningError.self) { try c.validate(trainingCount: data.count) }
+        c = comparison()
+        c.armLearningRates = [0.1, 0.2]  // four arms
+        #expect(throws: FineTuningError.self) { try c.validate(trainingCount: data.count) }
+        c.armLearningRates = [0.1, 0.2, -1, 0.3]
+        #expect(throws: FineTuningError.self) { try c.validate(trainingCount: data.count) }
+    }
+
+    /// Fixed rates per arm: each arm's runs use its own rate, and an arm's runs equal those of
+    /// a comparison where every arm has that rate.
+    @Test func eachArmRunsAtItsOwnFixedRate() throws {
+        let data = try blobs(count: 120, seed: 1), test = try blobs(count: 60, seed: 2)
+        var c = comparison(seeds: [1, 2])
+        c.pairs = [(.pretrained, .sigmoid), (ComparisonStart(.heNormal), .relu)]
+        c.armLearningRates = [0.5, 0.05]
+        let result = try c.run(data: data, test: test, pretrain: { _, seed in stack(seed: seed) })
+        #expect(result.rows.map(\.learningRate) == [0.5, 0.5, 0.05, 0.05])
+        #expect(result.arms.map(\.learningRate) == [0.5, 0.05])
+        var single = c
+        single.armLearningRates = nil
+        single.configuration.learningRate = 0.05
+        let reference = try single.run(data: data, test: test, pretrain: { _, seed in stack(seed: seed) })
+        #expect(result.rows[2...].map { $0.reports.map(\.trainLoss) } == reference.rows[2...].map { $0.reports.map(\.trainLoss) })
+        #expect(result.rows[..<2].map { $0.reports.map(\.trainLoss) } != reference.rows[..<2].map { $0.reports.map(\.trainLoss) })
     }
 }
