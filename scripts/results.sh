@@ -3,14 +3,16 @@
 # figures and pictures into docs/results/. Steps: train hinton2006 dropout compare deep-grid loglik
 # pictures plots bench generative-small (all of these: all), and the reduced and full
 # comparisons with seeds, rate grids and paired tests: compare-seeds-reduced equal-time-reduced
-# (minutes) and compare-seeds deep-grid-seeds equal-time generative (hours; not in all).
+# (minutes) and compare-seeds deep-grid-seeds equal-time generative dropout-recipe (hours; not
+# in all).
 #   scripts/results.sh all          # everything (about 2 hours 20 minutes on 2 cores)
 #   scripts/results.sh loglik       # one step
 #   DBN=/tmp/dbn scripts/results.sh dropout loglik   # steps run by a given binary
+#   OUT=/tmp/results scripts/results.sh ...          # another output folder (default docs/results)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-out="docs/results"
+out="${OUT:-docs/results}"
 mkdir -p "$out"
 # DBN=/path/to/dbn uses a given binary instead of building the release one.
 dbn="${DBN:-.build/release/dbn}"
@@ -45,6 +47,20 @@ if want dropout; then
     # An ensemble of the three MNIST classifiers (averaged class probabilities).
     [ -f "$out/model.safetensors" ] && $dbn evaluate --model "$out/hinton2006.safetensors" \
         --model "$out/hinton2006-dropout.safetensors" --model "$out/model.safetensors" | tee "$out/ensemble.txt"
+fi
+if named dropout-recipe; then
+    # The published dropout recipe (Srivastava et al. 2014; Hinton et al. 2012, appendix A.1) on
+    # the hinton2006 step's stack: 20% input and 50% hidden dropout, max-norm 3.5, momentum
+    # rising linearly from 0.5 to 0.99 over the first 500 epochs, a higher rate (1 instead of
+    # 0.5) decaying by 0.5% per epoch, 1000 epochs. The step of classical momentum is about
+    # rate / (1 - momentum): 2 in epoch 1, 8 at epoch 500 (the rate has decayed to 0.08), 0.7 at
+    # epoch 1000 (ten times the dropout step's 100 epochs: hours). RECIPE_FLAGS adds flags (later ones
+    # win), e.g. RECIPE_FLAGS="--limit 2000 --finetune-epochs 2" for a check that it runs.
+    timed "hinton2006 dropout recipe" $dbn finetune --weights "$out/hinton2006.safetensors" \
+        --dropout 0.5 --input-dropout 0.2 --max-norm 3.5 --momentum-schedule 0.5:0.99:500 \
+        --finetune-learning-rate 1 --schedule exp:0.995 --finetune-epochs 1000 \
+        --log "$out/hinton2006-dropout-recipe.jsonl" --output "$out/hinton2006-dropout-recipe.safetensors" \
+        --json ${RECIPE_FLAGS:-} | tee "$out/hinton2006-dropout-recipe.txt"
 fi
 if want compare; then
     # Starts and activations side by side on the same network, data, seed, epochs and optimiser.

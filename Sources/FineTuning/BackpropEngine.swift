@@ -40,7 +40,8 @@ final class BackpropEngine: LaneTask {
     let output: OutputKind
     let configuration: TrainingConfiguration
     let capacity: Int
-    let rule: any OptimizerStep
+    /// The update rule; the stepper replaces it when the epoch's momentum changes.
+    var rule: any OptimizerStep
     /// Per layer: the blocks of its output columns (forward, bias gradient, max-norm) and of
     /// its input units, the rows of its weight matrix (gradient, lower delta, update); both
     /// `Lanes.blockCount(productSize: n_l n_{l+1})` blocks.

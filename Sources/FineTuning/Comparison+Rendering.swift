@@ -46,6 +46,11 @@ extension Comparison {
     }
 }
 
+/// A difference of error rates in percentage points with its sign, e.g. "+0.12" or "-0.05".
+func formatSignedPercent(_ fraction: Double) -> String {
+    (fraction < 0 ? "-" : "+") + formatFixed(100 * abs(fraction), 2)
+}
+
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 func csvField(_ text: String) -> String {
     guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
@@ -63,8 +68,8 @@ extension ComparisonResult {
             header += " validation error at " + learningRates.map { "\($0)" }.joined(separator: " / ") + " |"
             rule += "---|"
         }
-        header += " seeds | test error, mean | sd | 95% interval | total s, mean | vs best: p | verdict |"
-        rule += "---:|---:|---:|---|---:|---:|---|"
+        header += " seeds | test error, mean | sd | 95% interval | total s, mean | vs best: error difference, points (95% bootstrap interval) | p | test | verdict |"
+        rule += "---:|---:|---:|---|---:|---|---:|---|---|"
         var lines = [header, rule]
         for arm in arms {
             var cells = [arm.start, arm.activation, "\(arm.learningRate)"]
@@ -78,7 +83,11 @@ extension ComparisonResult {
                 arm.standardDeviation.map(formatPercent) ?? "-",
                 arm.interval.map { "\(formatPercent($0.lower)) to \(formatPercent($0.upper))" } ?? "-",
                 formatFixed(arm.meanTotalSeconds, 1),
+                arm.versusBest?.bootstrap.map {
+                    "\(formatSignedPercent($0.difference)) (\(formatSignedPercent($0.interval.lower)) to \(formatSignedPercent($0.interval.upper)))"
+                } ?? "-",
                 arm.versusBest?.pValue.map { formatScientific($0) } ?? "-",
+                arm.versusBest?.test?.title ?? "-",
                 arm.verdict(best: best),
             ]
             lines.append("| " + cells.joined(separator: " | ") + " |")
@@ -91,7 +100,8 @@ extension ComparisonResult {
     public var armsCSV: String {
         var header = ["start", "activation", "learning_rate"] + learningRates.map { "validation_error_at_\($0)" }
         header += ["seeds", "test_errors", "mean_test_error", "sd", "ci95_lower", "ci95_upper", "mean_total_seconds",
-                   "best", "paired_t", "paired_t_p", "mcnemar_p", "p_value", "distinguishable_at_5pct"]
+                   "best", "paired_t", "paired_t_p", "mcnemar_p", "bootstrap_difference", "bootstrap_ci95_lower",
+                   "bootstrap_ci95_upper", "bootstrap_p", "test", "p_value", "distinguishable_at_5pct"]
         var lines = [header.joined(separator: ",")]
         func cell(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
         for arm in arms {
@@ -102,6 +112,8 @@ extension ComparisonResult {
                       cell(arm.meanTestError), cell(arm.standardDeviation), cell(arm.interval?.lower), cell(arm.interval?.upper),
                       cell(arm.meanTotalSeconds), csvField(versus?.best ?? ""), cell(versus?.pairedT?.statistic),
                       cell(versus?.pairedT?.pValue), versus?.mcNemar.map { "\($0.pValue)" }.joined(separator: ";") ?? "",
+                      cell(versus?.bootstrap?.difference), cell(versus?.bootstrap?.interval.lower),
+                      cell(versus?.bootstrap?.interval.upper), cell(versus?.bootstrap?.pValue), versus?.test?.rawValue ?? "",
                       cell(versus?.pValue), versus?.distinguishable.map { "\($0)" } ?? ""]
             lines.append(cells.joined(separator: ","))
         }
@@ -117,7 +129,7 @@ extension ComparisonResult {
         let others = arms.filter { $0.name != best }.map { other -> String in
             guard let error = other.meanTestError else { return "\(other.name) diverged" }
             return "\(other.name) \(formatPercent(error)): \(other.verdict(best: best))"
-                + (other.versusBest?.pValue.map { " (p = \(formatScientific($0)))" } ?? "")
+                + (other.versusBest.flatMap { v in v.pValue.map { " (p = \(formatScientific($0)), \(v.test?.title ?? ""))" } } ?? "")
         }
         return "Best: \(best) \(formatPercent(mean))" + (others.isEmpty ? "" : "; " + others.joined(separator: "; "))
     }

@@ -81,6 +81,25 @@ public struct ComparisonRow: Sendable, Codable, Equatable {
     public var misclassifiedTestSamples: [Int]?
 }
 
+/// The test whose p-value a paired comparison's verdict uses.
+public enum PairedTest: String, Sendable, Codable, CaseIterable {
+    /// McNemar's exact test on one seed's test predictions.
+    case mcNemarExact = "mcnemar-exact"
+    /// The paired bootstrap over test samples and seeds (`Statistics.pairedBootstrap`).
+    case pairedBootstrap = "paired-bootstrap"
+    /// The paired t-test on the per-seed test errors (several seeds without test predictions).
+    case pairedT = "paired-t"
+
+    /// The name in tables and verdicts.
+    public var title: String {
+        switch self {
+        case .mcNemarExact: "McNemar exact"
+        case .pairedBootstrap: "paired bootstrap"
+        case .pairedT: "paired t"
+        }
+    }
+}
+
 /// How an arm compares with the best arm on paired data (same seeds, same test images).
 public struct PairedComparison: Sendable, Codable, Equatable {
     /// The best arm, "start/activation".
@@ -89,8 +108,13 @@ public struct PairedComparison: Sendable, Codable, Equatable {
     public var pairedT: Statistics.TestResult?
     /// McNemar's exact test on the test predictions, one per seed (empty without predictions).
     public var mcNemar: [Statistics.TestResult]
-    /// The p-value the verdict uses: the paired t-test's with two or more seeds, else the one
-    /// seed's McNemar test.
+    /// The paired bootstrap of this arm's test error minus the best arm's over test images
+    /// and seeds (nil with one seed or without test predictions).
+    public var bootstrap: Statistics.BootstrapResult?
+    /// The test the verdict uses: with two or more seeds the paired bootstrap (the paired
+    /// t-test without test predictions), with one seed McNemar's exact test.
+    public var test: PairedTest?
+    /// That test's p-value.
     public var pValue: Double?
     /// `pValue < 0.05`.
     public var distinguishable: Bool?
@@ -150,21 +174,6 @@ public struct ComparisonRunKey: Sendable, Equatable {
     public var arm: String { "\(start.name)/\(activation.name)" }
 }
 
-/// The same architecture trained from several starts and with several hidden activations,
-/// on the same data, seeds, epochs and optimiser.
-///
-/// - Seeds: every arm (start, activation) runs once per seed. The run with seed `s` draws its
-///   start from `Xoshiro256StarStar(seed: s).split()` and trains with the next split of the
-///   same root, so all arms of a seed see the same minibatch order and dropout masks; the
-///   pre-training closure is called once per seed (its randomness is part of the arm).
-/// - Learning rates: with a grid, each arm first runs every rate of the grid with the first
-///   seed on the training set minus a random validation split of `selectionValidationCount`
-///   samples, and keeps the rate with the lowest validation error (the best epoch's; ties go
-///   to the earlier rate of the grid). The test set is never seen by that selection. Every
-///   seed then runs the chosen rate on the whole training set and is scored on the test set.
-/// - Paired tests: the arm with the lowest mean test error is compared with every other arm on
-///   the same seeds and test images: paired t-test on the per-seed errors and McNemar's exact
-///   test on each seed's predictions.
 /// Observers of a comparison's runs (they read, never change, the training): when each run
 /// starts, every step (with the gradient norms every `gradientNormsEvery` steps), and the
 /// network after every epoch.
@@ -186,6 +195,23 @@ public struct ComparisonObservers {
     }
 }
 
+/// The same architecture trained from several starts and with several hidden activations,
+/// on the same data, seeds, epochs and optimiser.
+///
+/// - Seeds: every arm (start, activation) runs once per seed. The run with seed `s` draws its
+///   start from `Xoshiro256StarStar(seed: s).split()` and trains with the next split of the
+///   same root, so all arms of a seed see the same minibatch order and dropout masks; the
+///   pre-training closure is called once per seed (its randomness is part of the arm).
+/// - Learning rates: with a grid, each arm first runs every rate of the grid with the first
+///   seed on the training set minus a random validation split of `selectionValidationCount`
+///   samples, and keeps the rate with the lowest validation error (the best epoch's; ties go
+///   to the earlier rate of the grid). The test set is never seen by that selection. Every
+///   seed then runs the chosen rate on the whole training set and is scored on the test set.
+/// - Paired tests: the arm with the lowest mean test error is compared with every other arm on
+///   the same seeds and test images: paired t-test on the per-seed errors, McNemar's exact
+///   test on each seed's predictions and, with two or more seeds, the paired bootstrap over
+///   test images and seeds (`bootstrapResamples` resamples seeded with the first seed), whose
+///   p-value the verdict uses (McNemar's with one seed; see `PairedComparison.test`).
 public struct Comparison: Sendable {
     /// Layer sizes, input first.
     public var sizes: [Int]
@@ -212,6 +238,11 @@ public struct Comparison: Sendable {
     public var selectionValidationCount: Int
     /// How the fine-tuning budget is shared between starts.
     public var budget: ComparisonBudget
+    /// Resamples of the paired bootstrap (several seeds).
+    public var bootstrapResamples = 10_000
+    /// A fixed learning rate per arm (in the order of `arms`; nil: the configuration's rate),
+    /// used without a grid: arms that each run at the rate that suits them.
+    public var armLearningRates: [Float]?
     /// The arms to run, when not every start with every activation: pairs of an entry of
     /// `starts` and an entry of `activations` (nil: the full grid, starts outer).
     public var pairs: [(start: ComparisonStart, activation: Activation)]?
@@ -253,6 +284,11 @@ public struct Comparison: Sendable {
                 throw FineTuningError.invalidConfiguration("arms must be distinct and at least one")
             }
         }
+        if let armLearningRates {
+            guard armLearningRates.count == arms.count, armLearningRates.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw FineTuningError.invalidConfiguration("one positive learning rate per arm needed, got \(armLearningRates) for \(arms.count) arms")
+            }
+        }
         if learningRates.count > 1 {
             guard selectionValidationCount >= 1 && selectionValidationCount < trainingCount else {
                 throw FineTuningError.invalidConfiguration(
@@ -268,12 +304,13 @@ public struct Comparison: Sendable {
     ///   hidden biases), needed only if a start is pretrained; it is timed separately.
     /// - A run that diverges gives a row with `divergedAtEpoch` set; other errors are thrown.
     /// - `onRow` sees each scored row when its run ends; `onEpoch` each epoch's report, of the
-    ///   selection runs too.
+    ///   selection runs too; `onTrained` the network each scored run returns (not diverged).
     public func run(data: LabeledData, test: LabeledData? = nil,
                     pretrain: ((Activation, UInt64) throws -> [DenseParameters])? = nil,
                     onEpoch: (ComparisonRunKey, EpochReport) -> Void = { _, _ in },
                     onSelection: (ComparisonRunKey, Double?) -> Void = { _, _ in },
                     onRow: (ComparisonRow) -> Void = { _ in },
+                    onTrained: (ComparisonRunKey, Network) -> Void = { _, _ in },
                     observers: ComparisonObservers = ComparisonObservers()) throws -> ComparisonResult {
         try validate(trainingCount: data.count)
         let arms = self.arms
@@ -285,7 +322,7 @@ public struct Comparison: Sendable {
         var runIndex = 0
 
         // 1. The rate of every arm, chosen on a split of the training set (never the test set).
-        var chosen: [Float] = Array(repeating: configuration.learningRate, count: arms.count)
+        var chosen: [Float] = armLearningRates ?? Array(repeating: configuration.learningRate, count: arms.count)
         var validationErrors: [[Double?]] = Array(repeating: [], count: arms.count)
         if learningRates.count > 1 {
             for (a, (start, activation)) in arms.enumerated() {
@@ -319,7 +356,7 @@ public struct Comparison: Sendable {
                 observers.onRunStart?(key, runIndex, runCount, epochs)
                 runIndex += 1
                 let row = try scoredRun(key, epochs: epochs, data: data, test: test, layers: &layers, onEpoch: onEpoch,
-                                        observers: observers)
+                                        onTrained: onTrained, observers: observers)
                 rows[a][s] = row
                 onRow(row)
             }
@@ -335,7 +372,8 @@ public struct Comparison: Sendable {
         }
         if let best {
             for a in summaries.indices where a != best && summaries[a].meanTestError != nil {
-                summaries[a].versusBest = Comparison.paired(rows[best].map { $0! }, rows[a].map { $0! }, best: summaries[best].name)
+                summaries[a].versusBest = Comparison.paired(rows[best].map { $0! }, rows[a].map { $0! }, best: summaries[best].name,
+                                                            testCount: test?.count, resamples: bootstrapResamples, seed: seeds[0])
             }
         }
         return ComparisonResult(learningRates: learningRates.count > 1 ? learningRates : [],
@@ -404,6 +442,7 @@ public struct Comparison: Sendable {
     /// returned network scored on the test set.
     func scoredRun(_ key: ComparisonRunKey, epochs: Int, data: LabeledData, test: LabeledData?,
                    layers: inout PretrainedLayers, onEpoch: (ComparisonRunKey, EpochReport) -> Void,
+                   onTrained: (ComparisonRunKey, Network) -> Void = { _, _ in },
                    observers: ComparisonObservers = ComparisonObservers()) throws -> ComparisonRow {
         var c = configuration
         c.learningRate = key.learningRate
@@ -431,6 +470,7 @@ public struct Comparison: Sendable {
             }
             row.validationError = result.reports[result.bestEpoch - 1].validationError
             row.bestEpoch = result.bestEpoch
+            onTrained(key, result.network)
         } catch FineTuningError.diverged(let epoch) {
             row.divergedAtEpoch = epoch
         }
@@ -482,15 +522,31 @@ public struct Comparison: Sendable {
                              meanTotalSeconds: Statistics.mean(rows.map(\.totalSeconds)), versusBest: nil)
     }
 
-    /// The paired tests of `other` against `best` (rows of the same seeds, in the same order).
-    static func paired(_ best: [ComparisonRow], _ other: [ComparisonRow], best name: String) -> PairedComparison {
+    /// The paired tests of `other` against `best` (rows of the same seeds, in the same order,
+    /// scored on `testCount` test samples): the paired t-test, McNemar's per seed and, with
+    /// two or more seeds and predictions, the paired bootstrap of other minus best.
+    static func paired(_ best: [ComparisonRow], _ other: [ComparisonRow], best name: String,
+                       testCount: Int?, resamples: Int, seed: UInt64) -> PairedComparison {
         let t = Statistics.pairedTTest(best.map { $0.testError! }, other.map { $0.testError! })
-        let mcNemar = zip(best, other).compactMap { b, o -> Statistics.TestResult? in
+        let predictions = zip(best, other).compactMap { b, o -> (best: [Int], other: [Int])? in
             guard let bw = b.misclassifiedTestSamples, let ow = o.misclassifiedTestSamples else { return nil }
-            return Statistics.mcNemarExact(firstWrong: bw, secondWrong: ow)
+            return (bw, ow)
         }
-        let p = t?.pValue ?? (mcNemar.count == 1 ? mcNemar[0].pValue : nil)
-        return PairedComparison(best: name, pairedT: t, mcNemar: mcNemar, pValue: p, distinguishable: p.map { $0 < 0.05 })
+        let mcNemar = predictions.map { Statistics.mcNemarExact(firstWrong: $0.best, secondWrong: $0.other) }
+        var bootstrap: Statistics.BootstrapResult?
+        if best.count >= 2, predictions.count == best.count, let testCount, testCount > 0 {
+            bootstrap = Statistics.pairedBootstrap(firstWrong: predictions.map(\.other), secondWrong: predictions.map(\.best),
+                                                   sampleCount: testCount, resamples: resamples, seed: seed)
+        }
+        let test: PairedTest? = bootstrap != nil ? .pairedBootstrap : t != nil ? .pairedT : mcNemar.count == 1 ? .mcNemarExact : nil
+        let p: Double? = switch test {
+        case .pairedBootstrap: bootstrap?.pValue
+        case .pairedT: t?.pValue
+        case .mcNemarExact: mcNemar[0].pValue
+        case nil: nil
+        }
+        return PairedComparison(best: name, pairedT: t, mcNemar: mcNemar, bootstrap: bootstrap, test: test,
+                                pValue: p, distinguishable: p.map { $0 < 0.05 })
     }
 }
 

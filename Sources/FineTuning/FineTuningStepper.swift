@@ -43,6 +43,8 @@ public final class FineTuningStepper {
     public let configuration: TrainingConfiguration
     /// The seed of the dropout masks.
     public let seed: UInt64
+    /// The epoch whose update rule the engine holds (the momentum schedule's).
+    private var ruleEpoch = 1
 
     /// A stepper for `network` with the update rule of `configuration`, for minibatches of at
     /// most `batchSize` rows (default `configuration.batchSize`), drawing dropout masks from
@@ -79,7 +81,8 @@ public final class FineTuningStepper {
     /// (row-major, `inputCount` columns) and `targets` (row-major, `outputCount` columns);
     /// both are only read and the indices are not checked. Allocates nothing.
     ///
-    /// - `learningRate`: this step's rate (default `configuration.learningRate`);
+    /// - `learningRate`: this step's rate (default `configuration.learningRate`); the momentum
+    ///   is `configuration.momentum(epoch: epoch)` (the momentum schedule's, if any);
     /// - `trainHidden`: false updates only the output layer (`freezeHiddenEpochs`);
     /// - `epoch`, `minibatch`: where the step sits in the run, the key of its dropout masks
     ///   (steps with the same key draw the same masks).
@@ -94,6 +97,10 @@ public final class FineTuningStepper {
                      learningRate: Float? = nil, trainHidden: Bool = true, epoch: Int, minibatch: Int) -> Statistics {
         precondition(rows.count >= 1 && rows.count <= batchSize,
                      "FineTuningStepper: \(rows.count) rows for a batch size of \(batchSize)")
+        if configuration.momentumSchedule != nil && epoch != ruleEpoch {
+            engine.rule = configuration.optimizerStep(epoch: epoch)
+            ruleEpoch = epoch
+        }
         let share = engine.collective.share(ofRows: rows.count, capacity: batchSize)
         engine.loadRows(UnsafeBufferPointer(rebasing: rows[share]), inputs: inputs, targets: targets)
         let key = StepKey(seed: seed, epoch: epoch, minibatch: minibatch, firstRow: share.lowerBound)

@@ -114,11 +114,15 @@ struct AdamStep: OptimizerStep {
 }
 
 extension TrainingConfiguration {
-    /// The update rule of these settings.
-    var optimizerStep: any OptimizerStep {
+    /// The update rule of these settings in the first epoch.
+    var optimizerStep: any OptimizerStep { optimizerStep(epoch: 1) }
+
+    /// The update rule of `epoch` (1-based): SGD's momentum follows `momentumSchedule`.
+    func optimizerStep(epoch: Int) -> any OptimizerStep {
+        let momentum = momentum(epoch: epoch)
         switch optimizer {
-        case .sgd: nesterov ? NesterovStep(momentum: momentum) : MomentumStep(momentum: momentum)
-        case .adam(let beta1, let beta2, let epsilon): AdamStep(beta1: beta1, beta2: beta2, epsilon: epsilon)
+        case .sgd: return nesterov ? NesterovStep(momentum: momentum) : MomentumStep(momentum: momentum)
+        case .adam(let beta1, let beta2, let epsilon): return AdamStep(beta1: beta1, beta2: beta2, epsilon: epsilon)
         }
     }
 

@@ -2,8 +2,9 @@ import Linalg
 
 /// The few statistics a comparison needs: sample mean and standard deviation, Student's t
 /// distribution (two-sided tail and quantiles, computed from the regularised incomplete beta
-/// function, not from a table), the 95% t-interval of a mean, the paired t-test and McNemar's
-/// exact test.
+/// function, not from a table), the 95% t-interval of a mean, the paired t-test, McNemar's
+/// exact test and the paired bootstrap of two classifiers' error rates over test samples and
+/// seeds.
 public enum Statistics {
     /// The arithmetic mean (nan for no values).
     public static func mean(_ values: [Double]) -> Double {
@@ -147,5 +148,103 @@ public enum Statistics {
     public static func mcNemarExact(firstWrong: [Int], secondWrong: [Int]) -> TestResult {
         let first = Set(firstWrong), second = Set(secondWrong)
         return mcNemarExact(onlyFirstWrong: first.subtracting(second).count, onlySecondWrong: second.subtracting(first).count)
+    }
+
+    /// The outcome of a paired bootstrap: the observed difference of the error rates, its
+    /// percentile interval and a two-sided p-value.
+    public struct BootstrapResult: Sendable, Codable, Equatable {
+        /// The observed difference, first minus second: the mean over seeds of the difference
+        /// of the two error rates.
+        public var difference: Double
+        /// The percentile interval of the resampled differences (see `pairedBootstrap`).
+        public var interval: Interval
+        /// `min(1, 2 (1 + min(#{d* <= 0}, #{d* >= 0})) / (B + 1))` over the B resampled
+        /// differences d*: small when the resamples rarely reach 0 from the observed side.
+        public var pValue: Double
+        /// B, the number of resamples.
+        public var resamples: Int
+    }
+
+    /// The paired bootstrap of two classifiers' error rates on the same test samples and seeds
+    /// (Efron & Tibshirani 1993, ch. 16; the resampling of test items for paired systems as in
+    /// Koehn 2004). `firstWrong[s]` and `secondWrong[s]` are the indices (in `0..<sampleCount`)
+    /// of the test samples each classifier gets wrong with seed `s`; both lists have one entry
+    /// per seed. Each of the `resamples` resamples b draws, with replacement, S seeds (S = the
+    /// number of seeds) and for each drawn seed `sampleCount` test indices, the same indices
+    /// for both classifiers, and computes
+    /// `d*_b = (1 / S) sum_k (1 / n) sum_j (wrong1_{s_k}(i_kj) - wrong2_{s_k}(i_kj))`.
+    /// Only the discordant samples of a seed contribute, so the bootstrap is paired.
+    ///
+    /// The draws are counter-based: resample b uses `RandomStream(seed: seed, purpose:
+    /// .bootstrap, step: b)`, its row 0 unit k choosing seed slot k and its row k + 1 unit j the
+    /// j-th test index of slot k, each as `floor(bits m / 2^32)` for a range of m values (a
+    /// bias below m / 2^32). The result is a pure function of the arguments.
+    ///
+    /// The interval is the percentile interval: the sorted resampled differences at positions
+    /// `floor((1 - level) / 2 B)` and `B - 1 -` that position. Identical classifiers give the
+    /// difference 0, the interval [0, 0] and p = 1.
+    public static func pairedBootstrap(firstWrong: [[Int]], secondWrong: [[Int]], sampleCount n: Int,
+                                       resamples: Int = 10_000, level: Double = 0.95, seed: UInt64) -> BootstrapResult {
+        precondition(!firstWrong.isEmpty && firstWrong.count == secondWrong.count,
+                     "pairedBootstrap: \(firstWrong.count) and \(secondWrong.count) seeds")
+        precondition(n >= 1 && resamples >= 1 && level > 0 && level < 1,
+                     "pairedBootstrap: needs samples, resamples and a level in (0, 1), got \(n), \(resamples), \(level)")
+        let seeds = firstWrong.count
+        // discordant[s][i]: +1 if only the first is wrong on sample i with seed s, -1 if only
+        // the second, 0 otherwise.
+        let discordant = (0..<seeds).map { s -> [Int32] in
+            var d = [Int32](repeating: 0, count: n)
+            for i in firstWrong[s] { precondition(i >= 0 && i < n, "pairedBootstrap: index \(i) outside 0..<\(n)"); d[i] += 1 }
+            for i in secondWrong[s] { precondition(i >= 0 && i < n, "pairedBootstrap: index \(i) outside 0..<\(n)"); d[i] -= 1 }
+            return d
+        }
+        let observed = discordant.reduce(0) { $0 + $1.reduce(0) { $0 + Int($1) } }
+        // Sums over the S n draws of each resample (integers: the differences compare exactly).
+        var sums = [Int](repeating: 0, count: resamples)
+        for b in 0..<resamples {
+            let stream = RandomStream(seed: seed, purpose: .bootstrap, step: b)
+            var total = 0
+            for k in 0..<seeds {
+                let d = discordant[pick(stream.bits(row: 0, unit: k), seeds)]
+                total += d.withUnsafeBufferPointer { d in sumOfDraws(d, stream: stream, row: k + 1) }
+            }
+            sums[b] = total
+        }
+        let scale = 1 / Double(seeds * n)
+        sums.sort()
+        let atOrBelow = sums.reduce(0) { $0 + ($1 <= 0 ? 1 : 0) }, atOrAbove = sums.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
+        let low = min(resamples - 1, Int(((1 - level) / 2 * Double(resamples)).rounded(.down)))
+        return BootstrapResult(
+            difference: Double(observed) * scale,
+            interval: Interval(lower: Double(sums[low]) * scale, upper: Double(sums[resamples - 1 - low]) * scale),
+            pValue: min(1, 2 * Double(1 + min(atOrBelow, atOrAbove)) / Double(resamples + 1)),
+            resamples: resamples)
+    }
+
+    /// `floor(bits m / 2^32)`: a draw in `0..<m` from 32 random bits.
+    @inline(__always)
+    static func pick(_ bits: UInt32, _ m: Int) -> Int { Int((UInt64(bits) &* UInt64(m)) >> 32) }
+
+    /// `sum_j d[pick(bits(row, j), n)]` for j in 0..<n (n = `d.count`), with the stream's
+    /// bulk draws (32 units per Philox call; the same bits as `bits(row:unit:)`).
+    static func sumOfDraws(_ d: UnsafeBufferPointer<Int32>, stream: RandomStream, row: Int) -> Int {
+        let n = d.count
+        var total = 0
+        for g in 0..<((n + 31) >> 5) {
+            let (w0, w1, w2, w3) = stream.group(g, row: row)
+            let base = g << 5
+            if base + 32 <= n {
+                var lanes = SIMD8<Int32>()
+                for j in 0..<8 {
+                    lanes[j] = d[pick(w0[j], n)] &+ d[pick(w1[j], n)] &+ d[pick(w2[j], n)] &+ d[pick(w3[j], n)]
+                }
+                total += Int(lanes.wrappedSum())
+            } else {
+                for (i, words) in [w0, w1, w2, w3].enumerated() {
+                    for j in 0..<8 where base + 8 * i + j < n { total += Int(d[pick(words[j], n)]) }
+                }
+            }
+        }
+        return total
     }
 }

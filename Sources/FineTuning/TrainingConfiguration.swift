@@ -41,6 +41,33 @@ public enum LearningRateSchedule: Sendable, Codable, Equatable {
     }
 }
 
+/// A momentum that rises linearly over the first epochs, then stays (Hinton et al. 2012,
+/// "Improving neural networks by preventing co-adaptation of feature detectors", appendix A.1:
+/// from 0.5 to 0.99 over the first 500 epochs, with dropout and max-norm; Srivastava et al.
+/// 2014, appendix A, recommend 0.95-0.99 with dropout): epoch e (1-based) uses
+/// `start + (end - start) (e - 1) / epochs` for `e <= epochs` and `end` after.
+public struct MomentumSchedule: Sendable, Codable, Equatable {
+    /// The momentum of the first epoch.
+    public var start: Float
+    /// The momentum from epoch `epochs + 1` on.
+    public var end: Float
+    /// The epochs of the rise (T of the paper), at least 1.
+    public var epochs: Int
+
+    public init(start: Float, end: Float, epochs: Int) {
+        self.start = start
+        self.end = end
+        self.epochs = epochs
+    }
+
+    /// The momentum of `epoch` (1-based).
+    public func momentum(epoch: Int) -> Float {
+        let t = epoch - 1
+        guard t < epochs else { return end }
+        return start + (end - start) * Float(max(t, 0)) / Float(epochs)
+    }
+}
+
 /// Which training samples are held out for validation.
 public enum ValidationSelection: String, Sendable, Codable, CaseIterable {
     /// The last `validationCount` samples (e.g. the last 10,000 of MNIST's training set).
@@ -59,8 +86,12 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var optimizer: Optimizer
     /// The base learning rate (see `schedule`).
     public var learningRate: Float
-    /// Momentum of SGD (ignored by Adam); 0 gives plain SGD.
+    /// Momentum of SGD (ignored by Adam); 0 gives plain SGD. Replaced by `momentumSchedule`
+    /// when that is set.
     public var momentum: Float
+    /// A momentum that changes with the epoch (SGD and Nesterov; nil: `momentum` throughout).
+    /// Absent from the JSON of a configuration without one, which therefore reads as before.
+    public var momentumSchedule: MomentumSchedule?
     /// Nesterov's momentum instead of the classical one (SGD only).
     public var nesterov: Bool
     /// L2 weight decay `lambda`: `lambda w` is added to the gradient of the weights (not the biases).
@@ -97,12 +128,13 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
                 inputDropout: Float = 0, hiddenDropout: Float = 0, schedule: LearningRateSchedule = .constant,
                 validationCount: Int = 0, validationSelection: ValidationSelection = .last,
                 earlyStoppingPatience: Int? = nil, freezeHiddenEpochs: Int = 0, diagnosticRows: Int = 1000,
-                seed: UInt64 = 1) {
+                seed: UInt64 = 1, momentumSchedule: MomentumSchedule? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.optimizer = optimizer
         self.learningRate = learningRate
         self.momentum = momentum
+        self.momentumSchedule = momentumSchedule
         self.nesterov = nesterov
         self.weightDecay = weightDecay
         self.maxNorm = maxNorm
@@ -120,6 +152,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// The learning rate of `epoch` (1-based).
     public func learningRate(epoch: Int) -> Float { schedule.rate(base: learningRate, epoch: epoch) }
 
+    /// The momentum of `epoch` (1-based): the schedule's, else `momentum`.
+    public func momentum(epoch: Int) -> Float { momentumSchedule?.momentum(epoch: epoch) ?? momentum }
+
     /// Checks every setting's range; throws `FineTuningError.invalidConfiguration` naming the
     /// first one out of range.
     public func validate() throws {
@@ -130,6 +165,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         try check(batchSize >= 1, "batchSize must be at least 1, got \(batchSize)")
         try check(learningRate > 0 && learningRate.isFinite, "learningRate must be positive, got \(learningRate)")
         try check(momentum >= 0 && momentum < 1, "momentum must be in [0, 1), got \(momentum)")
+        if let m = momentumSchedule {
+            try check(m.start >= 0 && m.start < 1 && m.end >= 0 && m.end < 1 && m.epochs >= 1,
+                      "momentumSchedule needs start and end in [0, 1) and epochs >= 1, got \(m.start), \(m.end), \(m.epochs)")
+        }
         try check(weightDecay >= 0 && weightDecay.isFinite, "weightDecay must be non-negative, got \(weightDecay)")
         if let maxNorm { try check(maxNorm > 0 && maxNorm.isFinite, "maxNorm must be positive, got \(maxNorm)") }
         try check(inputDropout >= 0 && inputDropout < 1, "inputDropout must be in [0, 1), got \(inputDropout)")

@@ -37,6 +37,9 @@ public enum RandomPurpose: Sendable, Hashable {
     case temperedHiddenSample(layer: Int, chain: Int, step: Int)
     /// Visible states of tempered chain `chain` sampled at Gibbs step `step`.
     case temperedVisibleSample(layer: Int, chain: Int, step: Int)
+    /// The paired bootstrap of a comparison (`Statistics.pairedBootstrap`): the seeds and test
+    /// samples drawn with replacement by resample `step` (the stream's step).
+    case bootstrap
     /// Anything else: two numbers chosen by the caller.
     case other(UInt32, UInt32)
 
@@ -60,6 +63,7 @@ public enum RandomPurpose: Sendable, Hashable {
         case .temperingSwap(let l, let s): return (14, w(l), w(s))
         case .temperedHiddenSample(let l, let c, let s): return (15, w(l), w(c) << 20 | (w(s) & 0xF_FFFF))
         case .temperedVisibleSample(let l, let c, let s): return (16, w(l), w(c) << 20 | (w(s) & 0xF_FFFF))
+        case .bootstrap: return (17, 0, 0)
         }
     }
 }

@@ -66,41 +66,12 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
-    struct RunJSON: Encodable {
-        let `init`: String
-        let activation: String
-        let seed: UInt64
-        let learningRate: Float
-        let epochs: Int
-        let testError: Double?
-        let bestEpoch: Int
-        let finalTrainLoss: Double?
-        let fineTuningSeconds: Double
-        let pretrainingSeconds: Double
-        let totalSeconds: Double
-        let firstEpochGradientNorms: [Double]
-        let divergedAtEpoch: Int?
-        let trainLoss: [Double]
-        let testErrors: [Double?]
-        /// Pre-training plus fine-tuning seconds at the end of each epoch (time to accuracy).
-        let secondsAtEpoch: [Double]
-    }
-    struct Summary: Encodable {
+    /// compare's fields of the JSON (beside `ComparisonOutput.Summary`'s).
+    struct Setup: Encodable {
         let preset: String?
         let layerSizes: [Int]
         let epochs: Int
         let pretrainEpochs: Int
-        let seeds: [UInt64]
-        let learningRates: [Float]
-        let selectionValidationCount: Int
-        let budget: String
-        let best: String?
-        let verdict: String
-        let arms: [ComparisonArm]
-        let runs: [RunJSON]
-        let csv: String
-        let armsCsv: String
-        let json: String
     }
 
     func run() throws {
@@ -171,82 +142,17 @@ struct CompareCommand: ParsableCommand {
                     + (comparison.learningRates.count > 1 ? ", rates \(comparison.learningRates.map { "\($0)" }.joined(separator: ",")) chosen on \(comparison.selectionValidationCount) training images held out" : ", rate \(comparison.learningRates.first ?? configuration.learningRate)")
                     + (comparison.budget == .equalTime ? ", equal time" : ""))
 
-        let armNames = comparison.arms.map { "\($0.start.name)/\($0.activation.name)" }
-        let showsBar = ProgressLine.enabled(quiet: console.quiet)
-        var bar: ProgressBar?
-        var barEpochs = configuration.epochs
-        let probe = runner.board.map { _ in ProbeBatch(training) }
-        let result = try comparison.run(data: training, test: test, pretrain: { _, seed in
+        let output = ComparisonOutput(console: console, runner: runner)
+        let result = try output.run(comparison, data: training, test: test, pretrain: { _, seed in
             var generator = Xoshiro256StarStar(seed: seed)
             var stack = DeepBeliefNetwork(layerSizes: Array(sizes.dropLast()), generator: &generator)
             _ = try runner.pretrain(&stack, on: training.inputs,
                                     configuration: pretraining.configuration(batchSize: fineTuning.batch, seed: seed))
             return stack.denseParameters
-        }, onEpoch: { key, report in
-            if runner.shouldPrint(epoch: report.epoch, of: configuration.epochs) {
-                let tag = "\(key.arm) seed \(key.seed) rate \(key.learningRate)\(key.selection ? " (selection)" : "")"
-                console.say("  \(tag) \(report.summary)")
-            }
-            try? runner.log?.write(CompareLogRecord(key: key, report: report))
-            runner.board?.fineTuneEpoch(run: Self.runName(key), report: report)
-        }, onSelection: { key, error in
-            bar?.finish()
-            console.say("\(key.arm) rate \(key.learningRate): validation error \(percent(error))")
-        }, onRow: { row in
-            bar?.finish()
-            console.say("\(row.start)/\(row.activation) seed \(row.seed): test error \(percent(row.testError))\(row.divergedAtEpoch.map { " (diverged at epoch \($0))" } ?? "")")
-        }, observers: ComparisonObservers(onRunStart: { key, index, count, epochs in
-            // One bar per run: "arm i/n START/ACTIVATION seed S", the whole command's ETA from the
-            // runs still to come (at this run's size: an estimate).
-            let rows = key.selection ? training.count - comparison.selectionValidationCount : training.count
-            let arm = (armNames.firstIndex(of: key.arm) ?? 0) + 1
-            bar = ProgressBar(label: "arm \(arm)/\(armNames.count) seed \(key.seed) \(key.arm)\(key.selection ? " rate \(key.learningRate)" : "")",
-                              total: epochs * rows, later: (count - index - 1) * epochs * rows, enabled: showsBar)
-            barEpochs = epochs
-        }, onMinibatch: { key, step in
-            bar?.advance(rows: step.rows, loss: step.loss, epoch: "epoch \(step.epoch)/\(barEpochs)")
-            runner.board?.fineTuneStep(run: Self.runName(key), progress: step)
-        }, onParameters: { key, epoch, network in
-            runner.board?.parameters(run: Self.runName(key), network: network, probe: probe, step: epoch)
-        }, gradientNormsEvery: runner.board?.every ?? 0))
-        bar?.finish()
-        let rows = result.rows
-
-        console.say("")
-        runner.board?.flush()
-        // One line at a time: the console escapes line breaks inside a line.
-        for table in [Comparison.markdownTable(rows), result.markdownSummary] {
-            for line in table.split(separator: "\n") { console.say(String(line)) }
-            console.say("")
-        }
-        console.say(result.verdictLine)
-        let csvPath = report + ".csv", armsPath = report + "-arms.csv", jsonPath = report + ".json"
-        let runs = rows.map { row in
-            RunJSON(init: row.start, activation: row.activation, seed: row.seed, learningRate: row.learningRate,
-                    epochs: row.epochs, testError: row.testError, bestEpoch: row.bestEpoch,
-                    finalTrainLoss: row.finalTrainLoss, fineTuningSeconds: row.fineTuningSeconds,
-                    pretrainingSeconds: row.pretrainingSeconds, totalSeconds: row.totalSeconds,
-                    firstEpochGradientNorms: row.firstEpochGradientNorms, divergedAtEpoch: row.divergedAtEpoch,
-                    trainLoss: row.reports.map(\.trainLoss), testErrors: row.reports.map(\.testError),
-                    secondsAtEpoch: row.secondsAtEpoch)
-        }
-        let summary = Summary(preset: preset?.rawValue, layerSizes: sizes, epochs: configuration.epochs,
-                              pretrainEpochs: pretraining.epochs, seeds: comparison.seeds, learningRates: result.learningRates,
-                              selectionValidationCount: result.selectionValidationCount, budget: result.budget.rawValue,
-                              best: result.best, verdict: result.verdictLine, arms: result.arms,
-                              runs: runs, csv: csvPath, armsCsv: armsPath, json: jsonPath)
-        try FileIO.writeAtomically(Comparison.csv(rows), to: csvPath)
-        try FileIO.writeAtomically(result.armsCSV, to: armsPath)
-        try FileIO.writeAtomically(JSONLine.encode(summary) + "\n", to: jsonPath)
-        console.say("Wrote \(csvPath), \(armsPath) and \(jsonPath)")
-        try console.emitJSON(summary)
-    }
-}
-
-extension CompareCommand {
-    /// The TensorBoard folder of one run: START-ACTIVATION-seedS-rateR (-selection).
-    static func runName(_ key: ComparisonRunKey) -> String {
-        "\(key.start.name)-\(key.activation.name)-seed\(key.seed)-rate\(key.learningRate)\(key.selection ? "-selection" : "")"
+        })
+        try output.finish(result, seeds: comparison.seeds, prefix: report,
+                          extra: Setup(preset: preset?.rawValue, layerSizes: sizes, epochs: configuration.epochs,
+                                       pretrainEpochs: pretraining.epochs))
     }
 }
 

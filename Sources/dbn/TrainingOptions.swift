@@ -141,6 +141,9 @@ struct FineTuningOptions: ParsableArguments {
     @Option(help: "Momentum of sgd and nesterov.")
     var momentum: Float = 0.9
 
+    @Option(help: "Momentum rising linearly over the first epochs, then constant (sgd and nesterov; replaces --momentum): START:END:EPOCHS, e.g. 0.5:0.99:500 (Srivastava et al. 2014): epoch e uses START + (END - START) (e - 1) / EPOCHS up to EPOCHS, END after.")
+    var momentumSchedule: String?
+
     @Option(help: "L2 weight decay of fine-tuning (weights only).")
     var weightDecay: Float = 0
 
@@ -174,6 +177,7 @@ struct FineTuningOptions: ParsableArguments {
 
     func validate() throws {
         _ = try parsedSchedule()
+        _ = try parsedMomentumSchedule()
         if epochs < 1 { throw ValidationError("--finetune-epochs must be >= 1, got \(epochs)") }
         if !(learningRate > 0) || !learningRate.isFinite {
             throw ValidationError("--finetune-learning-rate must be positive, got \(learningRate)")
@@ -203,6 +207,18 @@ struct FineTuningOptions: ParsableArguments {
         throw ValidationError("--schedule must be constant, step:EVERY:FACTOR or exp:GAMMA, got '\(schedule)'")
     }
 
+    /// `--momentum-schedule START:END:EPOCHS` (nil without the flag).
+    func parsedMomentumSchedule() throws -> MomentumSchedule? {
+        guard let momentumSchedule else { return nil }
+        let parts = momentumSchedule.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 3, let start = Float(parts[0]), let end = Float(parts[1]), let epochs = Int(parts[2]),
+           start >= 0 && start < 1, end >= 0 && end < 1, epochs >= 1 {
+            if optimizer == .adam { throw ValidationError("--momentum-schedule applies to sgd and nesterov, not adam") }
+            return MomentumSchedule(start: start, end: end, epochs: epochs)
+        }
+        throw ValidationError("--momentum-schedule must be START:END:EPOCHS with START and END in [0, 1) and EPOCHS >= 1 (e.g. 0.5:0.99:500), got '\(momentumSchedule)'")
+    }
+
     /// The fine-tuning configuration.
     func configuration(seed: UInt64) throws -> TrainingConfiguration {
         let (optimizer, nesterov) = self.optimizer.optimizer
@@ -210,7 +226,8 @@ struct FineTuningOptions: ParsableArguments {
             epochs: epochs, batchSize: batch, optimizer: optimizer, learningRate: learningRate,
             momentum: momentum, nesterov: nesterov, weightDecay: weightDecay, maxNorm: maxNorm, inputDropout: inputDropout,
             hiddenDropout: dropout, schedule: try parsedSchedule(), validationCount: validation,
-            earlyStoppingPatience: patience, freezeHiddenEpochs: freezeHiddenEpochs, seed: seed)
+            earlyStoppingPatience: patience, freezeHiddenEpochs: freezeHiddenEpochs, seed: seed,
+            momentumSchedule: try parsedMomentumSchedule())
     }
 }
 

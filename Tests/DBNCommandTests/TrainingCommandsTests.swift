@@ -77,6 +77,49 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         #expect(log.last?.contains("\"gradient_norm\"") == true)
     }
 
+    /// `dbn train --seeds`: the two arms through the comparison, once per seed (the stack
+    /// pre-trained once per seed), each at its own rate, the paired bootstrap across seeds,
+    /// every run in the JSON, CSV and log, and the first seed's main network in the model file.
+    @Test func trainWithSeedsRunsEveryArmOncePerSeed() throws {
+        let f = try TrainingFixture()
+        let r = try dbn(["train", "--layers", "12", "--pretrain-epochs", "2", "--finetune-epochs", "3", "--batch-size", "10",
+                         "--seeds", "1,2,3", "--log", "train.jsonl", "--json"], f)
+        #expect(r.status == 0, "\(r)")
+        let json = try r.json()
+        #expect(json["seeds"] as? [Int] == [1, 2, 3])
+        let runs = try #require(json["runs"] as? [[String: Any]])
+        #expect(runs.count == 6 && runs.map { $0["seed"] as? Int } == [1, 2, 3, 1, 2, 3])
+        #expect(runs.map { $0["init"] as? String } == ["dbn", "dbn", "dbn", "he-normal", "he-normal", "he-normal"])
+        #expect(runs.map { $0["learning_rate"] as? Double } == [0.5, 0.5, 0.5, 0.1, 0.1, 0.1])
+        // Pre-trained once per seed: the pretrained runs carry pre-training time, the others none.
+        #expect(runs.prefix(3).allSatisfy { ($0["pretraining_seconds"] as? Double ?? 0) > 0 })
+        #expect(runs.suffix(3).allSatisfy { $0["pretraining_seconds"] as? Double == 0 })
+        let arms = try #require(json["arms"] as? [[String: Any]])
+        #expect(arms.count == 2 && arms.allSatisfy { $0["interval"] is [String: Any] && $0["standard_deviation"] is Double })
+        let versus = try #require(arms.compactMap { $0["versus_best"] as? [String: Any] }.first)
+        #expect(versus["test"] as? String == "paired-bootstrap" && versus["bootstrap"] is [String: Any])
+        let verdict = try #require(json["verdict"] as? String)
+        #expect(verdict.hasPrefix("Best: ") && verdict.contains("paired bootstrap") && verdict.contains("distinguishable at 5%"))
+        #expect(verdict.contains("Model (dbn/sigmoid, seed 1) written to model.safetensors"))
+        #expect(r.stdout.contains("| 95% interval |"))
+        let csv = try String(contentsOfFile: f.path("train.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 7)
+        #expect(FileManager.default.fileExists(atPath: f.path("train-arms.csv")))
+        // Every fine-tuning epoch of every run is logged (2 arms x 3 seeds x 3 epochs), and the
+        // pre-training of each seed (3 seeds x 2 epochs).
+        let log = try String(contentsOfFile: f.path("train.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(log.filter { $0.contains("\"phase\":\"compare\"") }.count == 18)
+        #expect(log.filter { $0.contains("\"reconstruction_error\"") }.count == 6)
+        let file = try SafeTensors.read(from: f.path("model.safetensors"))
+        #expect(try ModelArchive.network(from: file).sizes == [36, 12, 3])
+        #expect(try ModelArchive.stack(from: file).layerSizes == [36, 12])
+        #expect(file.metadata["seed"] == "1")
+        // Nothing to compare, or checkpoints of several runs, are refused before any work.
+        expectCleanFailure(try dbn(["train", "--seeds", "1,2", "--baseline", "none"], f), naming: "--baseline none")
+        expectCleanFailure(try dbn(["train", "--seeds", "1,2", "--checkpoint-dir", "ck"], f), naming: "--checkpoint-dir")
+        expectCleanFailure(try dbn(["train", "--seeds", "1,x"], f), naming: "--seeds")
+    }
+
     @Test func pretrainThenFinetuneASavedStack() throws {
         let f = try TrainingFixture()
         let p = try dbn(["pretrain", "--layers", "10", "--pretrain-epochs", "4", "--batch-size", "10", "--free-energy-gap", "--json"], f)

@@ -141,7 +141,13 @@ import Linalg
             let versus = try #require(arm.versusBest)
             let rows = result.rows.filter { "\($0.start)/\($0.activation)" == arm.name }
             #expect(versus.pairedT == Statistics.pairedTTest(bestRows.map { $0.testError! }, rows.map { $0.testError! }))
-            #expect(versus.pValue == versus.pairedT?.pValue && versus.distinguishable == (versus.pValue! < 0.05))
+            // Three seeds with predictions: the verdict's p is the paired bootstrap's (this arm
+            // minus the best, over the 60 test images and the seeds, seeded with the first seed).
+            let bootstrap = Statistics.pairedBootstrap(firstWrong: rows.map { $0.misclassifiedTestSamples! },
+                                                       secondWrong: bestRows.map { $0.misclassifiedTestSamples! },
+                                                       sampleCount: 60, resamples: 10_000, seed: 1)
+            #expect(versus.bootstrap == bootstrap && versus.test == .pairedBootstrap)
+            #expect(versus.pValue == bootstrap.pValue && versus.distinguishable == (versus.pValue! < 0.05))
             #expect(versus.mcNemar.count == 3)
             for (b, o) in zip(bestRows, rows) {
                 // The misclassified sets reproduce the test errors.
@@ -149,9 +155,27 @@ import Linalg
                 #expect(Double(o.misclassifiedTestSamples!.count) / 60 == o.testError!)
             }
         }
-        #expect(result.markdownSummary.contains("| best |"))
-        #expect(result.verdictLine.hasPrefix("Best: \(best.name)"))
+        #expect(result.markdownSummary.contains("| best |") && result.markdownSummary.contains("| paired bootstrap |"))
+        #expect(result.verdictLine.hasPrefix("Best: \(best.name)") && result.verdictLine.contains("paired bootstrap"))
         #expect(result.armsCSV.split(separator: "\n").count == 5)
+    }
+
+    /// One seed: McNemar's exact test decides, no bootstrap; without test predictions
+    /// (several seeds) the paired t-test.
+    @Test func oneSeedUsesMcNemar() throws {
+        let result = try comparison(seeds: [4]).run(data: try blobs(count: 120, seed: 1), test: try blobs(count: 60, seed: 2),
+                                                    pretrain: { _, seed in stack(seed: seed) })
+        for arm in result.arms where arm.name != result.best {
+            let versus = try #require(arm.versusBest)
+            #expect(versus.test == .mcNemarExact && versus.bootstrap == nil && versus.pairedT == nil)
+            #expect(versus.pValue == versus.mcNemar[0].pValue)
+        }
+        var rows = result.rows
+        for i in rows.indices { rows[i].misclassifiedTestSamples = nil }
+        let t = Comparison.paired(Array(rows[0..<1]) + Array(rows[0..<1]).map { var r = $0; r.seed = 5; r.testError! += 0.01; return r },
+                                  Array(rows[1..<2]) + Array(rows[1..<2]).map { var r = $0; r.seed = 5; return r },
+                                  best: "x", testCount: 60, resamples: 100, seed: 1)
+        #expect(t.test == .pairedT && t.bootstrap == nil && t.pValue == t.pairedT?.pValue)
     }
 
     /// The rate grid: the chosen rate has the lowest validation error, and the test set plays
@@ -231,5 +255,28 @@ import Linalg
         c = comparison(rates: [0.1, 1])
         c.selectionValidationCount = 40
         #expect(throws: FineTuningError.self) { try c.validate(trainingCount: data.count) }
+        c = comparison()
+        c.armLearningRates = [0.1, 0.2]  // four arms
+        #expect(throws: FineTuningError.self) { try c.validate(trainingCount: data.count) }
+        c.armLearningRates = [0.1, 0.2, -1, 0.3]
+        #expect(throws: FineTuningError.self) { try c.validate(trainingCount: data.count) }
+    }
+
+    /// Fixed rates per arm: each arm's runs use its own rate, and an arm's runs equal those of
+    /// a comparison where every arm has that rate.
+    @Test func eachArmRunsAtItsOwnFixedRate() throws {
+        let data = try blobs(count: 120, seed: 1), test = try blobs(count: 60, seed: 2)
+        var c = comparison(seeds: [1, 2])
+        c.pairs = [(.pretrained, .sigmoid), (ComparisonStart(.heNormal), .relu)]
+        c.armLearningRates = [0.5, 0.05]
+        let result = try c.run(data: data, test: test, pretrain: { _, seed in stack(seed: seed) })
+        #expect(result.rows.map(\.learningRate) == [0.5, 0.5, 0.05, 0.05])
+        #expect(result.arms.map(\.learningRate) == [0.5, 0.05])
+        var single = c
+        single.armLearningRates = nil
+        single.configuration.learningRate = 0.05
+        let reference = try single.run(data: data, test: test, pretrain: { _, seed in stack(seed: seed) })
+        #expect(result.rows[2...].map { $0.reports.map(\.trainLoss) } == reference.rows[2...].map { $0.reports.map(\.trainLoss) })
+        #expect(result.rows[..<2].map { $0.reports.map(\.trainLoss) } != reference.rows[..<2].map { $0.reports.map(\.trainLoss) })
     }
 }

@@ -6,10 +6,12 @@ import Testing
     /// Stopping after epoch k and resuming from the reported progress ends with exactly the
     /// weights (bit patterns) of the uninterrupted run, also on another number of threads (SGD
     /// with Nesterov momentum and max-norm, and Adam; input and hidden dropout, weight decay, a
-    /// frozen first epoch, a random validation split and early-stopping bookkeeping); the
-    /// caller's generator ends in the same state either way.
-    @Test(arguments: [Optimizer.sgd, .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8)])
-    func resumingFromAnyEpochMatchesTheUninterruptedRun(optimizer: Optimizer) throws {
+    /// frozen first epoch, a random validation split and early-stopping bookkeeping; SGD also
+    /// with a momentum schedule rising over the epochs of the resumed part); the caller's
+    /// generator ends in the same state either way.
+    @Test(arguments: [(Optimizer.sgd, nil), (.sgd, MomentumSchedule(start: 0.5, end: 0.95, epochs: 4)),
+                      (.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8), nil)])
+    func resumingFromAnyEpochMatchesTheUninterruptedRun(optimizer: Optimizer, momentumSchedule: MomentumSchedule?) throws {
         let data = try LabeledData(inputs: randomInputs(rows: 60, columns: 5, seed: 1),
                                    labels: randomLabels(count: 60, classes: 3, seed: 2), classCount: 3)
         var configuration = TrainingConfiguration(epochs: 6, batchSize: 8, optimizer: optimizer, learningRate: 0.05,
@@ -20,6 +22,7 @@ import Testing
         configuration.validationCount = 10
         configuration.validationSelection = .random
         configuration.earlyStoppingPatience = 10
+        configuration.momentumSchedule = momentumSchedule
         var g = Xoshiro256StarStar(seed: 4)
         let start = try Network(sizes: [5, 7, 3], hiddenActivation: .tanh, initializer: .xavierNormal, generator: &g)
         let trainer = Trainer(configuration: configuration)
