@@ -183,13 +183,14 @@ public final class TrainingRun {
     @discardableResult
     public func upDown(_ model: inout GenerativeDeepBeliefNetwork, on data: Matrix, labels: [Int],
                        configuration: UpDownConfiguration, name: String = "up-down",
+                       test: (images: Matrix, labels: [Int])? = nil, testEvery: Int = 1,
                        onEpoch: ((UpDownEpochReport) -> Void)? = nil) throws -> Double {
         let start = model
         let (result, seconds) = try runPhase(name, schema: .upDown) { resumeFrom, addSeconds, save in
             var model = start
             var generator = Xoshiro256StarStar(seed: configuration.seed)
             try model.upDown(on: data, labels: labels, configuration: configuration, generator: &generator,
-                             resumeFrom: resumeFrom, onEpoch: { report in
+                             resumeFrom: resumeFrom, test: test, testEvery: testEvery, onEpoch: { report in
                                  addSeconds(report.seconds)
                                  onEpoch?(report)
                              }, onProgress: save)

@@ -31,6 +31,8 @@ struct TensorBoardOptions: ParsableArguments {
 /// Pre-training (step = epoch of the layer, from 1): `layerN/reconstruction_error`,
 /// `layerN/momentum` and every monitor the report carries; histograms `layerN/weights`,
 /// `layerN/visible_biases`, `layerN/hidden_biases`; at the end an image `layer1/filters`.
+/// Up-down (step = epoch): `wake_error/layerN`, `top/reconstruction_error`, `top/cd_steps`,
+/// `error/test` (see `upDownEpoch`).
 /// Fine-tuning (step = epoch): `loss/train`, `error/train`, `loss|error/validation|test`,
 /// `learning_rate`, per layer `layerN/gradient_norm` and the activation statistics;
 /// histograms `layerN/weights`, `layerN/biases`.
@@ -124,6 +126,22 @@ final class TensorBoardLog {
                 try writer.histogram(tag: "layer\(i + 1)/weights", values: layer.weight.elements, step: step)
                 try writer.histogram(tag: "layer\(i + 1)/biases", values: layer.bias, step: step)
             }
+        }
+    }
+
+    // MARK: Up-down
+
+    /// One up-down epoch (step = epoch, from 1): `wake_error/layerN` (the error of predicting
+    /// the wake states of layer N from the layer above; 0: the pixels),
+    /// `top/reconstruction_error`, `top/cd_steps`, and `error/test` when measured.
+    func upDownEpoch(run: String, report: UpDownEpochReport) {
+        record(run) { writer in
+            try Self.scalars(writer, (report.wakeErrors ?? [report.pixelError]).enumerated().map {
+                ("wake_error/layer\($0.offset)", $0.element)
+            } + [
+                ("top/reconstruction_error", report.topReconstructionError), ("top/cd_steps", Double(report.cdSteps)),
+                ("error/test", report.testError),
+            ], step: report.epoch + 1)
         }
     }
 
