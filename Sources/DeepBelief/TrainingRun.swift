@@ -179,7 +179,8 @@ public final class TrainingRun {
 
     /// Fine-tunes the generative DBN `model` by up-down on `data` and `labels` (or takes it from
     /// the checkpoint when phase `name` is finished). Returns the seconds spent. `onEpoch`
-    /// after every epoch.
+    /// after every epoch; with `test`, the reports of every `testEvery`-th epoch and of the last
+    /// carry the test error by free energy.
     @discardableResult
     public func upDown(_ model: inout GenerativeDeepBeliefNetwork, on data: Matrix, labels: [Int],
                        configuration: UpDownConfiguration, name: String = "up-down",

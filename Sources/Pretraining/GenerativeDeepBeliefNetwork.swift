@@ -180,7 +180,8 @@ public struct GenerativeDeepBeliefNetwork: Sendable, Equatable {
     /// step beyond `steps` gives the last).
     ///
     /// Randomness: every draw is keyed by `seed`, the step and the chain (row), so chain r is
-    /// the same however many chains run beside it and with any number of threads.
+    /// the same however many chains run beside it and with any number of threads (the noise
+    /// image of `.noise` by the chain purpose of layer -1, step 0).
     public func dream(label: Int, count: Int, steps: Int, seed: UInt64, start: DreamStart = .noise,
                       frames: [Int] = []) -> (images: Matrix, frames: [Matrix]) {
         precondition((0..<labelCount).contains(label), "dream: label \(label) of \(labelCount)")
