@@ -142,11 +142,15 @@ if want generative-small; then
     # 30 CD-1 epochs per layer, then 10 epochs of up-down (CD-3, 6, 10 over thirds).
     timed "generative (reduced)" $dbn generative --limit 10000 --pretrain-epochs 30 --up-down-epochs 10 \
         --cd-schedule 3,6,10 --seed 1 --greedy-output "$out/generative-small-greedy.safetensors" \
+        --up-down-test-every 1 --log "$out/generative-small.jsonl" \
         --output "$out/generative-small.safetensors" --json | tee "$out/generative-small.txt"
+    # The dreams, classified by the backprop-trained net of the train step when it is there.
+    classifier=(); [ -f "$out/model.safetensors" ] && classifier=(--classifier "$out/model.safetensors")
     $dbn dream --model "$out/generative-small-greedy.safetensors" --all-labels --count 10 --steps 1000 \
-        --output "$out/dream-greedy.png"
+        --output "$out/dream-greedy.png" "${classifier[@]}" | tee "$out/dream-greedy.txt"
     $dbn dream --model "$out/generative-small.safetensors" --all-labels --count 10 --steps 1000 \
-        --output "$out/dream-up-down.png" --frames 10 --frames-output "$out/dream-chain.png"
+        --output "$out/dream-up-down.png" --frames 10 --frames-output "$out/dream-chain.png" "${classifier[@]}" \
+        | tee "$out/dream-up-down.txt"
 fi
 if want generative; then
     # The paper's full recipe: all 60000 images, 30 CD-1 sweeps per layer, then 300 epochs of

@@ -75,9 +75,9 @@ public struct Ensemble: Sendable {
 }
 
 extension GenerativeDeepBeliefNetwork {
-    /// The report of classifying `images` by the free energy of each label in the top RBM
-    /// (`classify`) against `labels`.
-    public func classificationReport(images: Matrix, labels: [Int]) -> ClassificationReport {
-        ClassificationReport(labels: labels, predictions: classify(images), classCount: labelCount)
+    /// The report of classifying `images` by `rule` (default: the free energy of each label in
+    /// the top RBM) against `labels`.
+    public func classificationReport(images: Matrix, labels: [Int], rule: LabelRule = .freeEnergy) -> ClassificationReport {
+        ClassificationReport(labels: labels, predictions: classify(images, by: rule), classCount: labelCount)
     }
 }

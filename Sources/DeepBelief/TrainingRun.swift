@@ -181,17 +181,19 @@ public final class TrainingRun {
 
     /// Fine-tunes the generative DBN `model` by up-down on `data` and `labels` (or takes it from
     /// the checkpoint when phase `name` is finished). Returns the seconds spent. `onEpoch`
-    /// after every epoch.
+    /// after every epoch; with `test`, the reports of every `testEvery`-th epoch and of the last
+    /// carry the test error by free energy.
     @discardableResult
     public func upDown(_ model: inout GenerativeDeepBeliefNetwork, on data: Matrix, labels: [Int],
                        configuration: UpDownConfiguration, name: String = "up-down",
+                       test: (images: Matrix, labels: [Int])? = nil, testEvery: Int = 1,
                        onEpoch: ((UpDownEpochReport) -> Void)? = nil) throws -> Double {
         let start = model
         let (result, seconds) = try runPhase(name, schema: .upDown) { resumeFrom, addSeconds, save in
             var model = start
             var generator = Xoshiro256StarStar(seed: configuration.seed)
             try model.upDown(on: data, labels: labels, configuration: configuration, generator: &generator,
-                             resumeFrom: resumeFrom, onEpoch: { report in
+                             resumeFrom: resumeFrom, test: test, testEvery: testEvery, onEpoch: { report in
                                  addSeconds(report.seconds)
                                  onEpoch?(report)
                              }, onProgress: save)

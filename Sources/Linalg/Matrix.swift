@@ -87,6 +87,21 @@ public struct Matrix: Sendable, Equatable {
                elements: Array(elements[range.lowerBound * columns ..< range.upperBound * columns]))
     }
 
+    /// The columns `range` of every row, as a new matrix.
+    public func columns(_ range: Range<Int>) -> Matrix {
+        precondition(range.lowerBound >= 0 && range.upperBound <= columns, "columns: \(range) of \(columns)")
+        var result = Matrix(rows: rows, columns: range.count)
+        elements.withUnsafeBufferPointer { src in
+            result.elements.withUnsafeMutableBufferPointer { dst in
+                for r in 0..<rows {
+                    (dst.baseAddress! + r * range.count).update(from: src.baseAddress! + r * columns + range.lowerBound,
+                                                                count: range.count)
+                }
+            }
+        }
+        return result
+    }
+
     /// Copies the rows at `indices` into `destination`, resizing it to (indices.count, columns).
     /// Does not allocate when `destination` already has that many elements.
     public func gatherRows(_ indices: some Collection<Int>, into destination: inout Matrix) {

@@ -27,9 +27,9 @@ public enum RandomPurpose: Sendable, Hashable {
     case wakeSample(layer: Int)
     /// Up-down fine-tuning: the states of layer `layer` sampled in the sleep (top-down) pass.
     case sleepSample(layer: Int)
-    /// Generation from a generative DBN: the Gibbs chains of the top RBM at step `step`
-    /// (hidden states: `hidden` true; the units below the labels: false).
-    case dream(step: Int, hidden: Bool)
+    /// The Gibbs chains of generation and label settling (`GibbsChains`: `dbn sample`,
+    /// `dbn dream`) in RBM `layer` at step `step` (hidden states: `hidden` true; visible: false).
+    case gibbsChain(layer: Int, step: Int, hidden: Bool)
     /// The uniforms that accept or reject the replica swaps of parallel tempering after Gibbs
     /// step `step` (row: the minibatch row, unit: the lower chain of the pair).
     case temperingSwap(layer: Int, step: Int)
@@ -59,11 +59,11 @@ public enum RandomPurpose: Sendable, Hashable {
         case .other(let a, let b): return (10, a, b)
         case .wakeSample(let l): return (11, w(l), 0)
         case .sleepSample(let l): return (12, w(l), 0)
-        case .dream(let s, let hidden): return (13, w(s), hidden ? 1 : 0)
         case .temperingSwap(let l, let s): return (14, w(l), w(s))
         case .temperedHiddenSample(let l, let c, let s): return (15, w(l), w(c) << 20 | (w(s) & 0xF_FFFF))
         case .temperedVisibleSample(let l, let c, let s): return (16, w(l), w(c) << 20 | (w(s) & 0xF_FFFF))
         case .bootstrap: return (17, 0, 0)
+        case .gibbsChain(let l, let s, let hidden): return (18, w(l), w(s) << 1 | (hidden ? 1 : 0))
         }
     }
 }

@@ -115,65 +115,96 @@ public struct GenerativeDeepBeliefNetwork: Sendable, Equatable {
         }
     }
 
+    /// How a label is read off the top RBM.
+    public enum LabelRule: Sendable, Equatable {
+        /// The label of least free energy (exact).
+        case freeEnergy
+        /// The labels left to settle (`settledLabelProbabilities`): `steps` Gibbs steps with the
+        /// units below the labels clamped, draws keyed by `seed`.
+        case settling(steps: Int, seed: UInt64)
+    }
+
+    /// p(label | v) estimated by letting the label units settle, as the paper's classification
+    /// by the associative memory: the up pass x of each row of `v`, then one Gibbs chain per row
+    /// in the top RBM with x clamped and the label units free (`GibbsChains`, clamp `.features`,
+    /// label started at 1/K each), run for `steps` steps; the estimate is the mean over the steps
+    /// s = 1 ... steps of p(label | h_s) (row-major, n x K, in double precision). The chain's
+    /// stationary distribution of the label is exactly softmax(-F([x, e_k])) over k
+    /// (`labelFreeEnergies`); a few steps estimate it with noise and a bias from the start.
+    /// Precondition: steps >= 1.
+    public func settledLabelProbabilities(_ v: Matrix, steps: Int, seed: UInt64) -> [Double] {
+        precondition(steps >= 1, "settledLabelProbabilities: \(steps) steps")
+        let x = upPass(v), top = self.top, f = top.featureCount, k = top.labelCount
+        var start = Matrix(rows: x.rows, columns: f + k, repeating: 1 / Float(k))
+        for r in 0..<x.rows { for i in 0..<f { start[r, i] = x[r, i] } }
+        var sums = [Double](repeating: 0, count: x.rows * k)
+        let chains = GibbsChains(rbm: top, clamp: .features, seed: seed, layer: stack.layers.count - 1)
+        _ = chains.run(from: start, steps: steps) { s, means in
+            guard s >= 1 else { return }
+            for r in 0..<x.rows { for c in 0..<k { sums[r * k + c] += Double(means[r, f + c]) } }
+        }
+        return sums.map { $0 / Double(steps) }
+    }
+
+    /// The label of each row of `v` by `rule`: the least free energy, or the most probable
+    /// settled label (ties go to the smaller label).
+    public func classify(_ v: Matrix, by rule: LabelRule) -> [Int] {
+        switch rule {
+        case .freeEnergy: return classify(v)
+        case .settling(let steps, let seed):
+            let p = settledLabelProbabilities(v, steps: steps, seed: seed), k = labelCount
+            return (0..<v.rows).map { r in
+                var best = 0
+                for label in 1..<k where p[r * k + label] > p[r * k + best] { best = label }
+                return best
+            }
+        }
+    }
+
     // MARK: - Generation
 
+    /// Where the chains of `dream` start.
+    public enum DreamStart: String, Sendable, CaseIterable {
+        /// The up pass of a random binary image (each pixel on with probability 0.5), as the
+        /// paper's figure 9.
+        case noise
+        /// The visible means of the top RBM given all hidden units off (its visible biases).
+        case biases
+    }
+
     /// Images of `label` dreamt by the model: `count` independent Gibbs chains in the top RBM
-    /// with the label clamped, run for `steps` steps (h ~ p(h | x, label), x ~ p(x | h)) from
-    /// x ~ p(x | h = 0), then the mean of x given the last hidden state passed down through the
-    /// generative weights. Returns (count, inputs) pixel probabilities; with `frames`, also
-    /// the images after each listed step of the chains (in the order given).
+    /// with the label clamped (`GibbsChains`, clamp `.label`), run for `steps` steps from
+    /// `start`, then the means of the units below the labels given the last hidden state passed
+    /// down through the generative weights. Returns (count, inputs) pixel probabilities; with
+    /// `frames`, also the images after each listed step of the chains (in the order given; a
+    /// step beyond `steps` gives the last).
     ///
-    /// Randomness: every draw comes from a `RandomStream` keyed by `seed`, the step and the
-    /// chain (row), so chain r is the same however many chains run beside it.
-    public func dream(label: Int, count: Int, steps: Int, seed: UInt64,
+    /// Randomness: every draw is keyed by `seed`, the step and the chain (row), so chain r is
+    /// the same however many chains run beside it and with any number of threads (the noise
+    /// image of `.noise` by the chain purpose of layer -1, step 0).
+    public func dream(label: Int, count: Int, steps: Int, seed: UInt64, start: DreamStart = .noise,
                       frames: [Int] = []) -> (images: Matrix, frames: [Matrix]) {
         precondition((0..<labelCount).contains(label), "dream: label \(label) of \(labelCount)")
         precondition(count >= 1 && steps >= 0, "dream: \(count) chains of \(steps) steps")
-        let top = self.top, f = top.featureCount, k = top.labelCount, h = top.hiddenCount
-        // v: the top RBM's visible states, the label columns clamped to e_label.
-        var v = Matrix(rows: count, columns: f + k)
-        var means = Matrix(rows: count, columns: f + k)
-        var hidden = Matrix(rows: count, columns: h)
-        let zero = Matrix(rows: count, columns: h)
-        func sampleFeatures(_ mean: Matrix, step: Int) {
-            let stream = RandomStream(seed: seed, purpose: .dream(step: step, hidden: false))
-            mean.elements.withUnsafeBufferPointer { p in
-                v.elements.withUnsafeMutableBufferPointer { out in
-                    for r in 0..<count {
-                        stream.sampleBernoulli(row: r, units: 0..<f, probabilities: p.baseAddress! + r * (f + k),
-                                               into: out.baseAddress! + r * (f + k))
-                        for c in 0..<k { out[r * (f + k) + f + c] = c == label ? 1 : 0 }
-                    }
-                }
-            }
+        let top = self.top, f = top.featureCount
+        var v = Matrix(rows: count, columns: top.visibleCount)
+        switch start {
+        case .biases:
+            for r in 0..<count { for i in 0..<f { v[r, i] = sigmoid(top.visibleBias[i]) } }
+        case .noise:
+            let stream = RandomStream(seed: seed, purpose: .gibbsChain(layer: -1, step: 0, hidden: false))
+            var noise = Matrix(rows: count, columns: inputCount)
+            for r in 0..<count { for i in 0..<inputCount { noise[r, i] = stream.uniform(row: r, unit: i) < 0.5 ? 1 : 0 } }
+            let x = upPass(noise)
+            for r in 0..<count { for i in 0..<f { v[r, i] = x[r, i] } }
         }
-        sampleFeatures(top.visibleProbabilities(zero), step: 0)
-        var images: [Matrix] = []
         let wanted = Set(frames)
         var frameImages: [Int: Matrix] = [:]
-        for s in 1...max(steps, 1) {
-            hidden = top.hiddenProbabilities(v)
-            let stream = RandomStream(seed: seed, purpose: .dream(step: s, hidden: true))
-            hidden.elements.withUnsafeMutableBufferPointer { p in
-                for r in 0..<count {
-                    stream.sampleBernoulli(row: r, units: 0..<h, probabilities: p.baseAddress! + r * h,
-                                           into: p.baseAddress! + r * h)
-                }
-            }
-            means = top.visibleProbabilities(hidden)
+        let chains = GibbsChains(rbm: top, clamp: .label(label), seed: seed, layer: stack.layers.count - 1)
+        let means = chains.run(from: v, steps: steps) { s, means in
             if wanted.contains(s) { frameImages[s] = downPass(means.columns(0..<f)) }
-            if s < steps { sampleFeatures(means, step: s) }
         }
-        images = frames.map { frameImages[$0] ?? downPass(means.columns(0..<f)) }
-        return (downPass(means.columns(0..<f)), images)
-    }
-}
-
-extension Matrix {
-    /// The columns `range` of every row, as a new matrix.
-    public func columns(_ range: Range<Int>) -> Matrix {
-        var result = Matrix(rows: rows, columns: range.count)
-        for r in 0..<rows { for (c, source) in range.enumerated() { result[r, c] = self[r, source] } }
-        return result
+        let images = downPass(means.columns(0..<f))
+        return (images, frames.map { frameImages[$0] ?? images })
     }
 }

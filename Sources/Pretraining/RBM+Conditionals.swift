@@ -42,9 +42,15 @@ extension RBM {
     /// sigmoid(h W^T + b); Gaussian: the mean h W^T + b; label units: the softmax of their
     /// group. `h` is (n, hiddenCount).
     public func visibleProbabilities(_ h: Matrix) -> Matrix {
+        var x = Matrix(rows: 0, columns: 0)
+        visibleProbabilities(h, into: &x)
+        return x
+    }
+
+    /// `visibleProbabilities(h)` written into `result` (no allocation when its size fits).
+    public func visibleProbabilities(_ h: Matrix, into x: inout Matrix) {
         precondition(h.columns == hiddenCount,
                      "visibleProbabilities: h has \(h.columns) columns, RBM has \(hiddenCount) hidden units")
-        var x = Matrix(rows: 0, columns: 0)
         // x = h W^T : (n, H) * (H, V) -> (n, V)
         gemmInRowChunks(h, weight, .transposed, into: &x)
         let rows = x.rows, columns = visibleCount, units = visibleUnits, labels = labelCount
@@ -54,7 +60,6 @@ extension RBM {
                                          stride: columns, labels: labels)
             }
         }
-        return x
     }
 
     /// A draw of h ~ p(h | v), of shape (n, hiddenCount): binary states for Bernoulli units,

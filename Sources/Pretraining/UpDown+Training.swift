@@ -11,6 +11,27 @@ public struct UpDownEpochReport: Sendable, Codable, Equatable {
     /// The mean over the rows of the summed squared error of the pixels predicted by the
     /// generative weights from the wake states of the layer above (before each update).
     public var pixelError: Double
+    /// Per directed layer d (0: the pixels), the mean over the rows of the summed squared error
+    /// of predicting the wake states of layer d from those of layer d + 1 with the generative
+    /// weights (before each update; entry 0 is `pixelError`). Nil in reports of older runs.
+    public var wakeErrors: [Double]?
+    /// The top RBM's reconstruction error during the epoch: the mean over the rows of the
+    /// summed squared error of its CD reconstruction of [units below the labels, labels].
+    public var topReconstructionError: Double?
+    /// The test error (label of least free energy) after the epoch, when measured.
+    public var testError: Double?
+
+    public init(epoch: Int, epochs: Int, cdSteps: Int, seconds: Double, pixelError: Double,
+                wakeErrors: [Double]? = nil, topReconstructionError: Double? = nil, testError: Double? = nil) {
+        self.epoch = epoch
+        self.epochs = epochs
+        self.cdSteps = cdSteps
+        self.seconds = seconds
+        self.pixelError = pixelError
+        self.wakeErrors = wakeErrors
+        self.topReconstructionError = topReconstructionError
+        self.testError = testError
+    }
 }
 
 /// The state of an up-down run between two epochs: enough to continue it bit-identically.
@@ -48,10 +69,13 @@ extension GenerativeDeepBeliefNetwork {
     /// by it, so the result does not depend on the number of threads. After every epoch
     /// `onProgress` (if given) receives the state to resume from; passing it as `resumeFrom`
     /// continues the run after that epoch and ends bit-identical to an uninterrupted run.
+    /// With `test` (images and labels), the report of every `testEvery`-th epoch and of the
+    /// last carries the test error by free energy (not counted in `seconds`).
     /// Throws `PretrainingError` for bad data, labels or configurations, and `.diverged`
     /// when a parameter becomes NaN or infinite (the model keeps the last finite epoch's).
     public mutating func upDown(on data: Matrix, labels: [Int], configuration: UpDownConfiguration,
                                 generator: inout Xoshiro256StarStar, resumeFrom progress: UpDownProgress? = nil,
+                                test: (images: Matrix, labels: [Int])? = nil, testEvery: Int = 1,
                                 onEpoch: (UpDownEpochReport) -> Void = { _ in },
                                 onProgress: ((UpDownProgress) throws -> Void)? = nil) throws {
         let drawn = generator.next()
@@ -100,9 +124,18 @@ extension GenerativeDeepBeliefNetwork {
             }
             guard engine.parametersAreFinite else { throw PretrainingError.diverged(layer: depth, epoch: epoch) }
             engine.store(into: &self)
+            let seconds = (clock.now - start).seconds
+            var testError: Double?
+            if let test, (epoch + 1) % max(testEvery, 1) == 0 || epoch + 1 == configuration.epochs {
+                let wrong = zip(classify(test.images), test.labels).filter { $0 != $1 }.count
+                testError = Double(wrong) / Double(max(test.labels.count, 1))
+            }
             let report = UpDownEpochReport(epoch: epoch, epochs: configuration.epochs,
                                            cdSteps: configuration.cdSteps(forEpoch: epoch),
-                                           seconds: (clock.now - start).seconds, pixelError: error / Double(rows))
+                                           seconds: seconds, pixelError: error / Double(rows),
+                                           wakeErrors: engine.wakeErrorSums.map { $0 / Double(rows) },
+                                           topReconstructionError: engine.topErrorSum / Double(rows),
+                                           testError: testError)
             reports.append(report)
             onEpoch(report)
             if let onProgress {

@@ -30,6 +30,10 @@ final class UpDownEngine {
     /// The top RBM's CD engine (its own parameters and velocities).
     let top: ContrastiveDivergence
     private(set) var epoch = 0, stepInEpoch = 0
+    /// The epoch's sums so far: per directed layer d, the squared error of predicting the wake
+    /// states of layer d from layer d + 1 (index 0: the pixels); the top RBM's squared
+    /// reconstruction error. Summed over rows and units; cleared by `setEpoch`.
+    private(set) var wakeErrorSums: [Double] = [], topErrorSum = 0.0
     private var learningRate: Float = 0, momentum: Float = 0
 
     // Directed parameters, their velocities and gradients (layer d: R_d, G_d (n_d, n_{d+1}),
@@ -81,6 +85,8 @@ final class UpDownEngine {
     func setEpoch(_ epoch: Int) {
         self.epoch = epoch
         stepInEpoch = 0
+        wakeErrorSums = Array(repeating: 0, count: depth)
+        topErrorSum = 0
         learningRate = configuration.learningRate
         momentum = configuration.momentum(forEpoch: epoch)
         top.setEpoch(epoch, cdSteps: configuration.cdSteps(forEpoch: epoch))
@@ -103,7 +109,8 @@ final class UpDownEngine {
     /// One up-down update on the rows `rows` of `data` (row-major, n_0 columns) with their
     /// labels `labels[row]` (0 ..< K). BLAS must be single-threaded during the call. Returns
     /// the summed squared error of the pixels predicted from the wake states of the layer
-    /// above (sum over rows and pixels, before the update).
+    /// above (sum over rows and pixels, before the update); adds every layer's to
+    /// `wakeErrorSums` and the top RBM's reconstruction error to `topErrorSum`.
     func step(data: UnsafePointer<Float>, labels: UnsafePointer<Int>, rows: UnsafeBufferPointer<Int>) -> Double {
         let b = rows.count, d = depth, n = sizes
         precondition(b >= 1 && b <= capacity, "UpDownEngine.step: \(b) rows for a capacity of \(capacity)")
@@ -130,7 +137,7 @@ final class UpDownEngine {
             row[n[d] + label] = 1
         }
         // (The top engine counts its minibatches like this one: both start at 0 in setEpoch.)
-        _ = top.step(data: topInput.pointer, rows: UnsafeBufferPointer(rebasing: indices[0..<b]))
+        topErrorSum += top.step(data: topInput.pointer, rows: UnsafeBufferPointer(rebasing: indices[0..<b]))
         // 3. Sleep: t_D ~ the top's negative visible means (below the labels), then down.
         let negative = top.visibleStack.pointer + b * topWidth
         let topStream = stream(.sleepSample(layer: d))
@@ -147,17 +154,20 @@ final class UpDownEngine {
         }
         // 4. Generative statistics: e_l = s_l - sigmoid(s_{l+1} G_l^T + b_l).
         let scale = 1 / Float(b)
-        var error = 0.0
+        var pixelError = 0.0
         for l in 0..<d {
             let e = prediction[l].pointer
             sgemm(.none, .transposed, m: b, n: n[l], k: n[l + 1], alpha: 1, a: wake[l + 1].pointer, lda: n[l + 1],
                   b: generative[l].pointer, ldb: n[l + 1], beta: 0, c: e, ldc: n[l])
             sigmoidLayer(e, rows: b, columns: n[l], bias: generativeBias[l].pointer, sample: nil)
             let s = wake[l].pointer
+            var error = 0.0
             for i in 0..<(b * n[l]) {
                 e[i] = s[i] - e[i]
-                if l == 0 { error += Double(e[i]) * Double(e[i]) }
+                error += Double(e[i]) * Double(e[i])
             }
+            wakeErrorSums[l] += error
+            if l == 0 { pixelError = error }
             // dG_l = e_l^T s_{l+1} / b : (n_l, b) * (b, n_{l+1})
             sgemm(.transposed, .none, m: n[l], n: n[l + 1], k: b, alpha: scale, a: e, lda: n[l],
                   b: wake[l + 1].pointer, ldb: n[l + 1], beta: 0, c: generativeGradient[l].pointer, ldc: n[l + 1])
@@ -190,7 +200,7 @@ final class UpDownEngine {
             ascend(recognition[l], recognitionVelocity[l], recognitionGradient[l], decay: decay)
             ascend(recognitionBias[l], recognitionBiasVelocity[l], recognitionBiasGradient[l], decay: 0)
         }
-        return error
+        return pixelError
     }
 
     // MARK: - Parameters

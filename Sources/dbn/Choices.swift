@@ -10,6 +10,7 @@ extension VisibleUnits: ExpressibleByArgument {}
 extension HiddenUnits: ExpressibleByArgument {}
 extension NegativePhaseState: ExpressibleByArgument {}
 extension VisibleBiasInitialization: ExpressibleByArgument {}
+extension GenerativeDeepBeliefNetwork.DreamStart: ExpressibleByArgument {}
 
 extension Activation: ExpressibleByArgument {
     public init?(argument: String) { self.init(name: argument) }
@@ -33,6 +34,21 @@ enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable {
         case .sgd: (.sgd, false)
         case .nesterov: (.sgd, true)
         case .adam: (.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8), false)
+        }
+    }
+}
+
+/// How `dbn evaluate` reads the label off a generative DBN's top RBM.
+enum LabelRuleChoice: String, ExpressibleByArgument, CaseIterable {
+    /// The label of least free energy (exact).
+    case freeEnergy = "free-energy"
+    /// Gibbs steps with the units below the labels clamped, the labels free.
+    case gibbs
+
+    func rule(steps: Int, seed: UInt64) -> GenerativeDeepBeliefNetwork.LabelRule {
+        switch self {
+        case .freeEnergy: .freeEnergy
+        case .gibbs: .settling(steps: steps, seed: seed)
         }
     }
 }

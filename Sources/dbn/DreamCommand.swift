@@ -12,7 +12,10 @@ struct DreamCommand: ParsableCommand {
             chains in the top RBM with the label clamped, --steps steps each, then the mean of the \
             units below the labels passed down through the generative weights (pixel probabilities). \
             One row of the grid per label. --frames N also writes a strip of one chain (the first) \
-            after N evenly spaced steps to --frames-output.
+            after N evenly spaced steps to --frames-output. The chains start (--start) from the up \
+            pass of a random binary image (noise, as the paper's figure 9) or from the top RBM's \
+            visible biases. --classifier FILE classifies the dreamt images (a network from dbn \
+            train, or a generative DBN by free energy) and reports how many show the clamped label.
             """)
 
     @Option(help: "A generative DBN (from dbn generative).")
@@ -32,6 +35,12 @@ struct DreamCommand: ParsableCommand {
 
     @Option(help: "Seed of the chains.")
     var seed: UInt64 = 1
+
+    @Option(help: "Where the chains start: noise (the up pass of a random binary image) or biases.")
+    var start: GenerativeDeepBeliefNetwork.DreamStart = .noise
+
+    @Option(help: "A classifier for the dreamt images (a network, or a generative DBN): reports agreement with the clamped label.")
+    var classifier: String?
 
     @Option(help: "Frames of the first chain to draw as a strip (0: none).")
     var frames = 0
@@ -53,6 +62,11 @@ struct DreamCommand: ParsableCommand {
         let seed: UInt64
         let picture: PictureSummary
         let frames: PictureSummary?
+        let start: String
+        /// With --classifier: the fraction of dreamt images classified as their clamped label,
+        /// overall and per label (in the order of `labels`).
+        let agreement: Double?
+        let agreementByLabel: [Double]?
     }
 
     func validate() throws {
@@ -72,13 +86,14 @@ struct DreamCommand: ParsableCommand {
         if let bad = labels.first(where: { $0 >= dbn.labelCount }) {
             throw CLIError("\(model): --label \(bad) but the model has \(dbn.labelCount) labels (0-\(dbn.labelCount - 1))")
         }
+        let classify = try classifier.map { try Self.classifier($0, inputs: dbn.inputCount, labels: dbn.labelCount) }
         let (height, width) = try tileShape(pixels: dbn.inputCount, file: loaded.file)
         let frameSteps = frames > 0 ? (1...frames).map { max(1, $0 * steps / frames) } : []
         var rows: [Float] = []
         var strip: Matrix?
         for l in labels {
             let (images, frameImages) = dbn.dream(label: l, count: count, steps: steps, seed: seed &+ UInt64(l),
-                                                  frames: l == labels[0] ? frameSteps : [])
+                                                  start: start, frames: l == labels[0] ? frameSteps : [])
             rows += images.elements
             if !frameImages.isEmpty { strip = Matrix(rows: frameImages.count, columns: dbn.inputCount,
                                                       elements: frameImages.flatMap { Array($0.elements[0..<dbn.inputCount]) }) }
@@ -97,8 +112,34 @@ struct DreamCommand: ParsableCommand {
             frameSummary = try stripGrid.image(rowsOf: strip).save(to: framesOutput, tiles: strip.rows)
             console.say("\(framesOutput): one chain of label \(labels[0]) after steps \(frameSteps.map(String.init).joined(separator: ", "))")
         }
+        var agreement: Double?, byLabel: [Double]?
+        if let classify, let classifier {
+            let predicted = classify(pixels)
+            byLabel = labels.enumerated().map { i, l in
+                Double(predicted[(i * count)..<((i + 1) * count)].filter { $0 == l }.count) / Double(count)
+            }
+            agreement = byLabel!.reduce(0, +) / Double(labels.count)
+            console.say("\(classifier) classifies \(TextLayout.percent(agreement!)) of the dreamt images as their clamped label (by label: \(byLabel!.map { TextLayout.percent($0) }.joined(separator: " ")); chance \(TextLayout.percent(1 / Double(dbn.labelCount))))")
+        }
         try console.emitJSON(Report(model: model, labels: labels, count: count, steps: steps, seed: seed,
-                                    picture: summary, frames: frameSummary))
+                                    picture: summary, frames: frameSummary, start: start.rawValue,
+                                    agreement: agreement, agreementByLabel: byLabel))
+    }
+
+    /// The classifier in `path`: a network's most probable class, or a generative DBN's label
+    /// of least free energy. Errors name the file when it does not fit the dreams.
+    static func classifier(_ path: String, inputs: Int, labels: Int) throws -> (Matrix) -> [Int] {
+        let loaded = try LoadedModel.read(path)
+        if loaded.kind == .rbmStack && loaded.file.metadata[ModelArchive.Key.labelCount] != nil {
+            let dbn = try ModelArchive.generative(from: loaded.file)
+            try ModelArchive.requireFits(file: path, inputs: dbn.inputCount, outputs: dbn.labelCount, pixels: inputs,
+                                         classes: labels)
+            return { dbn.classify($0) }
+        }
+        let network = try loaded.network()
+        try ModelArchive.requireFits(file: path, inputs: network.inputCount, outputs: network.outputCount,
+                                     pixels: inputs, classes: labels)
+        return { network.classify($0) }
     }
 
     /// The tile shape: --shape, else the model's input_shape metadata, else a square.

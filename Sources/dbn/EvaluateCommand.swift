@@ -11,12 +11,23 @@ struct EvaluateCommand: ParsableCommand {
             Give --model once per network file. With several, the ensemble averages the models' \
             class probabilities. The test error is the fraction of test images whose most probable \
             class is not their label; the confusion matrix counts (true class, predicted class). \
-            A generative DBN (from dbn generative) classifies by the free energy of each label in \
-            its top RBM after the up pass (no loss; not in ensembles).
+            A generative DBN (from dbn generative) classifies after the up pass by the free energy \
+            of each label in its top RBM (--classify free-energy, exact), or by letting the labels \
+            settle (--classify gibbs: --gibbs-steps Gibbs steps with the units below the labels \
+            clamped, the label of highest mean probability); no loss, not in ensembles.
             """)
 
     @Option(name: .customLong("model"), help: "A network file (.safetensors); repeat for an ensemble.")
     var models: [String] = []
+
+    @Option(help: "How a generative DBN reads the label: free-energy (exact) or gibbs (labels left to settle).")
+    var classify: LabelRuleChoice = .freeEnergy
+
+    @Option(help: "Gibbs steps of --classify gibbs.")
+    var gibbsSteps = 10
+
+    @Option(help: "Seed of the Gibbs chains of --classify gibbs.")
+    var seed: UInt64 = 1
 
     @OptionGroup var dataOptions: TestDataOptions
     @OptionGroup var options: OutputOptions
@@ -43,6 +54,9 @@ struct EvaluateCommand: ParsableCommand {
 
     func validate() throws {
         if models.isEmpty { throw ValidationError("give at least one --model file") }
+        if !(1...100_000).contains(gibbsSteps) {
+            throw ValidationError("--gibbs-steps must be between 1 and 100000, got \(gibbsSteps)")
+        }
     }
 
     func run() throws {
@@ -60,7 +74,8 @@ struct EvaluateCommand: ParsableCommand {
                 let dbn = try ModelArchive.generative(from: loaded.file)
                 try ModelArchive.requireFits(file: path, inputs: dbn.inputCount, outputs: dbn.labelCount,
                                              pixels: test.images.columns, classes: test.classCount)
-                let report = dbn.classificationReport(images: test.images, labels: test.labels)
+                let report = dbn.classificationReport(images: test.images, labels: test.labels,
+                                                      rule: classify.rule(steps: gibbsSteps, seed: seed))
                 let modelReport = ModelReport(path: path, testError: report.errorRate, errors: report.errors, loss: nil,
                                               confusionMatrix: report.confusionMatrix)
                 say(modelReport, console: console, testCount: test.labels.count)
@@ -104,7 +119,8 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     private func say(_ report: ModelReport, console: Console, testCount: Int) {
-        let loss = report.loss.map { "loss \(String(format: "%.4f", $0))" } ?? "generative DBN, labels by free energy"
+        let rule = classify == .freeEnergy ? "free energy" : "\(gibbsSteps) Gibbs steps (seed \(seed))"
+        let loss = report.loss.map { "loss \(String(format: "%.4f", $0))" } ?? "generative DBN, labels by \(rule)"
         console.say("\(report.path): test error \(TextLayout.percent(report.testError)) (\(report.errors) of \(testCount) test images), \(loss)")
         for line in Self.render(report.confusionMatrix) { console.say(line) }
         console.say("")

@@ -20,6 +20,7 @@ struct GenerativeCommand: ParsableCommand {
     @OptionGroup var common: RunOptions
     @OptionGroup var pretraining: PretrainingOptions
     @OptionGroup var checkpoints: CheckpointOptions
+    @OptionGroup var tensorboard: TensorBoardOptions
 
     @Option(help: "Minibatch size of both phases.")
     var batchSize: Int = 100
@@ -33,6 +34,8 @@ struct GenerativeCommand: ParsableCommand {
     var upDownWeightCost: Float = 2e-4
     @Option(help: "k of CD-k in the top RBM during up-down, comma-separated: the epochs are split into equal parts (the paper: 3,6,10).")
     var cdSchedule: String = "3,6,10"
+    @Option(help: "Measure the test error (free energy) after every N-th up-down epoch (0: only at the end).")
+    var upDownTestEvery: Int = 0
     @Option(help: "Also write the model after greedy training alone (safetensors).")
     var greedyOutput: String?
     @Option(help: "Where to write the generative DBN (safetensors).")
@@ -41,6 +44,7 @@ struct GenerativeCommand: ParsableCommand {
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         if upDownEpochs < 0 { throw ValidationError("--up-down-epochs must be >= 0, got \(upDownEpochs)") }
+        if upDownTestEvery < 0 { throw ValidationError("--up-down-test-every must be >= 0, got \(upDownTestEvery)") }
         do { try upDownConfiguration(seed: 0).validate() } catch let error as PretrainingError {
             throw ValidationError("--up-down-*/--cd-schedule: \(error)")
         }
@@ -79,7 +83,7 @@ struct GenerativeCommand: ParsableCommand {
             "command": "generative", "data": provenance.dataFingerprint, "sizes": "\(sizes)", "labels": "\(data.classCount)",
             "pretrain": ModelArchive.json(rbmConfiguration), "up_down": ModelArchive.json(upDown),
             "train_count": "\(data.trainImages.rows)"])
-        let runner = try TrainingOutput(console: console, logPath: common.log, checkpoints: checkpoints,
+        let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
                                         fingerprint: fingerprint, printEvery: common.epochsPerLine)
         runner.record(provenance)
 
@@ -101,7 +105,9 @@ struct GenerativeCommand: ParsableCommand {
         var upDownSeconds = 0.0
         var report = greedy
         if upDownEpochs > 0 {
-            upDownSeconds = try runner.upDown(&model, on: data.trainImages, labels: data.trainLabels, configuration: upDown)
+            upDownSeconds = try runner.upDown(&model, on: data.trainImages, labels: data.trainLabels, configuration: upDown,
+                                              test: upDownTestEvery > 0 ? (data.testImages, data.testLabels) : nil,
+                                              testEvery: upDownTestEvery)
             report = model.classificationReport(images: data.testImages, labels: data.testLabels)
             console.say("After up-down: test error \(TextLayout.percent(report.errorRate)) (\(report.errors) of \(data.testLabels.count))")
             metadata[ModelArchive.Key.upDown] = ModelArchive.json(upDown)

@@ -71,7 +71,7 @@ struct SampleCommand: ParsableCommand {
         var order = Array(0..<test.images.rows)
         generator.shuffle(&order)
         let starts = (0..<count).map { order[$0 % order.count] }
-        let pixels = stack.sample(layer: index, from: test.images.rows(at: starts), steps: steps, generator: &generator)
+        let pixels = stack.sample(layer: index, from: test.images.rows(at: starts), steps: steps, seed: seed)
 
         try Safeguards.requireFinite([("sampled pixel", Double(pixels.elements.first { !$0.isFinite } ?? 0))],
                                      file: model, source: "Gibbs sampling in rbm.\(index).weight")

@@ -42,6 +42,8 @@ struct TensorBoardOptions: ParsableArguments {
 /// minibatch of the layer): `rbm_step/reconstruction_error/layerN`, `rbm_step/learning_rate/layerN`,
 /// `rbm_step/gradient_norm/layerN` (|G|, the CD statistics: another quantity than
 /// fine-tuning's `step/gradient_norm/layerN`, hence another group).
+/// Up-down (step = epoch): `wake_error/layerN`, `top/reconstruction_error`, `top/cd_steps`,
+/// `error/test` (see `upDownEpoch`).
 /// Fine-tuning (step = epoch): `loss/train`, `error/train`, `loss|error/validation|test`,
 /// `learning_rate`, per layer `layerN/gradient_norm` and the activation statistics;
 /// histograms `layerN/weights`, `layerN/biases`, `layerN/pre_activations` and
@@ -160,12 +162,11 @@ final class TensorBoardLog {
     }
 
     /// Ten samples of the first RBM at the end of pre-training: Gibbs chains of `steps` steps
-    /// started from the first ten probe images (an observer with its own generator).
+    /// started from the first ten probe images (an observer: its own keyed draws).
     func samples(run: String, stack: DeepBeliefNetwork, seed: UInt64, step: Int, steps: Int = 100) {
         guard let first = stack.layers.first, let probe = pretrainingProbe[0], probe.columns == first.visibleCount,
               probe.rows > 0, let grid = Self.imageGrid(pixels: first.visibleCount, columns: min(10, probe.rows)) else { return }
-        var generator = Xoshiro256StarStar(seed: seed)
-        let samples = stack.sample(layer: 0, from: probe.rows(in: 0..<min(10, probe.rows)), steps: steps, generator: &generator)
+        let samples = stack.sample(layer: 0, from: probe.rows(in: 0..<min(10, probe.rows)), steps: steps, seed: seed)
         record(run) { writer in
             try writer.image(tag: "layer1/samples", grid.image(rowsOf: samples), step: step)
         }
@@ -235,6 +236,22 @@ final class TensorBoardLog {
             }
         }
         if let first = network.layers.first { filters(run: run, weight: first.weight, step: step) }
+    }
+
+    // MARK: Up-down
+
+    /// One up-down epoch (step = epoch, from 1): `wake_error/layerN` (the error of predicting
+    /// the wake states of layer N from the layer above; 0: the pixels),
+    /// `top/reconstruction_error`, `top/cd_steps`, and `error/test` when measured.
+    func upDownEpoch(run: String, report: UpDownEpochReport) {
+        record(run) { writer in
+            try Self.scalars(writer, (report.wakeErrors ?? [report.pixelError]).enumerated().map {
+                ("wake_error/layer\($0.offset)", $0.element)
+            } + [
+                ("top/reconstruction_error", report.topReconstructionError), ("top/cd_steps", Double(report.cdSteps)),
+                ("error/test", report.testError),
+            ], step: report.epoch + 1)
+        }
     }
 
     /// Makes everything written so far durable.

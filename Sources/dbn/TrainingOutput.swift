@@ -171,6 +171,7 @@ final class TrainingOutput {
     /// epoch. Returns the seconds.
     func upDown(_ model: inout GenerativeDeepBeliefNetwork, on data: Matrix, labels: [Int],
                 configuration: UpDownConfiguration, name: String = "up-down",
+                test: (images: Matrix, labels: [Int])? = nil, testEvery: Int = 1,
                 onEpoch: ((UpDownEpochReport) -> Void)? = nil) throws -> Double {
         if run.isFinished(name) {
             let seconds = try resumable {
@@ -180,12 +181,21 @@ final class TrainingOutput {
             return seconds
         }
         console.say("Up-down fine-tuning: \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate), CD-k in the top RBM with k = \(configuration.cdSchedule.map(String.init).joined(separator: ", ")) over equal parts of the run")
-        return try resumable {
-            try run.upDown(&model, on: data, labels: labels, configuration: configuration, name: name) { report in
-                if self.shouldPrint(epoch: report.epoch + 1, of: report.epochs) { self.console.say("    epoch \(report.epoch + 1)/\(report.epochs): CD-\(report.cdSteps), pixel error \(String(format: "%.3f", report.pixelError)) per image, \(secondsText(report.seconds))") }
+        let seconds = try resumable {
+            try run.upDown(&model, on: data, labels: labels, configuration: configuration, name: name, test: test,
+                           testEvery: testEvery) { report in
+                let top = report.topReconstructionError.map { ", top RBM recon \(String(format: "%.3f", $0))" } ?? ""
+                let test = report.testError.map { ", test error \(TextLayout.percent($0))" } ?? ""
+                if self.shouldPrint(epoch: report.epoch + 1, of: report.epochs) {
+                    self.console.say("    epoch \(report.epoch + 1)/\(report.epochs): CD-\(report.cdSteps), pixel error \(String(format: "%.3f", report.pixelError)) per image\(top)\(test), \(secondsText(report.seconds))")
+                }
+                try? self.log?.write(UpDownLogRecord(phase: name, report: report))
+                self.board?.upDownEpoch(run: name, report: report)
                 onEpoch?(report)
             }
         }
+        board?.flush()
+        return seconds
     }
 
     /// Fine-tuning of `network` (see `TrainingRun.finetune`), printed under `title`.
@@ -267,10 +277,10 @@ struct PretrainLogRecord: Encodable {
     }
 }
 
-/// One `--log` record per fine-tuning epoch (the report with every diagnostic).
-struct FineTuneLogRecord: Encodable {
+/// One `--log` record per epoch of a phase: the report's fields and the phase's name.
+struct PhaseLogRecord<Report: Encodable>: Encodable {
     let phase: String
-    let report: EpochReport
+    let report: Report
 
     func encode(to encoder: Encoder) throws {
         try report.encode(to: encoder)
@@ -279,3 +289,9 @@ struct FineTuneLogRecord: Encodable {
     }
     enum Key: String, CodingKey { case phase }
 }
+
+/// One `--log` record per fine-tuning epoch (the report with every diagnostic).
+typealias FineTuneLogRecord = PhaseLogRecord<EpochReport>
+/// One `--log` record per up-down epoch (the report: `epoch` 0-based, `wake_errors` per layer
+/// from the pixels up, `top_reconstruction_error`, `test_error` when measured).
+typealias UpDownLogRecord = PhaseLogRecord<UpDownEpochReport>

@@ -12,6 +12,7 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         let f = try TrainingFixture(train: 150, test: 60)
         let r = try dbn(["generative", "--layers", "16,24", "--pretrain-epochs", "15", "--up-down-epochs", "3",
                          "--batch-size", "10", "--cd-schedule", "1,2", "--greedy-output", "greedy.safetensors",
+                         "--up-down-test-every", "2", "--log", "run.jsonl", "--tensorboard", "tb",
                          "--output", "gen.safetensors", "--json"], f)
         #expect(r.status == 0, "\(r)")
         let json = try r.json()
@@ -22,9 +23,37 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         #expect(model.isUntied && model.labelCount == 3 && model.stack.layerSizes == [36, 16, 24])
         #expect(try !ModelArchive.generative(from: SafeTensors.read(from: f.path("greedy.safetensors"))).isUntied)
 
+        // One --log record per up-down epoch, with every layer's wake error; TensorBoard events.
+        let records = try String(contentsOfFile: f.path("run.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["phase"] as? String == "up-down" }
+        #expect(records.count == 3, "\(records)")
+        #expect(records.allSatisfy { ($0["wake_errors"] as? [Double])?.count == 1 && $0["top_reconstruction_error"] is Double })
+        #expect(records.map { $0["test_error"] is Double } == [false, true, true])
+        #expect(records.last?["test_error"] as? Double == final)
+        #expect(FileManager.default.fileExists(atPath: f.path("tb/up-down")))
+
         let e = try dbn(["evaluate", "--model", "gen.safetensors", "--json"], f)
         #expect(e.status == 0, "\(e)")
         #expect(try e.json()["test_error"] as? Double == final)
+        let gibbs = try dbn(["evaluate", "--model", "gen.safetensors", "--classify", "gibbs", "--gibbs-steps", "20",
+                             "--json"], f)
+        #expect(gibbs.status == 0, "\(gibbs)")
+        let settled = try #require(try gibbs.json()["test_error"] as? Double)
+        #expect(abs(settled - final) < 0.15, "labels left to settle \(settled), by free energy \(final)")
+
+        // The same dreams with 1 and 2 threads, byte for byte; --classifier reports agreement.
+        var sheets: [[UInt8]] = []
+        for threads in ["1", "2"] {
+            let d = try DBNExecutable.run(["dream", "--model", "gen.safetensors", "--all-labels", "--count", "4",
+                                           "--steps", "20", "--output", "t\(threads).png", "--threads", threads,
+                                           "--classifier", "gen.safetensors", "--json"], in: f.folder)
+            #expect(d.status == 0, "\(d)")
+            let agreement = try #require(try d.json()["agreement"] as? Double)
+            #expect((0...1).contains(agreement))
+            sheets.append(fileBytes(f.path("t\(threads).png")))
+        }
+        #expect(sheets[0] == sheets[1])
 
         let d = try DBNExecutable.run(["dream", "--model", "gen.safetensors", "--all-labels", "--count", "4",
                                        "--steps", "20", "--output", "sheet.png", "--upscale", "1",

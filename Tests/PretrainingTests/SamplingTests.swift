@@ -14,17 +14,20 @@ struct SamplingTests {
         let stack = Self.stack()
         var g = Xoshiro256StarStar(seed: 1)
         let images = Matrix(rows: 4, columns: 12, elements: (0..<48).map { _ in g.nextFloat() })
-        var a = Xoshiro256StarStar(seed: 2), b = Xoshiro256StarStar(seed: 2), c = Xoshiro256StarStar(seed: 3)
-        let x = stack.sample(layer: 1, from: images, steps: 5, generator: &a)
+        let x = stack.sample(layer: 1, from: images, steps: 5, seed: 2)
         #expect(x.rows == 4 && x.columns == 12)
         #expect(x.elements.allSatisfy { $0 >= 0 && $0 <= 1 })
-        #expect(stack.sample(layer: 1, from: images, steps: 5, generator: &b) == x)
-        #expect(stack.sample(layer: 1, from: images, steps: 5, generator: &c) != x)
+        #expect(stack.sample(layer: 1, from: images, steps: 5, seed: 2) == x)
+        #expect(stack.sample(layer: 1, from: images, steps: 5, seed: 3) != x)
 
-        // No steps in RBM 0: one hidden sample, then its visible probabilities.
-        var d = Xoshiro256StarStar(seed: 4), e = Xoshiro256StarStar(seed: 4)
-        let h = stack.layers[0].sampleHidden(given: images, using: &e)
-        #expect(stack.sample(layer: 0, from: images, steps: 0, generator: &d) == stack.layers[0].visibleProbabilities(h))
+        // No steps in RBM 0: one hidden sample keyed by (seed, layer 0, step 0, row, unit), then
+        // its visible probabilities.
+        let rbm = stack.layers[0]
+        let stream = RandomStream(seed: 4, purpose: .gibbsChain(layer: 0, step: 0, hidden: true))
+        let p = rbm.hiddenProbabilities(images)
+        var h = p
+        for r in 0..<h.rows { for j in 0..<h.columns { h[r, j] = stream.uniform(row: r, unit: j) < p[r, j] ? 1 : 0 } }
+        #expect(stack.sample(layer: 0, from: images, steps: 0, seed: 4) == rbm.visibleProbabilities(h))
     }
 
     @Test("reconstruction: up with hidden probabilities, down with visible probabilities")
