@@ -27,7 +27,7 @@ extension ContrastiveDivergence {
     /// every process contributes its share (zeros elsewhere) to a sum (at epoch ends only).
     private func gatheredChains() -> [Float] {
         guard collective.size > 1 else { return chains.array }
-        let all = FloatBuffer(count: chains.count), owned = collective.share(ofRows: capacity, capacity: capacity)
+        let all = FloatBuffer(count: chains.count), owned = share(ofRows: capacity)
         let nv = visibleCount
         (all.pointer + owned.lowerBound * nv).update(from: chains.pointer + owned.lowerBound * nv, count: owned.count * nv)
         collective.allReduceSum(all)

@@ -107,11 +107,15 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Write one JSON record per epoch to this file (JSON lines).")
     var log: String?
 
+    @Option(help: ArgumentHelp("Reproducible mode: cut every minibatch into G fixed row groups and add their sums in order, so that the same seed and flags give the same model bytes on any number of MPI processes up to G (and on one). Costs smaller products and G partial gradients per step.", valueName: "G"))
+    var reproducible: Int?
+
     @Option(help: "Print one line every N epochs (the last epoch of each phase always). The progress bar (on a terminal) still moves every minibatch.")
     var printEvery: Int = 1
 
     func validate() throws {
         if printEvery < 1 { throw ValidationError("--print-every must be >= 1, got \(printEvery)") }
+        if let reproducible, reproducible < 1 { throw ValidationError("--reproducible must be >= 1 (row groups), got \(reproducible)") }
     }
 
     /// Applies the thread count and returns the console.
@@ -125,6 +129,18 @@ struct RunOptions: ParsableArguments {
         if let log { try Safeguards.checkDestination(log, flag: "--log", inputs: inputs + [model].compactMap { $0 }) }
     }
 }
+
+/// A subcommand that trains, with the options every training subcommand shares.
+protocol TrainingSubcommand: ParsableCommand {
+    var common: RunOptions { get }
+}
+
+extension PretrainCommand: TrainingSubcommand {}
+extension FinetuneCommand: TrainingSubcommand {}
+extension TrainCommand: TrainingSubcommand {}
+extension CompareCommand: TrainingSubcommand {}
+extension GenerativeCommand: TrainingSubcommand {}
+extension BenchCommand: TrainingSubcommand {}
 
 /// Output and thread options of every subcommand.
 struct OutputOptions: ParsableArguments {
