@@ -89,6 +89,8 @@ import sys
 work, n, total, rounds, images, p, g, gbit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), float(sys.argv[8])
 steps = max(images // 100, 1)
 tc = total / rounds / steps                      # one process's compute per step of batch 100 (s)
+if work == "pretrain":
+    tc /= 3                                      # the greedy epoch trains 3 layers: per layer's step
 bytes_ = 4 * n
 ring = 2 * (p - 1) / p * bytes_                  # a ring all-reduce, per process
 chain = 2 * bytes_                               # the ordered sum: in, out (plus the broadcast's ~1x)
@@ -100,7 +102,7 @@ batches = {m: 4 * t_reduce * m / per_row for m in (2, 4, 8)}
 print(f"- {work}: N = {n:,} floats ({bytes_ / 1e6:.2f} MB per step); all-reduce moves {ring / 1e6:.2f} MB per process "
       f"at P = {p} (ring), the reproducible ordered sum {chain / 1e6:.2f} MB in and out plus a broadcast, and keeps "
       f"{-(-g // p)} partial gradients ({-(-g // p) * bytes_ / 1e6:.2f} MB) per process; "
-      f"t_c(100) = {tc * 1e3:.2f} ms per step on one process (x {p} threads); 8N/beta = {t_reduce * 1e3:.2f} ms at "
+      f"t_c(100) = {tc * 1e3:.2f} ms per step{' (per layer)' if work == 'pretrain' else ''} on one process (x {p} threads); 8N/beta = {t_reduce * 1e3:.2f} ms at "
       f"{gbit:g} Gbit/s; 80% efficiency needs a global batch of about "
       + ", ".join(f"{b:,.0f} on {m} machines" for m, b in batches.items()) + ".")
 EOF
