@@ -7,8 +7,14 @@
 #      dropout), under `mpirun -np 1, 2, 3`, against the single-process run: bit-identical at
 #      -np 1, and within TOLERANCE (largest absolute weight difference) at -np 2 and 3, where
 #      only the order of the float sums differs;
-#   2. a run killed after a checkpoint and resumed with another number of ranks;
-#   3. a rank that fails on a bad file stops the whole job (no hang) with one error line, and
+#   2. the reproducible mode (--reproducible 6): the same runs give model files byte-identical
+#      (cmp) to the single-process run with the same flag at -np 1, 2 and 3;
+#   3. a run killed after a checkpoint and resumed with another number of ranks;
+#   4. Ctrl-C: SIGINT to mpirun after the first checkpoint stops every rank (exit status
+#      non-zero, one error line, no temporary file, no rank left running), and
+#      --resume on another number of ranks ends byte-identical to the uninterrupted run
+#      (reproducible mode);
+#   5. a rank that fails on a bad file stops the whole job (no hang) with one error line, and
 #      ranks that drift apart (different learning rates) stop the job with a clear error.
 # Prints the measured differences. Exit status 0 when every check passes.
 set -euo pipefail
@@ -59,17 +65,39 @@ check_ranks pcd pretrain "${small[@]}" "${layers[@]}" --pretrain-epochs 2 --pers
 check_ranks finetune finetune "${small[@]}" --weights "$work/cd1-single.safetensors" --finetune-epochs 2 \
     --dropout 0.2 --validation 0
 
-# 2. Killed after its first checkpoint on 2 ranks, resumed on 3: ends where the uninterrupted
+# 2. The reproducible mode: byte-identical model files (metadata included) for any -np.
+check_identical() {  # check_identical NAME COMMAND ARGS...
+    local name=$1; shift
+    "$SINGLE" "$@" --reproducible 6 --output "$work/$name-r-single.safetensors"
+    for np in 1 2 3; do
+        mpi "$np" "$PARALLEL" "$@" --reproducible 6 --output "$work/$name-r-np$np.safetensors"
+        if cmp -s "$work/$name-r-single.safetensors" "$work/$name-r-np$np.safetensors"; then
+            echo "ok    $name --reproducible 6, -np $np vs one process: byte-identical"
+        else
+            echo "FAIL  $name --reproducible 6, -np $np vs one process: the files differ"; failures=$((failures + 1))
+        fi
+    done
+}
+check_identical cd1 pretrain "${small[@]}" "${layers[@]}" --pretrain-epochs 2
+check_identical pcd pretrain "${small[@]}" "${layers[@]}" --pretrain-epochs 2 --persistent --binarize resample
+check_identical finetune finetune "${small[@]}" --weights "$work/cd1-single.safetensors" --finetune-epochs 2 \
+    --dropout 0.2 --validation 0
+
+wait_for_checkpoint() {  # wait_for_checkpoint FILE PID: until FILE exists or PID ends (2 minutes at most)
+    for _ in $(seq 1 600); do
+        [ -f "$1" ] && break
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.2
+    done
+}
+
+# 3. Killed after its first checkpoint on 2 ranks, resumed on 3: ends where the uninterrupted
 #    single-process run ends (within the tolerance).
 resume=(pretrain "${small[@]}" "${layers[@]}" --pretrain-epochs 3 --persistent)
 "$SINGLE" "${resume[@]}" --output "$work/resume-single.safetensors"
 mpirun -np 2 "$PARALLEL" "${resume[@]}" --checkpoint-dir "$work/checkpoints" --output "$work/resume.safetensors" &
 job=$!  # mpirun itself: SIGTERM makes it kill its ranks
-for _ in $(seq 1 600); do
-    [ -f "$work/checkpoints/checkpoint.safetensors" ] && break
-    kill -0 "$job" 2>/dev/null || break
-    sleep 0.2
-done
+wait_for_checkpoint "$work/checkpoints/checkpoint.safetensors" "$job"
 kill -TERM "$job" 2>/dev/null || true
 wait "$job" 2>/dev/null || true
 if [ -f "$work/resume.safetensors" ]; then
@@ -86,7 +114,45 @@ else
     fi
 fi
 
-# 3a. Rank 1 reads a truncated image file while rank 0 reads the good one: the job must stop
+# 4. Ctrl-C: SIGINT to mpirun after the first checkpoint. Open MPI 4 does not forward SIGINT: it
+#    ends the job by sending SIGTERM to the ranks, which remove any temporary file, and rank 0
+#    prints one line naming the checkpoint (ranks that get SIGINT themselves agree at the next
+#    checkpoint to stop, TrainingRun). (set -m: a background job of a script would otherwise
+#    start with SIGINT ignored.)
+interrupt=(pretrain "${small[@]}" "${layers[@]}" --pretrain-epochs 6 --persistent --reproducible 6)
+"$SINGLE" "${interrupt[@]}" --output "$work/ctrlc-single.safetensors"
+set -m
+mpirun -np 2 "$PARALLEL" "${interrupt[@]}" --checkpoint-dir "$work/ctrlc" --output "$work/ctrlc.safetensors" \
+    >"$work/ctrlc.out" 2>"$work/ctrlc.err" &
+job=$!
+set +m
+wait_for_checkpoint "$work/ctrlc/checkpoint.safetensors" "$job"
+kill -INT "$job" 2>/dev/null || true
+status=0
+timeout 120 tail --pid="$job" -f /dev/null || true
+wait "$job" 2>/dev/null || status=$?
+leftover=$(find "$work/ctrlc" -name '.checkpoint*tmp*' | wc -l)
+running=$(pgrep -f -- "--checkpoint-dir $work/ctrlc" | wc -l || true)
+errors=$(grep -c '^Error' "$work/ctrlc.err" || true)
+if [ -f "$work/ctrlc.safetensors" ]; then
+    echo "note  Ctrl-C: the run had already finished before the signal (machine too fast): nothing to check"
+elif [ "$status" = 0 ] || [ "$errors" != 1 ] || ! grep -Eq '^Error: (interrupted|stopped by a signal)' "$work/ctrlc.err" \
+        || [ "$leftover" != 0 ] || [ "$running" != 0 ]; then
+    echo "FAIL  Ctrl-C under mpirun: status $status, $errors error line(s), $leftover temporary file(s), $running process(es) left:"
+    cat "$work/ctrlc.err"; failures=$((failures + 1))
+else
+    echo "ok    Ctrl-C under mpirun: status $status, $(grep '^Error' "$work/ctrlc.err")"
+fi
+if [ ! -f "$work/ctrlc.safetensors" ]; then
+    if mpi 3 "$PARALLEL" "${interrupt[@]}" --checkpoint-dir "$work/ctrlc" --resume \
+            --output "$work/ctrlc.safetensors" && cmp -s "$work/ctrlc-single.safetensors" "$work/ctrlc.safetensors"; then
+        echo "ok    Ctrl-C on 2 ranks, resumed on 3: byte-identical to one uninterrupted process (--reproducible 6)"
+    else
+        echo "FAIL  Ctrl-C on 2 ranks, resumed on 3: failed or not byte-identical"; failures=$((failures + 1))
+    fi
+fi
+
+# 5a. Rank 1 reads a truncated image file while rank 0 reads the good one: the job must stop
 #     (not hang with rank 0 waiting in a sum) with rank 1's error line and a non-zero status.
 mkdir -p "$work/bad"
 cp datasets/mnist/*labels* datasets/mnist/t10k-images-idx3-ubyte.gz "$work/bad/"
@@ -111,7 +177,7 @@ expect_failure "a rank that fails on a bad file stops the job" "rank 1" \
     -np 1 "$PARALLEL" pretrain "${small[@]}" "${layers[@]}" --data "$work/bad" --output "$work/x.safetensors"
 expect_failure "every rank fails on a missing folder: one line" "does-not-exist" \
     -np 3 "$PARALLEL" pretrain "${small[@]}" "${layers[@]}" --data "$work/does-not-exist" --output "$work/x.safetensors"
-# 3b. Ranks that apply different updates drift apart: the check at the next epoch stops the job.
+# 5b. Ranks that apply different updates drift apart: the check at the next epoch stops the job.
 expect_failure "ranks that drift apart stop the job" "drifted" \
     -np 1 "$PARALLEL" pretrain "${small[@]}" "${layers[@]}" --pretrain-epochs 2 --pretrain-learning-rate 0.1 --output "$work/x.safetensors" : \
     -np 1 "$PARALLEL" pretrain "${small[@]}" "${layers[@]}" --pretrain-epochs 2 --pretrain-learning-rate 0.2 --output "$work/x.safetensors"

@@ -18,6 +18,12 @@ extension Checkpoint {
         var hasFantasy: Bool
         var hasHiddenActivity: Bool
         var reports: [RBMEpochReport]
+        // Added later (absent in older checkpoints: nil, and a resumed run starts the tempered
+        // chains, the ladder and the hidden offsets again, as those runs did).
+        var hasTemperedChains: Bool?
+        var swapsAttempted: [Int]?
+        var swapsAccepted: [Int]?
+        var hasHiddenOffset: Bool?
     }
     struct StackScalars: Codable {
         var layer: Int
@@ -32,9 +38,17 @@ extension Checkpoint {
         setFloats("\(prefix).hidden_velocity", p.hiddenVelocity)
         if let fantasy = p.fantasy { setFloats("\(prefix).fantasy", fantasy) }
         if let activity = p.hiddenActivity { setFloats("\(prefix).hidden_activity", activity) }
+        if let t = p.tempering {
+            setFloats("\(prefix).tempered_chains", t.chains)
+            setWords("\(prefix).inverse_temperatures", t.inverseTemperatures.map(\.bitPattern))  // exact
+        }
+        if let offset = p.hiddenOffset { setFloats("\(prefix).hidden_offset", offset) }
         setWords("\(prefix).seed", [p.seed])
         setValue(prefix, RBMScalars(completedEpochs: p.completedEpochs, rows: p.rows, hasFantasy: p.fantasy != nil,
-                                    hasHiddenActivity: p.hiddenActivity != nil, reports: p.reports))
+                                    hasHiddenActivity: p.hiddenActivity != nil, reports: p.reports,
+                                    hasTemperedChains: p.tempering == nil ? nil : true,
+                                    swapsAttempted: p.tempering?.swapsAttempted, swapsAccepted: p.tempering?.swapsAccepted,
+                                    hasHiddenOffset: p.hiddenOffset == nil ? nil : true))
     }
 
     /// The one-word seed stored as `name`.
@@ -59,6 +73,12 @@ extension Checkpoint {
             hiddenVelocity: try floats("\(prefix).hidden_velocity"),
             fantasy: s.hasFantasy ? try floats("\(prefix).fantasy") : nil,
             hiddenActivity: s.hasHiddenActivity ? try floats("\(prefix).hidden_activity") : nil,
+            tempering: s.hasTemperedChains == true
+                ? TemperingState(chains: try floats("\(prefix).tempered_chains"),
+                                 inverseTemperatures: try words("\(prefix).inverse_temperatures").map(Double.init(bitPattern:)),
+                                 swapsAttempted: s.swapsAttempted ?? [], swapsAccepted: s.swapsAccepted ?? [])
+                : nil,
+            hiddenOffset: s.hasHiddenOffset == true ? try floats("\(prefix).hidden_offset") : nil,
             seed: try seed("\(prefix).seed"), rows: s.rows, reports: s.reports)
     }
 

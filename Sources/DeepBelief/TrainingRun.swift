@@ -116,7 +116,8 @@ public final class TrainingRun {
     // MARK: Interruption
 
     /// Asks every run in the process to stop after its next checkpoint (safe in a signal
-    /// handler). Returns whether it had been asked before.
+    /// handler). Returns whether it had been asked before. With several processes
+    /// (`Collectives.current`), all of them stop at the checkpoint after any one was asked.
     @discardableResult
     public static func requestInterrupt() -> Bool {
         interruptRequested.exchange(true, ordering: .relaxed)
@@ -304,7 +305,13 @@ public final class TrainingRun {
         try checkpoint.write(to: checkpointPath)
         self.checkpoint = checkpoint
         // The request is consumed: a resumed run in the same process is not stopped again.
-        if Self.interruptRequested.exchange(false, ordering: .relaxed) {
+        var asked: Float = Self.interruptRequested.exchange(false, ordering: .relaxed) ? 1 : 0
+        // Data-parallel: a Ctrl-C reaches the ranks at different moments (or only some of
+        // them), and a rank that stopped alone would leave the others waiting in a sum; so the
+        // ranks agree at every checkpoint, and all stop when any was asked.
+        let collective = Collectives.current
+        if collective.size > 1 { collective.allReduceSum(&asked, count: 1) }
+        if asked > 0 {
             throw TrainingInterrupted(checkpoint: checkpointPath, phase: phase)
         }
     }

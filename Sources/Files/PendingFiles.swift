@@ -76,13 +76,42 @@ extension FileIO {
             pthread_sigmask(SIG_UNBLOCK, &set, nil)
             signal(signalNumber) { received in
                 PendingFiles.removeAll()
+                TerminationLine.emit()
                 signal(received, SIG_DFL)
                 raise(received)
             }
         }
     }
 
+    /// A line (e.g. `Error: stopped ...; run ... --resume`) that SIGTERM and SIGHUP print on
+    /// standard error before ending the process (nil: none, the default). For a process that
+    /// its launcher ends with SIGTERM on Ctrl-C (`mpirun` does so to its ranks), so that the
+    /// user still learns what was kept. At most 4095 bytes.
+    public static func setTerminationLine(_ line: String?) { TerminationLine.set(line) }
+
     /// Removes the temporary files of writes in progress (async-signal-safe: for signal handlers
     /// that end the process, such as a second Ctrl-C).
     public static func removePendingTemporaryFiles() { PendingFiles.removeAll() }
+}
+
+/// The line the termination handler prints: a fixed C buffer whose length is published
+/// atomically, so that the handler reads it with atomics and `write` only.
+private enum TerminationLine {
+    static let capacity = 4096
+    nonisolated(unsafe) static let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+    static let length = Atomic<Int>(0)
+
+    static func set(_ line: String?) {
+        length.store(0, ordering: .releasing)
+        guard let line else { return }
+        let utf8 = Array((line + "\n").utf8.prefix(capacity))
+        bytes.update(from: utf8, count: utf8.count)
+        length.store(utf8.count, ordering: .releasing)
+    }
+
+    /// Async-signal-safe.
+    static func emit() {
+        let n = length.load(ordering: .acquiring)
+        if n > 0 { _ = write(2, bytes, n) }
+    }
 }

@@ -52,6 +52,10 @@ final class BackpropEngine: LaneTask {
     let biases: [FloatBuffer]
     /// The processes of the run (one unless data-parallel; see `step`).
     let collective: any Collective
+    /// The reproducible mode's row groups (see `groupedStep`), or nil; and the gradients of this
+    /// process's groups, one slab (`gradientSlab`'s layout) each.
+    let rowGroups: RowGroups?
+    let groupSlabs: FloatBuffer
     /// The gradients of all layers (weights, then biases) and the minibatch's summed loss and
     /// error count, adjacent: what data-parallel training sums across processes in one call.
     let gradientSlab: FloatBuffer
@@ -92,8 +96,9 @@ final class BackpropEngine: LaneTask {
 
     /// An engine for `network` with room for `capacity` rows per minibatch, training with the
     /// processes of `collective`.
+    /// `rowGroups`: the reproducible mode's number of row groups (`Collectives.rowGroups`), or nil.
     init(network: Network, capacity: Int, configuration: TrainingConfiguration,
-         collective: any Collective = SingleProcess()) {
+         collective: any Collective = SingleProcess(), rowGroups: Int? = nil) {
         precondition(capacity >= 1, "BackpropEngine: capacity must be positive")
         let sizes = network.sizes, layerCount = network.layers.count
         self.sizes = sizes
@@ -119,6 +124,10 @@ final class BackpropEngine: LaneTask {
         weightGradients = Array(slab.parts[0..<layerCount])
         biasGradients = Array(slab.parts[layerCount..<(2 * layerCount)])
         statisticsSlot = slab.parts[2 * layerCount]
+        let groups = rowGroups.map { RowGroups(count: $0, capacity: capacity) }
+        self.rowGroups = groups
+        groupSlabs = FloatBuffer(count: (groups?.groups(ofRank: collective.rank, size: collective.size).count ?? 0)
+                                     * slab.whole.count)
         weightMoments = perLayer(weightCount)
         biasMoments = perLayer(biasCount)
         weightSecondMoments = perLayer { second ? weightCount($0) : 0 }
@@ -153,10 +162,7 @@ final class BackpropEngine: LaneTask {
     /// minibatch the processes check that they hold the same parameters.
     func step(rows: Int, batchRows: Int? = nil, learningRate: Float, trainHidden: Bool, key: StepKey) -> OutputStatistics {
         let trained = trainHidden ? 0 : layerCount - 1
-        if collective.size > 1 && key.minibatch == 0 {
-            collective.verifyAgreement(weights + biases + weightMoments + biasMoments,
-                                       what: "network parameters at the start of epoch \(key.epoch)")
-        }
+        checkAgreement(key)
         var statistics = OutputStatistics()
         let scale = 1 / Float(batchRows ?? rows)
         if collective.size == 1 && rows > 0 {
@@ -184,10 +190,59 @@ final class BackpropEngine: LaneTask {
             }
             for l in trained..<layerCount { update(layer: l, learningRate: learningRate) }
         }
+        constrainNorms(from: trained)
+        return statistics
+    }
+
+    /// The reproducible mode (`rowGroups`): `step` on each of this process's row groups of the
+    /// minibatch `indices` of `inputs`/`targets` on its own (loaded, forward, loss, backward on
+    /// the group's rows only, the gradients set aside in `groupSlabs`), then the groups'
+    /// gradients, losses and errors added in group order across the processes
+    /// (`Collective.orderedSum`) and the update of the whole minibatch. The bits depend on the
+    /// groups alone, not on the number of processes. Returns the minibatch's statistics.
+    func groupedStep(_ groups: RowGroups, indices: UnsafeBufferPointer<Int>, inputs: UnsafePointer<Float>,
+                     targets: UnsafePointer<Float>, learningRate: Float, trainHidden: Bool,
+                     key: StepKey) -> OutputStatistics {
+        let trained = trainHidden ? 0 : layerCount - 1, n = gradientSlab.count
+        checkAgreement(key)
+        let mine = groups.groups(ofRank: collective.rank, size: collective.size)
+        for (part, group) in mine.enumerated() {
+            let range = groups.rows(ofGroup: group, batchRows: indices.count)
+            gradientSlab.fill(0)
+            if !range.isEmpty {
+                loadRows(UnsafeBufferPointer(rebasing: indices[range]), inputs: inputs, targets: targets)
+                var groupKey = key
+                groupKey.firstRow = range.lowerBound
+                forward(rows: range.count, key: groupKey)
+                let statistics = loss(rows: range.count)
+                backward(rows: range.count, downTo: trained, scale: 1 / Float(indices.count))
+                statisticsSlot.pointer[0] = Float(statistics.lossSum)
+                statisticsSlot.pointer[1] = Float(statistics.errors)
+            }
+            (groupSlabs.pointer + part * n).update(from: gradientSlab.pointer, count: n)
+        }
+        collective.orderedSum(groupSlabs.pointer, partCount: mine.count, count: n, into: gradientSlab.pointer)
+        let statistics = OutputStatistics(lossSum: Double(statisticsSlot.pointer[0]),
+                                          errors: Int(statisticsSlot.pointer[1].rounded()))
+        for l in trained..<layerCount { update(layer: l, learningRate: learningRate) }
+        constrainNorms(from: trained)
+        return statistics
+    }
+
+    /// With several processes, at each epoch's first minibatch: checks that all hold the same
+    /// parameters (else the job stops).
+    private func checkAgreement(_ key: StepKey) {
+        if collective.size > 1 && key.minibatch == 0 {
+            collective.verifyAgreement(weights + biases + weightMoments + biasMoments,
+                                       what: "network parameters at the start of epoch \(key.epoch)")
+        }
+    }
+
+    /// The max-norm constraint (if any) on layers `trained` and above, after their update.
+    private func constrainNorms(from trained: Int) {
         if configuration.maxNorm != nil {
             for l in trained..<layerCount { constrainNorms(layer: l) }
         }
-        return statistics
     }
 
     /// The norm of each layer's weight gradient on the `rows` samples in `input`/`target`

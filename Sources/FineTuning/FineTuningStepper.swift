@@ -62,8 +62,13 @@ public final class FineTuningStepper {
             throw FineTuningError.invalidConfiguration(
                 "the batch size \(batchSize) is smaller than the number of processes \(collective.size)")
         }
+        if let groups = Collectives.rowGroups {
+            try Collectives.checkRowGroups(groups, batchSize: batchSize, processes: collective.size) {
+                FineTuningError.invalidConfiguration($0)
+            }
+        }
         engine = BackpropEngine(network: network, capacity: batchSize, configuration: configuration,
-                                collective: collective)
+                                collective: collective, rowGroups: Collectives.rowGroups)
         collective.broadcast(engine.weights + engine.biases)  // every process starts from rank 0's
         template = network
         self.configuration = configuration
@@ -92,6 +97,8 @@ public final class FineTuningStepper {
     /// Data-parallel training (`Collectives.current` with several processes): every process
     /// passes the whole minibatch, computes on its share of the rows (`Collective.share`) and
     /// applies the update of the whole minibatch; the statistics are the whole minibatch's.
+    /// In the reproducible mode (`Collectives.rowGroups`) the processes own whole row groups
+    /// and the result does not depend on their number (`BackpropEngine.groupedStep`).
     @discardableResult
     public func step(inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: UnsafeBufferPointer<Int>,
                      learningRate: Float? = nil, trainHidden: Bool = true, epoch: Int, minibatch: Int) -> Statistics {
@@ -100,6 +107,14 @@ public final class FineTuningStepper {
         if configuration.momentumSchedule != nil && epoch != ruleEpoch {
             engine.rule = configuration.optimizerStep(epoch: epoch)
             ruleEpoch = epoch
+        }
+        if let groups = engine.rowGroups {     // the reproducible mode
+            let stats = BLASThreads.singleThreaded {
+                engine.groupedStep(groups, indices: rows, inputs: inputs, targets: targets,
+                                   learningRate: learningRate ?? configuration.learningRate, trainHidden: trainHidden,
+                                   key: StepKey(seed: seed, epoch: epoch, minibatch: minibatch))
+            }
+            return Statistics(lossSum: stats.lossSum, errors: stats.errors)
         }
         let share = engine.collective.share(ofRows: rows.count, capacity: batchSize)
         engine.loadRows(UnsafeBufferPointer(rebasing: rows[share]), inputs: inputs, targets: targets)

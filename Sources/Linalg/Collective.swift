@@ -23,6 +23,12 @@ public protocol Collective: AnyObject, Sendable {
     func allReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int)
     /// Copies `byteCount` bytes at `buffer` on rank `root` into `buffer` on every other rank.
     func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, from root: Int)
+    /// The sum p_0 + p_1 + ... + p_{N-1}, added left to right in Float (`Collectives.addInOrder`),
+    /// into `result` (`count` floats) on every rank, where p_0 ... p_{N-1} are the parts of all
+    /// ranks in rank order: each rank holds `partCount` (at least 1) consecutive parts of `count`
+    /// floats at `parts`. Unlike `allReduceSum`, the order of the additions is fixed by the
+    /// parts alone, so the bits do not depend on the number of ranks (the reproducible mode).
+    func orderedSum(_ parts: UnsafePointer<Float>, partCount: Int, count: Int, into result: UnsafeMutablePointer<Float>)
     /// Returns once every rank has called it.
     func barrier()
     /// Prints `message` (one line, on this rank's error stream) and stops every rank of the
@@ -37,6 +43,10 @@ public final class SingleProcess: Collective {
     public var size: Int { 1 }
     public func allReduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) {}
     public func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, from root: Int) {}
+    public func orderedSum(_ parts: UnsafePointer<Float>, partCount: Int, count: Int,
+                           into result: UnsafeMutablePointer<Float>) {
+        Collectives.addInOrder(parts, partCount: partCount, count: count, into: result, continuing: false)
+    }
     public func barrier() {}
     public func abort(_ message: String, code: Int32) -> Never {
         let line = Array((message + "\n").utf8)
@@ -51,6 +61,76 @@ public enum Collectives {
     /// build of `dbn`) runs the work inside `Collectives.$current.withValue(...)`. Engines read
     /// it once, when they are made.
     @TaskLocal public static var current: any Collective = SingleProcess()
+
+    /// The reproducible mode (`dbn --reproducible G`): nil (the default) or G, the number of
+    /// fixed row groups each minibatch is cut into (`RowGroups`). With G, the engines compute
+    /// every group's statistics on its own (products of the group's rows only) and add the
+    /// groups' sums in group order (`Collective.orderedSum`), so that the bits depend on neither
+    /// the threads nor the number of processes (up to G), at the cost of smaller products and
+    /// G partial gradients. Engines read it once, when they are made.
+    @TaskLocal public static var rowGroups: Int? = nil
+
+    /// Throws `error(line)` unless `groups` row groups fit minibatches of `batchSize` rows on
+    /// `processes` processes (1 <= groups <= batchSize, processes <= groups).
+    public static func checkRowGroups(_ groups: Int, batchSize: Int, processes: Int,
+                                      _ error: (String) -> any Error) throws {
+        guard groups >= 1 && groups <= batchSize else {
+            throw error("the reproducible mode's \(groups) row groups need 1 to \(batchSize) (the batch size) groups")
+        }
+        guard processes <= groups else {
+            throw error("the reproducible mode's \(groups) row groups allow at most \(groups) processes, not \(processes)")
+        }
+    }
+
+    /// `result` = parts[0] + parts[1] + ... (each `count` floats), added left to right; with
+    /// `continuing`, `result` already holds the sum of earlier parts and the parts are added to it.
+    public static func addInOrder(_ parts: UnsafePointer<Float>, partCount: Int, count: Int,
+                                  into result: UnsafeMutablePointer<Float>, continuing: Bool) {
+        precondition(partCount >= 1 || continuing, "Collectives.addInOrder: no parts")
+        var first = 0
+        if !continuing {
+            result.update(from: parts, count: count)
+            first = 1
+        }
+        for part in first..<max(partCount, first) {
+            let p = parts + part * count
+            for i in 0..<count { result[i] += p[i] }
+        }
+    }
+}
+
+/// The fixed row groups of the reproducible mode: a minibatch of at most `capacity` rows is cut
+/// into `count` groups, group g holding the minibatch rows `capacity * g / count ..< capacity *
+/// (g + 1) / count` (cut to the minibatch's rows, so a short minibatch may leave groups empty).
+/// Rank r of P owns the groups `count * r / P ..< count * (r + 1) / P` (at least one each when
+/// P <= count). Nothing here depends on P except which rank owns which group.
+public struct RowGroups: Sendable, Equatable {
+    public let count: Int, capacity: Int
+
+    /// Groups for minibatches of at most `capacity` rows; needs 1 <= count <= capacity.
+    public init(count: Int, capacity: Int) {
+        precondition(count >= 1 && count <= capacity, "RowGroups: \(count) groups for \(capacity) rows")
+        self.count = count
+        self.capacity = capacity
+    }
+
+    /// The minibatch rows of group `group` in a minibatch of `rows` rows.
+    public func rows(ofGroup group: Int, batchRows rows: Int) -> Range<Int> {
+        let lo = capacity * group / count, hi = capacity * (group + 1) / count
+        return min(lo, rows)..<min(hi, rows)
+    }
+
+    /// The groups rank `rank` of `size` owns.
+    public func groups(ofRank rank: Int, size: Int) -> Range<Int> {
+        (count * rank / size)..<(count * (rank + 1) / size)
+    }
+
+    /// The minibatch rows rank `rank` of `size` owns in a minibatch of `rows` rows (its groups').
+    public func share(ofRows rows: Int, rank: Int, size: Int) -> Range<Int> {
+        let mine = groups(ofRank: rank, size: size)
+        return self.rows(ofGroup: mine.lowerBound, batchRows: rows).lowerBound
+            ..< self.rows(ofGroup: mine.upperBound - 1, batchRows: rows).upperBound
+    }
 }
 
 extension Collective {

@@ -20,7 +20,7 @@ public final class MPICollective: Collective, @unchecked Sendable {
     /// Where this rank prints its error line (its standard error, kept when ranks > 0 have
     /// theirs silenced).
     public var errorDescriptor: Int32 = 2
-    /// The number of all-reduce calls and the seconds spent in them (waiting for the slowest
+    /// The number of all-reduce (and ordered-sum) calls and the seconds spent in them (waiting for the slowest
     /// rank included): the figures behind `DBN_MPI_TIMING=1`.
     public private(set) var reduceCalls = 0, reduceSeconds = 0.0
 
@@ -44,6 +44,32 @@ public final class MPICollective: Collective, @unchecked Sendable {
             check(MPI_Allreduce(MPI_IN_PLACE, buffer + done, Int32(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce")
             done += n
         }
+    }
+
+    /// A chain: rank r receives the sum of the parts of ranks 0..<r from rank r - 1, adds its own
+    /// parts in order, and passes it on; the last rank's sum is broadcast. Each rank moves the
+    /// sum about twice (in, out) plus the broadcast, as the all-reduce does, but the P - 1 hops
+    /// run one after the other.
+    public func orderedSum(_ parts: UnsafePointer<Float>, partCount: Int, count: Int,
+                           into result: UnsafeMutablePointer<Float>) {
+        let start = Self.now()
+        defer { reduceCalls += 1; reduceSeconds += Self.now() - start }
+        func chunks(_ body: (Int, Int32) -> Void) {
+            var done = 0
+            while done < count {
+                let n = min(count - done, Int(Int32.max))
+                body(done, Int32(n))
+                done += n
+            }
+        }
+        if rank > 0 {
+            chunks { check(MPI_Recv(result + $0, $1, MPI_FLOAT, Int32(rank - 1), 17, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv") }
+        }
+        Collectives.addInOrder(parts, partCount: partCount, count: count, into: result, continuing: rank > 0)
+        if rank < size - 1 {
+            chunks { check(MPI_Send(result + $0, $1, MPI_FLOAT, Int32(rank + 1), 17, MPI_COMM_WORLD), "MPI_Send") }
+        }
+        broadcast(UnsafeMutableRawPointer(result), byteCount: count * MemoryLayout<Float>.size, from: size - 1)
     }
 
     public func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, from root: Int) {

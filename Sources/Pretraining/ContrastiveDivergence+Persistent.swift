@@ -19,9 +19,11 @@ extension ContrastiveDivergence {
                                  data: visibleStack.pointer + lo, squaredError: squaredError + lo)
         guard !chainsStarted else { return }
         // This process's chains (the minibatch rows it owns) start at its rows of the first
-        // minibatch, which is a full one when there are several processes.
-        let owned = collective.share(ofRows: capacity, capacity: capacity)
-        precondition(collective.size == 1 || batchRows == capacity, "PCD: the first minibatch must be full")
+        // minibatch, which is a full one when there are several processes or row groups (then
+        // each group starts its own chains).
+        let owned = rowGroups == nil ? share(ofRows: capacity) : firstRow..<(firstRow + rows)
+        precondition((collective.size == 1 && rowGroups == nil) || batchRows == capacity,
+                     "PCD: the first minibatch must be full")
         for r in owned {
             (chains.pointer + r * nv + lo).update(from: visibleStack.pointer + (r % batchRows - firstRow) * nv + lo,
                                                   count: vr.count)

@@ -20,6 +20,11 @@ extension ContrastiveDivergence {
             visibleVelocity: visibleVelocity.array, hiddenVelocity: hiddenVelocity.array,
             fantasy: configuration.persistent && chainsStarted ? gatheredChains() : nil,
             hiddenActivity: configuration.sparsityTarget != nil && sparsityStarted ? hiddenActivity.array : nil,
+            tempering: tempering.flatMap { pt in
+                pt.started ? TemperingState(chains: pt.visible.array, inverseTemperatures: pt.betas,
+                                            swapsAttempted: pt.attempted, swapsAccepted: pt.accepted) : nil
+            },
+            hiddenOffset: centering?.hiddenOffset.array,
             seed: seed, rows: rows, reports: reports)
     }
 
@@ -27,14 +32,15 @@ extension ContrastiveDivergence {
     /// every process contributes its share (zeros elsewhere) to a sum (at epoch ends only).
     private func gatheredChains() -> [Float] {
         guard collective.size > 1 else { return chains.array }
-        let all = FloatBuffer(count: chains.count), owned = collective.share(ofRows: capacity, capacity: capacity)
+        let all = FloatBuffer(count: chains.count), owned = share(ofRows: capacity)
         let nv = visibleCount
         (all.pointer + owned.lowerBound * nv).update(from: chains.pointer + owned.lowerBound * nv, count: owned.count * nv)
         collective.allReduceSum(all)
         return all.array
     }
 
-    /// Restores the velocities, the persistent chains and the running mean activation from
+    /// Restores the velocities, the persistent chains, the running mean activation, parallel
+    /// tempering's chains, ladder and swap counts, and centering's hidden offsets from
     /// `progress` (checked with `RBMTrainingProgress.check` against this engine's shapes); the
     /// parameters come with the RBM the engine was made from.
     func restore(_ progress: RBMTrainingProgress) {
@@ -48,6 +54,13 @@ extension ContrastiveDivergence {
             chainsStarted = true
         }
         if let activity = progress.hiddenActivity { hiddenActivity.copy(from: activity) }
+        if let saved = progress.tempering, let pt = tempering {
+            pt.visible.copy(from: saved.chains)
+            pt.setLadder(saved.inverseTemperatures)
+            (pt.attempted, pt.accepted) = (saved.swapsAttempted, saved.swapsAccepted)
+            pt.started = true
+        }
+        if let offset = progress.hiddenOffset, let centering { centering.hiddenOffset.copy(from: offset) }
         sparsityStarted = progress.completedEpochs > 0 || progress.hiddenActivity != nil
     }
 

@@ -43,6 +43,10 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     let hiddenBlocks: [Range<Int>], visibleBlocks: [Range<Int>]
     /// The processes of the run (one, unless data-parallel), read from `Collectives.current`.
     let collective: any Collective
+    /// The reproducible mode's row groups (`Collectives.rowGroups`), or nil; and the statistics
+    /// of this process's groups, one slab (`gradientSlab`'s layout) each.
+    let rowGroups: RowGroups?
+    let groupSlabs: FloatBuffer
 
     /// The epoch (0-based) and the minibatch within it of the next step; the rate, k and
     /// momentum of the epoch (see `setEpoch`).
@@ -97,14 +101,16 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     /// An engine for `rbm` trained with `configuration` on minibatches of at most `capacity`
     /// rows; its random streams are keyed by `seed` and `layer`. The velocities start at zero.
     /// `visibleOffset`: centering's mu (the training data's column means; nil: 0.5 each).
+    /// `rowGroups`: the reproducible mode's number of row groups (`Collectives.rowGroups`), or nil.
     init(rbm: RBM, configuration: RBMTrainingConfiguration, capacity: Int, seed: UInt64, layer: Int,
-         visibleOffset: [Float]? = nil) {
+         visibleOffset: [Float]? = nil, rowGroups: Int? = nil) {
         precondition(capacity >= 1, "ContrastiveDivergence: capacity \(capacity)")
         let v = rbm.visibleCount, h = rbm.hiddenCount
         visibleCount = v; hiddenCount = h; self.capacity = capacity
         visibleUnits = rbm.visibleUnits; hiddenUnits = rbm.hiddenUnits; labelCount = rbm.labelCount
         self.configuration = configuration; self.seed = seed; self.layer = layer
         collective = Collectives.current
+        self.rowGroups = rowGroups.map { RowGroups(count: $0, capacity: capacity) }
         let blocks = Lanes.blockCount(productSize: v * h)
         hiddenBlocks = Lanes.blocks(of: h, count: blocks)
         var visible = Lanes.blocks(of: v - labelCount, count: blocks)
@@ -115,6 +121,8 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         hiddenBias = FloatBuffer(rbm.hiddenBias); hiddenVelocity = FloatBuffer(count: h)
         let slab = FloatBuffer.slab([v * h, v, h, 1])
         gradientSlab = slab.whole
+        groupSlabs = FloatBuffer(count: (self.rowGroups?.groups(ofRank: collective.rank, size: collective.size).count ?? 0)
+                                     * slab.whole.count)
         (weightGradient, visibleGradient, hiddenGradient, errorSlot) = (slab.parts[0], slab.parts[1], slab.parts[2], slab.parts[3])
         visibleStack = FloatBuffer(count: 2 * capacity * v); hiddenStack = FloatBuffer(count: 2 * capacity * h)
         hiddenSample = FloatBuffer(count: capacity * h)
@@ -153,6 +161,13 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         tempering?.adaptLadder()
     }
 
+    /// The minibatch rows this process owns in a minibatch of `rows` rows (its row groups' in
+    /// the reproducible mode); with `rows == capacity`, the PCD chains it advances.
+    func share(ofRows rows: Int) -> Range<Int> {
+        rowGroups?.share(ofRows: rows, rank: collective.rank, size: collective.size)
+            ?? collective.share(ofRows: rows, capacity: capacity)
+    }
+
     /// The number of label units in the visible block `vr`: all of them in the last block.
     func labels(in vr: Range<Int>) -> Int { vr.upperBound == visibleCount ? labelCount : 0 }
 
@@ -177,26 +192,60 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     func step(data: UnsafePointer<Float>, rows: UnsafeBufferPointer<Int>) -> Double {
         precondition(rows.count >= 1 && rows.count <= capacity,
                      "ContrastiveDivergence.step: \(rows.count) rows for a capacity of \(capacity)")
-        let share = collective.share(ofRows: rows.count, capacity: capacity)
-        self.rows = share.count
         batchRows = rows.count
-        firstRow = share.lowerBound
         self.data = data
-        indices = UnsafeBufferPointer(rebasing: rows[share])
         defer { self.data = nil; indices = nil; stepInEpoch += 1 }
+        if let rowGroups { return groupedStep(rowGroups, rows: rows) }
+        let share = collective.share(ofRows: rows.count, capacity: capacity)
         guard share.count > 0 else {    // a short last minibatch left this process no rows
+            select(share, of: rows)
             squaredError.update(repeating: 0, count: visibleCount)
             if configuration.persistent { chainsStarted = true }
             return statisticsAndUpdate(error: 0)
         }
+        select(share, of: rows)
+        let error = sweep()
+        if configuration.persistent { chainsStarted = true }
+        return statisticsAndUpdate(error: error)  // 4.-6.
+    }
 
+    /// The reproducible mode (`Collectives.rowGroups`): steps 1 to 4 on each of this process's
+    /// row groups on its own (its rows only in every product), each group's statistics set aside
+    /// in `groupSlabs`; then the groups' sums added in group order across the processes
+    /// (`Collective.orderedSum`) and the update. The bits depend on the groups alone.
+    private func groupedStep(_ groups: RowGroups, rows: UnsafeBufferPointer<Int>) -> Double {
+        let mine = groups.groups(ofRank: collective.rank, size: collective.size), n = gradientSlab.count
+        for (part, group) in mine.enumerated() {
+            let range = groups.rows(ofGroup: group, batchRows: rows.count)
+            select(range, of: rows)
+            let error = range.isEmpty ? 0 : sweep()
+            run(.statistics)
+            errorSlot.pointer[0] = Float(error)
+            (groupSlabs.pointer + part * n).update(from: gradientSlab.pointer, count: n)
+            weightGradient.fill(0)      // the statistics add onto a zero G
+        }
+        if configuration.persistent { chainsStarted = true }
+        collective.orderedSum(groupSlabs.pointer, partCount: mine.count, count: n, into: gradientSlab.pointer)
+        run(.update)
+        return Double(errorSlot.pointer[0])
+    }
+
+    /// Makes the minibatch rows `share` (of `rows`) the rows the phases work on.
+    private func select(_ share: Range<Int>, of rows: UnsafeBufferPointer<Int>) {
+        self.rows = share.count
+        firstRow = share.lowerBound
+        indices = UnsafeBufferPointer(rebasing: rows[share])
+    }
+
+    /// Steps 1 to 3 on the selected rows (at least one); returns their summed squared error.
+    /// (The caller marks PCD's chains started after all its rows' sweeps.)
+    private func sweep() -> Double {
         run(.load)                      // 1. v0
         run(.positive)                  // 2. h0 = E[h | v0], h ~ p(h | v0)
         if let tempering {              // 3. k tempered sweeps with swaps; v1 = the beta = 1 chains
             run(.dataReconstruction)
             temperedSweeps(tempering)
             run(.negativeHidden)        //    h1 = E[h | v1]
-            chainsStarted = true
         } else if configuration.persistent {
             run(.dataReconstruction)
             for s in 1...cdSteps {
@@ -205,7 +254,6 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
                 run(.chainVisible)      //    chains ~ p(v | h); v1 = chains after the last step
             }
             run(.negativeHidden)        //    h1 = E[h | v1]
-            chainsStarted = true
         } else {
             for s in 1...cdSteps {
                 gibbsStep = s
@@ -215,7 +263,7 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         }
         var error = 0.0
         for i in 0..<visibleCount { error += squaredError[i] }
-        return statisticsAndUpdate(error: error)  // 4.-6.
+        return error
     }
 
     /// Steps 4 to 6 on the minibatch in the stacks (`rows`, `batchRows` set); returns `error`

@@ -56,7 +56,7 @@ public final class ContrastiveDivergenceStepper {
                                                  found: visibleOffset.count)
         }
         engine = ContrastiveDivergence(rbm: rbm, configuration: configuration, capacity: batchSize, seed: seed,
-                                       layer: layer, visibleOffset: visibleOffset)
+                                       layer: layer, visibleOffset: visibleOffset, rowGroups: Collectives.rowGroups)
         template = rbm
     }
 
@@ -64,8 +64,23 @@ public final class ContrastiveDivergenceStepper {
     /// every full minibatch on each process, and no sparsity target, centering or parallel
     /// tempering (their running statistics would need the whole minibatch's on every process:
     /// not built yet).
+    ///
+    /// The reproducible mode (`Collectives.rowGroups`) needs at most as many processes as row
+    /// groups, at most as many groups as rows in a minibatch, and none of the three either (on
+    /// any number of processes: their statistics run over the whole minibatch).
     static func checkProcesses(_ collective: any Collective, configuration: RBMTrainingConfiguration,
                                batchSize: Int) throws {
+        if let groups = Collectives.rowGroups {
+            try Collectives.checkRowGroups(groups, batchSize: batchSize, processes: collective.size) {
+                PretrainingError.invalidConfiguration($0)
+            }
+            let refused = [(configuration.sparsityTarget != nil, "a sparsity target"),
+                           (configuration.centered, "a centered RBM (--centered)"),
+                           (configuration.temperatures > 1, "parallel tempering (--temperatures)")]
+            if let (_, what) = refused.first(where: \.0) {
+                throw PretrainingError.invalidConfiguration("\(what) is not supported in the reproducible mode (--reproducible)")
+            }
+        }
         guard collective.size > 1 else { return }
         guard batchSize >= collective.size else {
             throw PretrainingError.invalidConfiguration(

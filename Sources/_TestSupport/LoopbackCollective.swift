@@ -15,7 +15,12 @@ public final class LoopbackCollective: Collective, @unchecked Sendable {
         let condition = NSCondition()
         var arrived = 0, generation = 0
         var slots: [UnsafeMutableRawPointer?]
-        init(size: Int) { self.size = size; slots = Array(repeating: nil, count: size) }
+        var partCounts: [Int]
+        init(size: Int) {
+            self.size = size
+            slots = Array(repeating: nil, count: size)
+            partCounts = Array(repeating: 0, count: size)
+        }
 
         func barrier() {
             condition.lock()
@@ -48,6 +53,18 @@ public final class LoopbackCollective: Collective, @unchecked Sendable {
         }
         group.barrier()                 // nobody reads any more
         for i in 0..<count { buffer[i] = sum[i] }
+    }
+
+    public func orderedSum(_ parts: UnsafePointer<Float>, partCount: Int, count: Int,
+                           into result: UnsafeMutablePointer<Float>) {
+        group.slots[rank] = UnsafeMutableRawPointer(mutating: parts)
+        group.partCounts[rank] = partCount
+        group.barrier()                 // every rank's parts are in place
+        for r in 0..<size {             // every rank adds all parts in rank order: the same bits
+            Collectives.addInOrder(group.slots[r]!.assumingMemoryBound(to: Float.self), partCount: group.partCounts[r],
+                                   count: count, into: result, continuing: r > 0)
+        }
+        group.barrier()                 // nobody reads any more
     }
 
     public func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, from root: Int) {

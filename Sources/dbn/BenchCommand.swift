@@ -34,11 +34,18 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @Option(help: ArgumentHelp("Reproducible mode, as on the training commands: G fixed row groups per minibatch, summed in order (scripts/bench/mpi.sh measures its cost).", valueName: "G"))
+    var reproducible: Int?
+
     @Option(help: "cd1 (784->500 CD-1 epoch), pretrain (784-500-500-2000 greedy epoch), finetune (784-500-500-2000-10 SGD epoch). Their matrix products alone: Benchmarks/ProductFloor.")
     var work: Work = .cd1
 
     @Option(help: "Timed epochs.")
     var epochs: Int = 1
+
+    func validate() throws {
+        if let reproducible, reproducible < 1 { throw ValidationError("--reproducible must be >= 1 (row groups), got \(reproducible)") }
+    }
 
     struct Summary: Encodable {
         let work: String

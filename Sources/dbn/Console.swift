@@ -122,7 +122,13 @@ final class JSONLogWriter {
 /// A one-line error for the user (printed by ArgumentParser as `Error: <message>`).
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ message: String) { description = message }
+    /// Whether every process of a data-parallel job throws it at the same point (an agreed
+    /// interruption), so that the job can end in order rather than be aborted.
+    var everyProcess = false
+    init(_ message: String, everyProcess: Bool = false) {
+        description = message
+        self.everyProcess = everyProcess
+    }
 }
 
 /// The progress line on stderr. Drawn only when stdout and stderr are both terminals (through a

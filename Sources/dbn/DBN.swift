@@ -29,7 +29,9 @@ struct DBN: ParsableCommand {
         Processes.run {
             do {
                 var command = try parseAsRoot()
-                try command.run()
+                // --reproducible G: the engines made inside read the row groups.
+                let groups = (command as? any TrainingSubcommand)?.reproducibleGroups
+                try Collectives.$rowGroups.withValue(groups) { try command.run() }
                 try Console.finishStandardOutput()
             } catch {
                 let code = exitCode(for: error)
@@ -38,7 +40,9 @@ struct DBN: ParsableCommand {
                     Processes.exit(0)
                 }
                 let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-                Processes.fail("Error: \(Console.sanitized(message, limit: 2000))", code: code.rawValue)
+                let line = "Error: \(Console.sanitized(message, limit: 2000))"
+                if (error as? CLIError)?.everyProcess == true { Processes.stop(line, code: code.rawValue) }
+                Processes.fail(line, code: code.rawValue)
             }
         }
     }

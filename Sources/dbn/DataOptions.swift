@@ -107,6 +107,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Write one JSON record per epoch to this file (JSON lines).")
     var log: String?
 
+    @Option(help: ArgumentHelp("Reproducible mode: cut every minibatch into G fixed row groups and add their sums in order, so that the same seed and flags give the same model bytes on any number of MPI processes up to G (and on one). Costs smaller products and G partial gradients per step.", valueName: "G"))
+    var reproducible: Int?
+
     /// `--print-every`'s default in `dbn compare`: a tenth of the fine-tuning epochs, rounded up.
     static func compareEpochsPerLine(epochs: Int) -> Int { max(1, (epochs + 9) / 10) }
 
@@ -118,6 +121,7 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         if let printEvery, printEvery < 1 { throw ValidationError("--print-every must be >= 1, got \(printEvery)") }
+        if let reproducible, reproducible < 1 { throw ValidationError("--reproducible must be >= 1 (row groups), got \(reproducible)") }
     }
 
     /// Applies the thread count and returns the console.
@@ -131,6 +135,19 @@ struct RunOptions: ParsableArguments {
         if let log { try Safeguards.checkDestination(log, flag: "--log", inputs: inputs + [model].compactMap { $0 }) }
     }
 }
+
+/// A subcommand that trains, with the options every training subcommand shares.
+protocol TrainingSubcommand: ParsableCommand {
+    /// `--reproducible G`: the row groups of every minibatch (nil: the normal sums).
+    var reproducibleGroups: Int? { get }
+}
+
+extension PretrainCommand: TrainingSubcommand { var reproducibleGroups: Int? { common.reproducible } }
+extension FinetuneCommand: TrainingSubcommand { var reproducibleGroups: Int? { common.reproducible } }
+extension TrainCommand: TrainingSubcommand { var reproducibleGroups: Int? { common.reproducible } }
+extension CompareCommand: TrainingSubcommand { var reproducibleGroups: Int? { common.reproducible } }
+extension GenerativeCommand: TrainingSubcommand { var reproducibleGroups: Int? { common.reproducible } }
+extension BenchCommand: TrainingSubcommand { var reproducibleGroups: Int? { reproducible } }
 
 /// Output and thread options of every subcommand.
 struct OutputOptions: ParsableArguments {

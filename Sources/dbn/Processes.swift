@@ -44,6 +44,14 @@ enum Processes {
         Foundation.exit(code)
     }
 
+    /// Ends every rank in order with `code`, rank 0 printing `line`: for a stop that every rank
+    /// reaches at the same point (an interruption the ranks agreed on), where `fail`'s abort
+    /// would add Open MPI's abort banner to the one line.
+    static func stop(_ line: String, code: Int32) -> Never {
+        if Collectives.current.isRoot { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        exit(code)
+    }
+
     /// Prints `line` and ends with `code`. In a job of several ranks the whole job stops
     /// (`MPI_Abort`): a rank that fails alone must not leave the others waiting in a sum. A
     /// rank other than 0 waits half a second first, so that when every rank fails alike (the

@@ -67,6 +67,13 @@ final class TrainingOutput {
             if let phase = run.resumedPhase { console.say("Resuming from \(path) (phase: \(phase))") }
             TrainingRun.stopOnInterrupt()
         }
+        // Under mpirun, Ctrl-C reaches the ranks as SIGTERM (Open MPI ends the job; it does not
+        // forward SIGINT): rank 0 (the others are silenced) says what was kept as it goes.
+        if Collectives.current.size > 1 {
+            FileIO.setTerminationLine("Error: stopped by a signal (Ctrl-C or SIGTERM to mpirun); " + (run.checkpointPath.map {
+                "\($0) holds the last finished epoch (if any); run the same command with --resume to continue"
+            } ?? "nothing was saved (no --checkpoint-dir)"))
+        }
     }
 
     /// The command-line flag behind a fingerprint setting (`finetune.learningRate` is
@@ -121,7 +128,8 @@ final class TrainingOutput {
     /// Runs `body`, turning an interruption into the command line's advice.
     private func resumable<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let stop as TrainingInterrupted {
-            throw CLIError("interrupted during \(stop.phase): checkpoint saved in \(stop.checkpoint); run the same command with --resume to continue")
+            throw CLIError("interrupted during \(stop.phase): checkpoint saved in \(stop.checkpoint); run the same command with --resume to continue",
+                           everyProcess: true)  // all ranks agreed to stop here (TrainingRun.save)
         }
     }
 

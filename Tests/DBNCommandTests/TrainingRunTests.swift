@@ -16,10 +16,19 @@ struct TrainingRunTests {
     }
 
     static let configuration = RBMTrainingConfiguration(epochs: 3, batchSize: 10, seed: 9)
+    /// Plain CD-1; parallel tempering (its chains, ladder and swap counts go through the
+    /// checkpoint file); centered PCD (its hidden offsets too).
+    static let configurations: [RBMTrainingConfiguration] = {
+        var tempered = configuration; tempered.persistent = true; tempered.temperatures = 3
+        var centered = configuration; centered.persistent = true; centered.centered = true
+        return [configuration, tempered, centered]
+    }()
 
-    @Test func interruptedThenResumedEndsBitIdenticalAndFinishedPhasesAreRestored() throws {
+    @Test(arguments: configurations.indices)
+    func interruptedThenResumedEndsBitIdenticalAndFinishedPhasesAreRestored(_ index: Int) throws {
+        let configuration = Self.configurations[index]
         var uninterrupted = Self.stack()
-        let seconds = try TrainingRun().pretrain(&uninterrupted, on: Self.images(), configuration: Self.configuration)
+        let seconds = try TrainingRun().pretrain(&uninterrupted, on: Self.images(), configuration: configuration)
         #expect(seconds >= 0)
         #expect(uninterrupted != Self.stack())
 
@@ -29,7 +38,7 @@ struct TrainingRunTests {
         var epochs = 0
         #expect(throws: TrainingInterrupted.self) {
             try TrainingRun(checkpointFolder: folder, fingerprint: "test").pretrain(
-                &interrupted, on: Self.images(), configuration: Self.configuration) { _, _ in
+                &interrupted, on: Self.images(), configuration: configuration) { _, _ in
                 epochs += 1
                 if epochs == 4 { TrainingRun.requestInterrupt() }  // during the second RBM
             }
@@ -40,7 +49,7 @@ struct TrainingRunTests {
         #expect(resumed.resumedPhase == "pretrain")
         #expect(!resumed.isFinished("pretrain"))
         var continued = Self.stack()
-        try resumed.pretrain(&continued, on: Self.images(), configuration: Self.configuration) { _, _ in epochs += 1 }
+        try resumed.pretrain(&continued, on: Self.images(), configuration: configuration) { _, _ in epochs += 1 }
         #expect(epochs == 6)
         #expect(continued == uninterrupted)
 
@@ -48,7 +57,7 @@ struct TrainingRunTests {
         let again = try TrainingRun(checkpointFolder: folder, resume: true, fingerprint: "test")
         #expect(again.isFinished("pretrain"))
         var restored = Self.stack()
-        try again.pretrain(&restored, on: Self.images(), configuration: Self.configuration) { _, _ in epochs += 1 }
+        try again.pretrain(&restored, on: Self.images(), configuration: configuration) { _, _ in epochs += 1 }
         #expect(epochs == 6 && restored == uninterrupted)
 
         // Another run's checkpoint is refused.

@@ -25,10 +25,13 @@ import _TestSupport
 
     struct Trained: Sendable { var parameters: [Float]; var losses: [Double]; var best: Int }
 
-    static func train(_ c: TrainingConfiguration, ranks: Int?) throws -> [Trained] {
+    /// With `rowGroups`, in the reproducible mode (`Collectives.rowGroups`).
+    static func train(_ c: TrainingConfiguration, ranks: Int?, rowGroups: Int? = nil) throws -> [Trained] {
         let body: @Sendable (Int) throws -> Trained = { _ in
             var g = Xoshiro256StarStar(seed: 44)
-            let result = try Trainer(configuration: c).train(start, data: data, generator: &g)
+            let result = try Collectives.$rowGroups.withValue(rowGroups) {
+                try Trainer(configuration: c).train(start, data: data, generator: &g)
+            }
             return Trained(parameters: result.network.layers.flatMap { $0.weight.elements + $0.bias },
                            losses: result.reports.map(\.trainLoss), best: result.bestEpoch)
         }
@@ -51,5 +54,22 @@ import _TestSupport
             #expect(all[0].best == one.best)
             for (a, b) in zip(all[0].losses, one.losses) { #expect(abs(a - b) <= 1e-4 * b, "\(ranks) ranks") }
         }
+    }
+
+    /// The reproducible mode (6 row groups of 4 rows; the last minibatch of 10 rows fills groups
+    /// 0-2 and leaves rank 2 of 3 none): one process and 1, 2, 3 ranks end with the same bits,
+    /// the same losses and the same best epoch.
+    @Test(arguments: configurations.indices)
+    func reproducibleModeGivesTheSameBitsOnAnyNumberOfRanks(_ index: Int) throws {
+        let c = Self.configurations[index]
+        let one = try Self.train(c, ranks: nil, rowGroups: 6)[0]
+        for ranks in [1, 2, 3] {
+            let all = try Self.train(c, ranks: ranks, rowGroups: 6)
+            for rank in 0..<ranks {
+                #expect(all[rank].parameters.map(\.bitPattern) == one.parameters.map(\.bitPattern), "rank \(rank) of \(ranks)")
+                #expect(all[rank].losses == one.losses && all[rank].best == one.best, "rank \(rank) of \(ranks)")
+            }
+        }
+        #expect(throws: FineTuningError.self) { _ = try Self.train(c, ranks: 3, rowGroups: 2) }
     }
 }

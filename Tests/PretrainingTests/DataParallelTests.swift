@@ -28,12 +28,15 @@ import _TestSupport
     struct Trained: Sendable { var parameters: [Float]; var errors: [Double] }
 
     /// `configuration` trained on `ranks` ranks (nil: plain single process, no collective).
-    static func train(_ configuration: RBMTrainingConfiguration, ranks: Int?,
+    /// With `rowGroups`, in the reproducible mode (`Collectives.rowGroups`).
+    static func train(_ configuration: RBMTrainingConfiguration, ranks: Int?, rowGroups: Int? = nil,
                       resumeFrom: RBMTrainingProgress? = nil, saved: (@Sendable (RBMTrainingProgress) -> Void)? = nil) throws -> [Trained] {
         let body: @Sendable (Int) throws -> Trained = { _ in
             var rbm = start, g = Xoshiro256StarStar(seed: 6), errors: [Double] = []
-            try rbm.train(on: data, configuration: configuration, generator: &g, resumeFrom: resumeFrom,
-                          onEpoch: { errors.append($0.reconstructionError) }, onProgress: { saved?($0) })
+            try Collectives.$rowGroups.withValue(rowGroups) {
+                try rbm.train(on: data, configuration: configuration, generator: &g, resumeFrom: resumeFrom,
+                              onEpoch: { errors.append($0.reconstructionError) }, onProgress: { saved?($0) })
+            }
             return Trained(parameters: rbm.weight.elements + rbm.visibleBias + rbm.hiddenBias, errors: errors)
         }
         guard let ranks else { return [try body(0)] }
@@ -58,6 +61,61 @@ import _TestSupport
             #expect(Self.largestDifference(all[0].parameters, one.parameters) < 1e-4, "\(ranks) ranks")
             // The reported error is the whole minibatch's (summed across ranks).
             for (e, f) in zip(all[0].errors, one.errors) { #expect(abs(e - f) <= 1e-4 * f, "\(ranks) ranks") }
+        }
+    }
+
+    /// The reproducible mode (6 row groups of 2 rows): one process and 1, 2, 3 ranks end with
+    /// the same bits and report the same errors (the last minibatch of 2 rows leaves groups 1-5
+    /// empty, and ranks 1 and 2 of 3 no rows); a checkpoint saved on 2 ranks resumed on 3 too.
+    @Test(arguments: cases)
+    func reproducibleModeGivesTheSameBitsOnAnyNumberOfRanks(_ c: Case) throws {
+        let one = try Self.train(c.configuration, ranks: nil, rowGroups: 6)[0]
+        #expect(one.parameters != Self.start.weight.elements + Self.start.visibleBias + Self.start.hiddenBias)
+        for ranks in [1, 2, 3] {
+            let all = try Self.train(c.configuration, ranks: ranks, rowGroups: 6)
+            for rank in 0..<ranks {
+                #expect(all[rank].parameters.map(\.bitPattern) == one.parameters.map(\.bitPattern), "rank \(rank) of \(ranks)")
+                #expect(all[rank].errors == one.errors, "rank \(rank) of \(ranks)")
+            }
+        }
+        guard c.configuration.persistent else { return }
+        final class Saved: @unchecked Sendable { var progress: RBMTrainingProgress? }
+        let saved = Saved()
+        _ = try Self.train(c.configuration, ranks: 2, rowGroups: 6,
+                           saved: { p in if p.completedEpochs == 1 { saved.progress = p } })
+        let progress = saved.progress
+        #expect(progress?.completedEpochs == 1)
+        let resumed = try Self.train(c.configuration, ranks: 3, rowGroups: 6, resumeFrom: progress)
+        #expect(resumed[0].parameters.map(\.bitPattern) == one.parameters.map(\.bitPattern))
+    }
+
+    @Test func reproducibleModeRefusesWhatItCannotKeep() throws {
+        let c = Self.cases[0].configuration
+        #expect(throws: PretrainingError.self) { _ = try Self.train(c, ranks: 3, rowGroups: 2) }   // more ranks than groups
+        #expect(throws: PretrainingError.self) { _ = try Self.train(c, ranks: nil, rowGroups: 13) } // more groups than rows
+        var sparse = c; sparse.sparsityTarget = 0.1
+        #expect(throws: PretrainingError.self) { _ = try Self.train(sparse, ranks: nil, rowGroups: 6) }
+        var centered = c; centered.centered = true
+        #expect(throws: PretrainingError.self) { _ = try Self.train(centered, ranks: nil, rowGroups: 6) }
+    }
+
+    @Test func rowGroupsCoverTheMinibatchInOrder() {
+        for count in 1...5 {
+            for capacity in count...13 {
+                let groups = RowGroups(count: count, capacity: capacity)
+                for rows in 1...capacity {
+                    #expect((0..<count).flatMap { Array(groups.rows(ofGroup: $0, batchRows: rows)) } == Array(0..<rows))
+                    for size in 1...count {
+                        let shares = (0..<size).map { groups.share(ofRows: rows, rank: $0, size: size) }
+                        #expect(shares.flatMap { Array($0) } == Array(0..<rows))
+                        for r in 0..<size {
+                            let owned = groups.groups(ofRank: r, size: size)
+                            #expect(!owned.isEmpty)
+                            #expect(owned.flatMap { Array(groups.rows(ofGroup: $0, batchRows: rows)) } == Array(shares[r]))
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -36,12 +36,18 @@ struct ResumeCase: Sendable, CustomTestStringConvertible {
         var pcd = base; pcd.persistent = true; pcd.learningRate = 0.01
         var sparse = base; sparse.sparsityTarget = 0.1; sparse.sparsityCost = 0.5
         var everything = pcd; everything.cdSteps = 2; everything.sparsityTarget = 0.1
+        // (A larger rate: with PCD's 0.01 the weights stay so small that the chains and the
+        // ladder hardly change a draw.)
+        var tempered = pcd; tempered.temperatures = 3; tempered.learningRate = 0.5; tempered.cdSteps = 2
+        var centered = pcd; centered.centered = true
         return [ResumeCase(name: "CD-1", configuration: base, threads: 1),
                 ResumeCase(name: "CD-3", configuration: cd3, threads: 1),
                 ResumeCase(name: "PCD", configuration: pcd, threads: 1),
                 ResumeCase(name: "sparsity", configuration: sparse, threads: 1),
                 ResumeCase(name: "CD-1 on 2 threads", configuration: base, threads: 2),
-                ResumeCase(name: "PCD-2 with sparsity on 2 threads", configuration: everything, threads: 2)]
+                ResumeCase(name: "PCD-2 with sparsity on 2 threads", configuration: everything, threads: 2),
+                ResumeCase(name: "parallel tempering (3 temperatures)", configuration: tempered, threads: 1),
+                ResumeCase(name: "centered PCD", configuration: centered, threads: 1)]
     }()
 }
 
@@ -83,6 +89,8 @@ struct ResumeTests {
         #expect(full.saved.allSatisfy { $0.seed == full.saved[0].seed && $0.rows == 100 })
         #expect(full.saved.allSatisfy { ($0.fantasy != nil) == c.configuration.persistent })
         #expect(full.saved.allSatisfy { ($0.hiddenActivity != nil) == (c.configuration.sparsityTarget != nil) })
+        #expect(full.saved.allSatisfy { ($0.tempering != nil) == (c.configuration.temperatures > 1) })
+        #expect(full.saved.allSatisfy { ($0.hiddenOffset != nil) == c.configuration.centered })
         #expect(full.saved[3].reports == Array(full.reports.prefix(4)))
         // The monitors ran (on epochs 2, 4, 5) and drew random numbers.
         #expect(full.reports.map { $0.pseudoLogLikelihood != nil } == [false, true, false, true, true])
@@ -145,6 +153,41 @@ struct ResumeTests {
         let back = workspace.progress(completedEpochs: 3, rbm: progress.rbm, rows: 100, reports: progress.reports)
         #expect(back == progress)
         #expect(progress.fantasy.map { $0.allSatisfy { $0 == 0 || $0 == 1 } } == true)
+    }
+
+    @Test("the saved tempering and centering state matters: without it (an older checkpoint) the run resumes but ends elsewhere")
+    func temperingAndCenteringStateIsNeeded() throws {
+        for c in ResumeCase.all.suffix(2) {
+            let full = try uninterrupted(c)
+            var old = full.saved[1]
+            #expect(old.tempering != nil || old.hiddenOffset != nil)
+            old.tempering = nil; old.hiddenOffset = nil
+            var resumed = startRBM()
+            var g = Xoshiro256StarStar(seed: 1)
+            var saved: [RBMTrainingProgress] = []
+            try resumed.train(on: data, configuration: c.configuration, generator: &g, resumeFrom: old,
+                              onProgress: { saved.append($0) })
+            #expect(resumed != full.rbm, "\(c.name)")
+            // The state the next epoch saves differs from the uninterrupted run's.
+            #expect(saved.first?.tempering != full.saved[2].tempering || saved.first?.hiddenOffset != full.saved[2].hiddenOffset,
+                    "\(c.name)")
+            // A ladder that is not ascending, or chains of another batch size, is refused.
+            if var bad = full.saved[1].tempering {
+                var progress = full.saved[1]
+                bad.inverseTemperatures.reverse()
+                progress.tempering = bad
+                #expect(throws: PretrainingError.self) {
+                    var rbm = startRBM()
+                    try rbm.train(on: data, configuration: c.configuration, generator: &g, resumeFrom: progress)
+                }
+                progress.tempering = full.saved[1].tempering
+                progress.tempering!.chains.removeLast(10)
+                #expect(throws: PretrainingError.self) {
+                    var rbm = startRBM()
+                    try rbm.train(on: data, configuration: c.configuration, generator: &g, resumeFrom: progress)
+                }
+            }
+        }
     }
 
     @Test("a progress that does not fit the run gives a typed error")
