@@ -73,7 +73,7 @@ public struct FineTuningProgress: Sendable, Equatable {
               weightSecondMoments.count == layers, biasSecondMoments.count == layers
         else { throw FineTuningError.invalidConfiguration("the checkpoint's optimiser state is incomplete") }
         for l in 0..<layers {
-            let w = network.sizes[l] * network.sizes[l + 1], b = network.sizes[l + 1]
+            let w = network.layers[l].weight.count, b = network.layers[l].fanOut
             let adam = configuration.usesSecondMoment
             guard weightMoments[l].count == w, biasMoments[l].count == b,
                   weightSecondMoments[l].count == (adam ? w : 0), biasSecondMoments[l].count == (adam ? b : 0)

@@ -60,6 +60,10 @@ public final class FineTuningStepper {
             throw FineTuningError.invalidConfiguration(
                 "the batch size \(batchSize) is smaller than the number of processes \(collective.size)")
         }
+        guard collective.size == 1 || !network.isBatchNormalized else {
+            throw FineTuningError.invalidConfiguration(
+                "batch normalisation with \(collective.size) processes: the minibatch statistics are not all-reduced across processes; run it in one process")
+        }
         engine = BackpropEngine(network: network, capacity: batchSize, configuration: configuration,
                                 collective: collective)
         collective.broadcast(engine.weights + engine.biases)  // every process starts from rank 0's
