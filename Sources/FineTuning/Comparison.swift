@@ -7,10 +7,29 @@ public struct ComparisonStart: Sendable, Equatable {
     /// The initialiser; `.pretrained` (with or without layers) means "call the pre-training
     /// closure" and take only its output-layer start from here.
     public var initializer: WeightInitializer
+    /// Whether the hidden layers are batch-normalised (`Network.withBatchNormalization`) on
+    /// top of the start: the arms named START+bn.
+    public var batchNorm: Bool
 
-    public init(name: String, initializer: WeightInitializer) {
+    public init(name: String, initializer: WeightInitializer, batchNorm: Bool = false) {
         self.name = name
         self.initializer = initializer
+        self.batchNorm = batchNorm
+    }
+
+    /// The suffix of a batch-normalised start's name.
+    public static let batchNormSuffix = "+bn"
+
+    /// A start from its command-line name: an initialiser's name (`WeightInitializer(parsing:)`;
+    /// `pretrained` and `dbn` are named `dbn`), optionally followed by `+bn` for batch
+    /// normalisation. Throws what `WeightInitializer(parsing:)` throws.
+    public init(parsing text: String) throws {
+        let trimmed = text.trimmingSpaces()
+        let batchNorm = trimmed.lowercased().hasSuffix(Self.batchNormSuffix)
+        let base = batchNorm ? String(trimmed.dropLast(Self.batchNormSuffix.count)) : trimmed
+        let initializer = try WeightInitializer(parsing: base)
+        let name = initializer.isPretrained ? "dbn" : base
+        self.init(name: batchNorm ? name + Self.batchNormSuffix : name, initializer: initializer, batchNorm: batchNorm)
     }
 
     /// A start named after its initialiser.
@@ -191,6 +210,8 @@ public struct Comparison: Sendable {
     public var selectionValidationCount: Int
     /// How the fine-tuning budget is shared between starts.
     public var budget: ComparisonBudget
+    /// Pieces per unit of the maxout arms.
+    public var maxoutPieces = 2
     /// The arms to run, when not every start with every activation: pairs of an entry of
     /// `starts` and an entry of `activations` (nil: the full grid, starts outer).
     public var pairs: [(start: ComparisonStart, activation: Activation)]?
@@ -231,6 +252,12 @@ public struct Comparison: Sendable {
             guard !pairs.isEmpty, Set(pairs.map { "\($0.start.name)/\($0.activation.name)" }).count == pairs.count else {
                 throw FineTuningError.invalidConfiguration("arms must be distinct and at least one")
             }
+        }
+        guard maxoutPieces >= 1 else {
+            throw FineTuningError.invalidConfiguration("maxout needs at least one piece per unit, got \(maxoutPieces)")
+        }
+        if arms.contains(where: { $0.activation == .maxout && $0.start.initializer.isPretrained }) {
+            throw FineTuningError.invalidConfiguration("maxout needs \(maxoutPieces) columns per unit, a pre-trained stack has one: no pretrained/maxout arm")
         }
         if learningRates.count > 1 {
             guard selectionValidationCount >= 1 && selectionValidationCount < trainingCount else {
@@ -347,9 +374,9 @@ public struct Comparison: Sendable {
         var initGenerator = root.split()
         let trainGenerator = root.split()
         let calibration = data.inputs.rows(in: 0..<min(calibrationRows, data.count))
-        let network = try Network(sizes: sizes, hiddenActivation: key.activation, output: output,
+        let network = try Network(sizes: sizes, hiddenActivation: key.activation, output: output, maxoutPieces: maxoutPieces,
                                   initializer: initializer, calibrationData: calibration, generator: &initGenerator)
-        return (network, trainGenerator, seconds)
+        return (key.start.batchNorm ? network.withBatchNormalization() : network, trainGenerator, seconds)
     }
 
     /// The validation error of a rate-selection run (nil if it diverged): the training set

@@ -62,6 +62,9 @@ public struct FineTuningProgress: Sendable, Equatable {
     /// Checks that this progress belongs to a run of `network`'s shape on `dataCount` samples.
     func check(fits network: Network, dataCount: Int, configuration: TrainingConfiguration) throws {
         let layers = network.layers.count
+        guard !network.isBatchNormalized else {
+            throw FineTuningError.invalidConfiguration("resuming a batch-normalised run is not supported: checkpoints do not hold the optimiser's moments of gamma; start it again")
+        }
         guard self.network.sizes == network.sizes else {
             throw FineTuningError.invalidConfiguration("the checkpoint is for layer sizes \(self.network.sizes), the run has \(network.sizes)")
         }
