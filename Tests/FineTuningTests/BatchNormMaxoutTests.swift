@@ -1,6 +1,7 @@
 import Foundation
 import Linalg
 import Testing
+import _TestSupport
 @testable import FineTuning
 
 /// The batch normalisation of a naive double-precision forward pass: per layer the scales and,
@@ -229,6 +230,27 @@ func naiveSoftmaxLoss(_ logits: [[Double]], targets: Matrix) -> Double {
                 let other = try run(threads)
                 #expect(Self.bits(other) == Self.bits(one), "\(threads) threads, \(c.optimizer.name)")
             }
+        }
+    }
+
+    @Test("several processes refuse batch normalisation in one line (its statistics are not all-reduced)")
+    func dataParallelBatchNormIsRefused() throws {
+        let network = try Self.network(.relu, pieces: 1, batchNorm: true)
+        let messages = try LoopbackCollective.run(ranks: 2) { _ -> String in
+            do {
+                _ = try FineTuningStepper(network: network, configuration: TrainingConfiguration(batchSize: 4))
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
+        }
+        for message in messages {
+            #expect(message.contains("batch normalisation with 2 processes") && !message.contains("\n"), "\(message)")
+        }
+        // Maxout is plain data-parallel work: accepted.
+        let maxout = try Self.network(.maxout, pieces: 2, batchNorm: false)
+        _ = try LoopbackCollective.run(ranks: 2) { _ in
+            _ = try FineTuningStepper(network: maxout, configuration: TrainingConfiguration(batchSize: 4))
         }
     }
 
