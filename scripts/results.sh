@@ -3,8 +3,8 @@
 # figures and pictures into docs/results/. Steps: train hinton2006 dropout compare deep-grid loglik
 # pictures plots bench generative-small (all of these: all), and the reduced and full
 # comparisons with seeds, rate grids and paired tests: compare-seeds-reduced equal-time-reduced
-# (minutes) and compare-seeds deep-grid-seeds equal-time generative dropout-recipe (hours; not
-# in all).
+# bn-maxout-reduced (minutes) and compare-seeds deep-grid-seeds equal-time generative dropout-recipe
+# (hours; not in all).
 #   scripts/results.sh all          # everything (about 2 hours 20 minutes on 2 cores)
 #   scripts/results.sh loglik       # one step
 #   DBN=/tmp/dbn scripts/results.sh dropout loglik   # steps run by a given binary
@@ -77,6 +77,16 @@ if named compare-seeds-reduced; then
     timed "compare seeds reduced" $dbn compare --inits dbn,xavier-normal,he-normal --activations sigmoid,relu \
         --layers 500,500,2000 --limit 10000 --pretrain-epochs 3 --finetune-epochs 5 $seeds_flags \
         --report "$out/compare-seeds-reduced" --log "$out/compare-seeds-reduced.jsonl" --json | tee "$out/compare-seeds-reduced.txt"
+fi
+if named bn-maxout-reduced; then
+    # Batch normalisation and maxout beside ReLU and leaky ReLU, and the deep sigmoid net with and
+    # without batch normalisation (the README's reduced budget: 5,000 images, 3 epochs, 2 seeds).
+    $dbn compare --arms he-normal/sigmoid,he-normal+bn/sigmoid,he-normal/relu,he-normal+bn/relu,he-normal/leaky-relu,he-normal/maxout \
+        --layers 256,256 --limit 5000 --finetune-epochs 3 --seeds 1,2 --learning-rates 0.1,0.3 \
+        --report "$out/bn-maxout-reduced" --json > "$out/bn-maxout-reduced.txt"
+    $dbn compare --arms he-normal/sigmoid,he-normal+bn/sigmoid --layers 500,500,500,500,500 --limit 5000 \
+        --finetune-epochs 3 --seeds 1,2 --learning-rates 0.1,0.3 \
+        --report "$out/bn-deep-reduced" --json > "$out/bn-deep-reduced.txt"
 fi
 if named equal-time-reduced; then
     # Smaller still (3,000 images, 2 seeds, 2 rates): what fitted beside the other sessions.

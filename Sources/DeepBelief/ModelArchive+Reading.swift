@@ -44,15 +44,24 @@ extension ModelArchive {
         public var activation: String
         /// The output kind (`OutputKind.rawValue`).
         public var output: String
+        /// Maxout's pieces per hidden unit (nil: not maxout; records before maxout have none).
+        public var maxoutPieces: Int?
+        /// Whether the hidden layers are batch-normalised (nil or false: no; the tensors
+        /// `PREFIX.{i}.bn_weight`, `.bn_running_mean`, `.bn_running_var` of each hidden layer).
+        public var batchNorm: Bool?
 
         public init(_ network: Network) {
-            self.init(sizes: network.sizes, activation: network.hiddenActivation.name, output: network.output.rawValue)
+            self.init(sizes: network.sizes, activation: network.hiddenActivation.name, output: network.output.rawValue,
+                      maxoutPieces: network.hiddenActivation == .maxout ? network.maxoutPieces : nil,
+                      batchNorm: network.isBatchNormalized ? true : nil)
         }
 
-        public init(sizes: [Int], activation: String, output: String) {
+        public init(sizes: [Int], activation: String, output: String, maxoutPieces: Int? = nil, batchNorm: Bool? = nil) {
             self.sizes = sizes
             self.activation = activation
             self.output = output
+            self.maxoutPieces = maxoutPieces
+            self.batchNorm = batchNorm
         }
     }
 
@@ -118,10 +127,26 @@ extension ModelArchive {
         if isTorchStateDict(file) { return try torchNetwork(from: file) }
         let found = try kind(of: file)
         guard found == .network else { throw ModelFileError.wrongKind(file: file.source, found: found, expected: .network) }
+        var pieces: Int?
+        if let raw = file.metadata[Key.maxoutPieces] {
+            guard let count = Int(raw), count >= 1, count <= 1 << 10 else {
+                throw ModelFileError.badMetadata(file: file.source, key: Key.maxoutPieces, found: raw,
+                                                 expected: "a positive number of pieces per maxout unit")
+            }
+            pieces = count
+        }
+        var batchNorm: Bool?
+        if let raw = file.metadata[Key.batchNorm] {
+            guard raw == "true" || raw == "false" else {
+                throw ModelFileError.badMetadata(file: file.source, key: Key.batchNorm, found: raw, expected: "'true' or 'false'")
+            }
+            batchNorm = raw == "true"
+        }
         let shape = NetworkShape(sizes: try intList(file, Key.layerSizes), activation: file.metadata[Key.activation] ?? "",
-                                 output: file.metadata[Key.output] ?? "")
+                                 output: file.metadata[Key.output] ?? "", maxoutPieces: pieces, batchNorm: batchNorm)
         return try readNetwork(file, prefix: "layers", shape: shape, requireFinite: true) { key, found, expected in
-            ModelFileError.badMetadata(file: file.source, key: key == "activation" ? Key.activation : Key.output,
+            ModelFileError.badMetadata(file: file.source, key: key == "activation" ? Key.activation
+                                           : key == "maxout" ? Key.maxoutPieces : Key.output,
                                        found: found, expected: expected)
         }
     }
@@ -158,8 +183,11 @@ extension ModelArchive {
         return DeepBeliefNetwork(layers: layers)
     }
 
-    /// The network stored as `PREFIX.{i}.weight` [fan_in, fan_out] and `PREFIX.{i}.bias`.
-    /// `badShape(field, found, expected)` is the error for an unknown activation or output.
+    /// The network stored as `PREFIX.{i}.weight` [fan_in, fan_out] and `PREFIX.{i}.bias`
+    /// (hidden layers of maxout: fan_out = pieces x units), with batch normalisation's
+    /// `PREFIX.{i}.bn_weight`, `.bn_running_mean` and `.bn_running_var` [fan_out] per hidden layer.
+    /// `badShape(field, found, expected)` is the error for an unknown activation or output, or
+    /// maxout pieces given for another activation ("maxout").
     static func readNetwork(_ file: SafeTensors, prefix: String, shape: NetworkShape, requireFinite: Bool,
                             badShape: (String, String, String) -> Error) throws -> Network {
         guard let activation = Activation(name: shape.activation) else {
@@ -168,16 +196,33 @@ extension ModelArchive {
         guard let output = OutputKind(rawValue: shape.output) else {
             throw badShape("output", shape.output, OutputKind.allCases.map(\.rawValue).joined(separator: ", "))
         }
+        if shape.maxoutPieces != nil && activation != .maxout {
+            throw badShape("maxout", "\(shape.maxoutPieces!)", "no maxout pieces for the activation '\(activation.name)'")
+        }
+        let pieces = activation == .maxout ? shape.maxoutPieces ?? 2 : 1
         let sizes = shape.sizes
         var layers: [DenseParameters] = []
+        var norms: [BatchNormalization] = []
         for i in 0..<(sizes.count - 1) {
+            let columns = sizes[i + 1] * (i < sizes.count - 2 ? pieces : 1)
             let layer = DenseParameters(
-                weight: try file.requireMatrix("\(prefix).\(i).weight", rows: sizes[i], columns: sizes[i + 1]),
-                bias: try file.requireVector("\(prefix).\(i).bias", count: sizes[i + 1]))
+                weight: try file.requireMatrix("\(prefix).\(i).weight", rows: sizes[i], columns: columns),
+                bias: try file.requireVector("\(prefix).\(i).bias", count: columns))
             if requireFinite { try checkFinite(layer.isFinite, file, "\(prefix).\(i)") }
             layers.append(layer)
+            if shape.batchNorm == true && i < sizes.count - 2 {
+                let norm = BatchNormalization(
+                    gamma: try file.requireVector("\(prefix).\(i).bn_weight", count: columns),
+                    runningMean: try file.requireVector("\(prefix).\(i).bn_running_mean", count: columns),
+                    runningVariance: try file.requireVector("\(prefix).\(i).bn_running_var", count: columns))
+                if requireFinite { try checkFinite(norm.isFinite, file, "\(prefix).\(i).bn") }
+                guard norm.runningVariance.allSatisfy({ $0 >= 0 }) else {
+                    throw ModelFileError.inconsistent(file: file.source, reason: "tensor '\(prefix).\(i).bn_running_var' holds a negative variance")
+                }
+                norms.append(norm)
+            }
         }
-        return Network(layers: layers, hiddenActivation: activation, output: output)
+        return Network(layers: layers, hiddenActivation: activation, output: output, maxoutPieces: pieces, batchNorm: norms)
     }
 
     /// Checks that a model with `inputs` inputs (and `outputs` outputs, if given) fits the data.

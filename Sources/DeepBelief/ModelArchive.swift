@@ -55,6 +55,10 @@ public enum ModelArchive {
         public static let visibleUnits = "visible_units"
         public static let hiddenUnits = "hidden_units"
         public static let activation = "activation"
+        /// Maxout's pieces per hidden unit (a maxout network only).
+        public static let maxoutPieces = "maxout_pieces"
+        /// "true" for a network whose hidden layers are batch-normalised.
+        public static let batchNorm = "batch_norm"
         public static let output = "output"
         public static let inputShape = "input_shape"
         public static let seed = "seed"
@@ -88,6 +92,8 @@ public enum ModelArchive {
         meta[Key.layerSizes] = json(network.sizes)
         meta[Key.activation] = network.hiddenActivation.name
         meta[Key.output] = network.output.name
+        if network.hiddenActivation == .maxout { meta[Key.maxoutPieces] = String(network.maxoutPieces) }
+        if network.isBatchNormalized { meta[Key.batchNorm] = "true" }
         if let stack { meta.merge(stackMetadata(stack).filter { $0.key != Key.layerSizes }) { $1 } }
         if let stack { meta[Key.rbmLayerSizes] = json(stack.layerSizes) }
         var file = SafeTensors(metadata: meta.merging(metadata) { $1 })
@@ -127,11 +133,18 @@ public enum ModelArchive {
         return file
     }
 
-    /// Adds a network's tensors: `PREFIX.{i}.weight` [fan_in, fan_out] and `PREFIX.{i}.bias`.
+    /// Adds a network's tensors: `PREFIX.{i}.weight` [fan_in, fan_out] and `PREFIX.{i}.bias`,
+    /// and for batch normalisation each hidden layer's `PREFIX.{i}.bn_weight` (gamma),
+    /// `.bn_running_mean` and `.bn_running_var` [fan_out] (the shift beta is the bias).
     static func addNetwork(_ network: Network, to file: inout SafeTensors, prefix: String = "layers") {
         for (i, layer) in network.layers.enumerated() {
             file["\(prefix).\(i).weight"] = Tensor(layer.weight)
             file["\(prefix).\(i).bias"] = Tensor(layer.bias)
+        }
+        for (i, norm) in network.batchNorm.enumerated() {
+            file["\(prefix).\(i).bn_weight"] = Tensor(norm.gamma)
+            file["\(prefix).\(i).bn_running_mean"] = Tensor(norm.runningMean)
+            file["\(prefix).\(i).bn_running_var"] = Tensor(norm.runningVariance)
         }
     }
 

@@ -29,12 +29,24 @@ struct StepKey: Sendable, Equatable {
 /// - `dropped[l]`, `masks[l]` B x n_{l+1} for hidden layers when hidden dropout is on;
 /// - `deltas[l]` B x n_{l+1}: the gradient of the summed loss w.r.t. layer l's pre-activation.
 ///
+/// Maxout hidden layers have k n_{l+1} affine columns (`widths[l]`; weights, their gradients
+/// and moments n_l x widths[l]): `pieceOutputs[l]` B x widths[l] holds the pieces, pooled into
+/// `activations[l]`; `deltas[l]` is B x widths[l] and the layer above writes the gradient of
+/// the pooled output into `pooledDeltas[l]` (B x n_{l+1}), which it routes to the winning
+/// pieces. Batch-normalised hidden layers keep the normalised affine output in
+/// `normalized[l]` (B x widths[l]), the minibatch's means and 1/sigma, the scales gamma with
+/// their gradients and moments, and the running statistics (updated by `step` only).
+///
 /// Every stage is split into blocks whose number is fixed by the layer's shape
 /// (`Lanes.blockCount`), each block one single-threaded product (the caller runs the step
 /// inside `BLASThreads.singleThreaded`), the random draws are keyed by (row, unit) and sums
 /// run in a fixed order: the results do not depend on `Lanes.threads`.
 final class BackpropEngine: LaneTask {
     let sizes: [Int]
+    /// Per layer, its affine columns: sizes[l + 1], times the pieces for a maxout hidden layer.
+    let widths: [Int]
+    /// Maxout's pieces per unit of the hidden layers (1 without maxout).
+    let pieces: [Int]
     let layerCount: Int
     let activation: Activation
     let output: OutputKind
@@ -47,6 +59,9 @@ final class BackpropEngine: LaneTask {
     /// `Lanes.blockCount(productSize: n_l n_{l+1})` blocks.
     let outputBlocks: [[Range<Int>]]
     let inputBlocks: [[Range<Int>]]
+    /// Per layer, the units of each output block (the same as `outputBlocks` without maxout;
+    /// a maxout block holds whole units, all their pieces).
+    let unitBlocks: [[Range<Int>]]
 
     let weights: [FloatBuffer]
     let biases: [FloatBuffer]
@@ -84,12 +99,30 @@ final class BackpropEngine: LaneTask {
     let deltas: [FloatBuffer]
     /// Per layer, the max-norm scale of each unit's incoming weights (empty without max-norm).
     let columnScales: [FloatBuffer]
+    /// Maxout: per hidden layer the pieces (B x widths[l]) and the gradient of the pooled
+    /// output (B x n_{l+1}); nil elsewhere.
+    let pieceOutputs: [FloatBuffer?]
+    let pooledDeltas: [FloatBuffer?]
+    /// Batch normalisation: per hidden layer the normalised affine output (nil elsewhere), and
+    /// per layer (empty buffers where there is none) the scales, their gradients and moments,
+    /// the minibatch's means and 1/sigma and the running mean and variance.
+    let normalized: [FloatBuffer?]
+    let gammas: [FloatBuffer]
+    let gammaGradients: [FloatBuffer]
+    let gammaMoments: [FloatBuffer]
+    let gammaSecondMoments: [FloatBuffer]
+    let batchMeans: [FloatBuffer]
+    let inverseDeviations: [FloatBuffer]
+    let runningMeans: [FloatBuffer]
+    let runningVariances: [FloatBuffer]
 
     /// What the blocks run next and its settings, written between stages (the task form of
     /// `Lanes.run` allocates nothing, unlike a closure per stage).
-    enum Stage { case forward, backward, update, maxNorm }
+    enum Stage { case forward, normalizeBackward, backward, update, maxNorm }
     var stage = Stage.forward
     var stageLayer = 0, stageRows = 0, stageLowest = 0, stageRate: Float = 0, stageUpdates = false
+    /// Whether the forward pass updates the running statistics of batch normalisation.
+    var stageRunning = false
     /// The gradients' scale: 1 / the rows of the whole minibatch (all processes).
     var stageScale: Float = 1
     var stageStream = RandomStream(seed: 0, purpose: .other(0, 0))
@@ -101,20 +134,25 @@ final class BackpropEngine: LaneTask {
          collective: any Collective = SingleProcess(), rowGroups: Int? = nil) {
         precondition(capacity >= 1, "BackpropEngine: capacity must be positive")
         let sizes = network.sizes, layerCount = network.layers.count
+        let widths = network.layers.map(\.fanOut), pieces = (0..<layerCount).map(network.pieces(ofLayer:))
         self.sizes = sizes
+        self.widths = widths
+        self.pieces = pieces
         self.layerCount = layerCount
         activation = network.hiddenActivation
         output = network.output
         self.configuration = configuration
         self.capacity = capacity
         rule = configuration.optimizerStep
-        let counts = (0..<layerCount).map { Lanes.blockCount(productSize: sizes[$0] * sizes[$0 + 1]) }
-        outputBlocks = (0..<layerCount).map { Lanes.blocks(of: sizes[$0 + 1], count: counts[$0]) }
+        let counts = (0..<layerCount).map { Lanes.blockCount(productSize: sizes[$0] * widths[$0]) }
+        let unitBlocks = (0..<layerCount).map { Lanes.blocks(of: sizes[$0 + 1], count: counts[$0]) }
+        self.unitBlocks = unitBlocks
+        outputBlocks = (0..<layerCount).map { l in unitBlocks[l].map { (pieces[l] * $0.lowerBound)..<(pieces[l] * $0.upperBound) } }
         inputBlocks = (0..<layerCount).map { Lanes.blocks(of: sizes[$0], count: counts[$0]) }
 
         func perLayer(_ count: (Int) -> Int) -> [FloatBuffer] { (0..<layerCount).map { FloatBuffer(count: count($0)) } }
-        let weightCount = { (l: Int) in sizes[l] * sizes[l + 1] }
-        let biasCount = { (l: Int) in sizes[l + 1] }
+        let weightCount = { (l: Int) in sizes[l] * widths[l] }
+        let biasCount = { (l: Int) in widths[l] }
         let second = configuration.usesSecondMoment
         weights = network.layers.map { FloatBuffer($0.weight.elements) }
         biases = network.layers.map { FloatBuffer($0.bias) }
@@ -138,14 +176,28 @@ final class BackpropEngine: LaneTask {
         target = FloatBuffer(count: capacity * sizes[layerCount])
         let activations = perLayer { capacity * sizes[$0 + 1] }
         self.activations = activations
+        func maxoutBuffer(_ l: Int, _ columns: Int) -> FloatBuffer? { pieces[l] > 1 ? FloatBuffer(count: capacity * columns) : nil }
+        pieceOutputs = (0..<layerCount).map { maxoutBuffer($0, widths[$0]) }
+        pooledDeltas = (0..<layerCount).map { maxoutBuffer($0, sizes[$0 + 1]) }
+        let norms = network.batchNorm
+        func normalizedWidth(_ l: Int) -> Int { l < norms.count ? widths[l] : 0 }
+        normalized = (0..<layerCount).map { normalizedWidth($0) > 0 ? FloatBuffer(count: capacity * widths[$0]) : nil }
+        gammas = (0..<layerCount).map { FloatBuffer($0 < norms.count ? norms[$0].gamma : []) }
+        runningMeans = (0..<layerCount).map { FloatBuffer($0 < norms.count ? norms[$0].runningMean : []) }
+        runningVariances = (0..<layerCount).map { FloatBuffer($0 < norms.count ? norms[$0].runningVariance : []) }
+        gammaGradients = perLayer(normalizedWidth)
+        gammaMoments = perLayer(normalizedWidth)
+        gammaSecondMoments = perLayer { second ? normalizedWidth($0) : 0 }
+        batchMeans = perLayer(normalizedWidth)
+        inverseDeviations = perLayer(normalizedWidth)
         let hiddenDropout = configuration.hiddenDropout > 0
         func hiddenBuffer(_ l: Int) -> FloatBuffer? {
             hiddenDropout && l < layerCount - 1 ? FloatBuffer(count: capacity * sizes[l + 1]) : nil
         }
         dropped = (0..<layerCount).map(hiddenBuffer)
         masks = (0..<layerCount).map(hiddenBuffer)
-        deltas = (0..<layerCount).map { $0 == layerCount - 1 ? activations[$0] : FloatBuffer(count: capacity * sizes[$0 + 1]) }
-        columnScales = perLayer { configuration.maxNorm == nil ? 0 : sizes[$0 + 1] }
+        deltas = (0..<layerCount).map { $0 == layerCount - 1 ? activations[$0] : FloatBuffer(count: capacity * widths[$0]) }
+        columnScales = perLayer { configuration.maxNorm == nil ? 0 : widths[$0] }
     }
 
     // MARK: - One minibatch
@@ -166,7 +218,7 @@ final class BackpropEngine: LaneTask {
         var statistics = OutputStatistics()
         let scale = 1 / Float(batchRows ?? rows)
         if collective.size == 1 && rows > 0 {
-            forward(rows: rows, key: key)
+            forward(rows: rows, key: key, updatingRunningStatistics: true)
             statistics = loss(rows: rows)
             // Nothing to sum between backward and update: each block applies the optimiser
             // step to its rows right after computing their gradient (while it is in cache),
@@ -175,7 +227,7 @@ final class BackpropEngine: LaneTask {
             backward(rows: rows, downTo: trained, scale: scale, updatingWith: learningRate)
         } else {
             if rows > 0 {
-                forward(rows: rows, key: key)
+                forward(rows: rows, key: key, updatingRunningStatistics: true)
                 statistics = loss(rows: rows)
                 backward(rows: rows, downTo: trained, scale: scale)
             } else {                        // a short last minibatch left this process no rows
@@ -262,12 +314,18 @@ final class BackpropEngine: LaneTask {
         for g in weightGradients { g.pointer.update(repeating: 0, count: g.count) }
     }
 
+    /// Whether the hidden layers are batch-normalised.
+    var isBatchNormalized: Bool { normalized.contains { $0 != nil } }
+
     // MARK: - Stages
 
     /// Forward pass in training mode: the input's dropout (in place), then per layer
     /// `Y_l = f(X_l W_l + b_l)` into `activations[l]` followed by the hidden dropout into
     /// `dropped[l]` (remembering `masks[l]`); the output layer's logits stay un-normalised.
-    func forward(rows: Int, key: StepKey) {
+    /// Batch normalisation uses the minibatch's statistics and, with
+    /// `updatingRunningStatistics` (a training step), moves the running ones towards them.
+    func forward(rows: Int, key: StepKey, updatingRunningStatistics: Bool = false) {
+        stageRunning = updatingRunningStatistics
         if configuration.inputDropout > 0 {
             FusedKernels.dropout(input.pointer, into: input.pointer, mask: nil, rows: rows, units: 0..<sizes[0],
                                  stride: sizes[0], rate: configuration.inputDropout, stream: key.dropoutStream(layer: 0))
@@ -295,6 +353,10 @@ final class BackpropEngine: LaneTask {
     func backward(rows: Int, downTo lowest: Int, scale: Float? = nil, updatingWith rate: Float? = nil) {
         stageScale = scale ?? 1 / Float(rows)
         for l in stride(from: layerCount - 1, through: lowest, by: -1) {
+            if normalized[l] != nil {       // through the normalisation first: the shift's and gamma's gradients
+                (stage, stageLayer, stageRows) = (.normalizeBackward, l, rows)
+                Lanes.run(outputBlocks[l].count, task: self)
+            }
             (stage, stageLayer, stageRows, stageLowest) = (.backward, l, rows, lowest)
             if let rate {
                 updateCounts[l] += 1
@@ -337,11 +399,15 @@ final class BackpropEngine: LaneTask {
         for l in 0..<layerCount {
             network.layers[l].weight.elements = weights[l].array
             network.layers[l].bias = biases[l].array
+            if l < network.batchNorm.count {
+                network.batchNorm[l] = BatchNormalization(gamma: gammas[l].array, runningMean: runningMeans[l].array,
+                                                          runningVariance: runningVariances[l].array)
+            }
         }
     }
 
     /// Whether every weight and bias is finite.
     var parametersAreFinite: Bool {
-        weights.allSatisfy(\.isFinite) && biases.allSatisfy(\.isFinite)
+        weights.allSatisfy(\.isFinite) && biases.allSatisfy(\.isFinite) && gammas.allSatisfy(\.isFinite)
     }
 }

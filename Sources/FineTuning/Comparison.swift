@@ -7,10 +7,29 @@ public struct ComparisonStart: Sendable, Equatable {
     /// The initialiser; `.pretrained` (with or without layers) means "call the pre-training
     /// closure" and take only its output-layer start from here.
     public var initializer: WeightInitializer
+    /// Whether the hidden layers are batch-normalised (`Network.withBatchNormalization`) on
+    /// top of the start: the arms named START+bn.
+    public var batchNorm: Bool
 
-    public init(name: String, initializer: WeightInitializer) {
+    public init(name: String, initializer: WeightInitializer, batchNorm: Bool = false) {
         self.name = name
         self.initializer = initializer
+        self.batchNorm = batchNorm
+    }
+
+    /// The suffix of a batch-normalised start's name.
+    public static let batchNormSuffix = "+bn"
+
+    /// A start from its command-line name: an initialiser's name (`WeightInitializer(parsing:)`;
+    /// `pretrained` and `dbn` are named `dbn`), optionally followed by `+bn` for batch
+    /// normalisation. Throws what `WeightInitializer(parsing:)` throws.
+    public init(parsing text: String) throws {
+        let trimmed = text.trimmingSpaces()
+        let batchNorm = trimmed.lowercased().hasSuffix(Self.batchNormSuffix)
+        let base = batchNorm ? String(trimmed.dropLast(Self.batchNormSuffix.count)) : trimmed
+        let initializer = try WeightInitializer(parsing: base)
+        let name = initializer.isPretrained ? "dbn" : base
+        self.init(name: batchNorm ? name + Self.batchNormSuffix : name, initializer: initializer, batchNorm: batchNorm)
     }
 
     /// A start named after its initialiser.
@@ -243,6 +262,8 @@ public struct Comparison: Sendable {
     /// A fixed learning rate per arm (in the order of `arms`; nil: the configuration's rate),
     /// used without a grid: arms that each run at the rate that suits them.
     public var armLearningRates: [Float]?
+    /// Pieces per unit of the maxout arms.
+    public var maxoutPieces = 2
     /// The arms to run, when not every start with every activation: pairs of an entry of
     /// `starts` and an entry of `activations` (nil: the full grid, starts outer).
     public var pairs: [(start: ComparisonStart, activation: Activation)]?
@@ -288,6 +309,12 @@ public struct Comparison: Sendable {
             guard armLearningRates.count == arms.count, armLearningRates.allSatisfy({ $0 > 0 && $0.isFinite }) else {
                 throw FineTuningError.invalidConfiguration("one positive learning rate per arm needed, got \(armLearningRates) for \(arms.count) arms")
             }
+        }
+        guard maxoutPieces >= 1 else {
+            throw FineTuningError.invalidConfiguration("maxout needs at least one piece per unit, got \(maxoutPieces)")
+        }
+        if arms.contains(where: { $0.activation == .maxout && $0.start.initializer.isPretrained }) {
+            throw FineTuningError.invalidConfiguration("maxout needs \(maxoutPieces) columns per unit, a pre-trained stack has one: no pretrained/maxout arm")
         }
         if learningRates.count > 1 {
             guard selectionValidationCount >= 1 && selectionValidationCount < trainingCount else {
@@ -414,9 +441,9 @@ public struct Comparison: Sendable {
         var initGenerator = root.split()
         let trainGenerator = root.split()
         let calibration = data.inputs.rows(in: 0..<min(calibrationRows, data.count))
-        let network = try Network(sizes: sizes, hiddenActivation: key.activation, output: output,
+        let network = try Network(sizes: sizes, hiddenActivation: key.activation, output: output, maxoutPieces: maxoutPieces,
                                   initializer: initializer, calibrationData: calibration, generator: &initGenerator)
-        return (network, trainGenerator, seconds)
+        return (key.start.batchNorm ? network.withBatchNormalization() : network, trainGenerator, seconds)
     }
 
     /// The validation error of a rate-selection run (nil if it diverged): the training set

@@ -62,6 +62,9 @@ public struct FineTuningProgress: Sendable, Equatable {
     /// Checks that this progress belongs to a run of `network`'s shape on `dataCount` samples.
     func check(fits network: Network, dataCount: Int, configuration: TrainingConfiguration) throws {
         let layers = network.layers.count
+        guard !network.isBatchNormalized else {
+            throw FineTuningError.invalidConfiguration("resuming a batch-normalised run is not supported: checkpoints do not hold the optimiser's moments of gamma; start it again")
+        }
         guard self.network.sizes == network.sizes else {
             throw FineTuningError.invalidConfiguration("the checkpoint is for layer sizes \(self.network.sizes), the run has \(network.sizes)")
         }
@@ -73,7 +76,7 @@ public struct FineTuningProgress: Sendable, Equatable {
               weightSecondMoments.count == layers, biasSecondMoments.count == layers
         else { throw FineTuningError.invalidConfiguration("the checkpoint's optimiser state is incomplete") }
         for l in 0..<layers {
-            let w = network.sizes[l] * network.sizes[l + 1], b = network.sizes[l + 1]
+            let w = network.layers[l].weight.count, b = network.layers[l].fanOut
             let adam = configuration.usesSecondMoment
             guard weightMoments[l].count == w, biasMoments[l].count == b,
                   weightSecondMoments[l].count == (adam ? w : 0), biasSecondMoments[l].count == (adam ? b : 0)

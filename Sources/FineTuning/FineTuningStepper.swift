@@ -62,6 +62,14 @@ public final class FineTuningStepper {
             throw FineTuningError.invalidConfiguration(
                 "the batch size \(batchSize) is smaller than the number of processes \(collective.size)")
         }
+        guard collective.size == 1 || !network.isBatchNormalized else {
+            throw FineTuningError.invalidConfiguration(
+                "batch normalisation with \(collective.size) processes: the minibatch statistics are not all-reduced across processes; run it in one process")
+        }
+        guard Collectives.rowGroups == nil || !network.isBatchNormalized else {
+            throw FineTuningError.invalidConfiguration(
+                "batch normalisation with --reproducible: each row group would normalise with its own statistics; run it without --reproducible")
+        }
         if let groups = Collectives.rowGroups {
             try Collectives.checkRowGroups(groups, batchSize: batchSize, processes: collective.size) {
                 FineTuningError.invalidConfiguration($0)

@@ -6,7 +6,7 @@ extension Network {
     public func diagnostics(on batch: Matrix?, gradientNorms: [Double]) -> [LayerDiagnostics] {
         precondition(gradientNorms.count == layers.count, "diagnostics: \(gradientNorms.count) norms for \(layers.count) layers")
         var reports = layers.indices.map {
-            LayerDiagnostics(layer: $0 + 1, units: layers[$0].fanOut, gradientNorm: gradientNorms[$0])
+            LayerDiagnostics(layer: $0 + 1, units: units(ofLayer: $0), gradientNorm: gradientNorms[$0])
         }
         guard let batch, batch.rows > 0 else { return reports }
         let hidden = hiddenOutputs(batch)

@@ -3,8 +3,11 @@ import Linalg
 extension Network {
     /// The mean loss over `data` and its gradient with respect to every layer's weights
     /// (fanIn x fanOut) and biases, by backpropagation through the training step's own code
-    /// (evaluation mode: no dropout). For checks against finite differences.
-    public func lossGradients(on data: LabeledData) -> (loss: Double, gradients: [DenseParameters]) {
+    /// (no dropout), and of every batch-normalised layer's gamma (`scaleGradients`, empty
+    /// without batch normalisation). Batch normalisation uses the statistics of `data` as one
+    /// minibatch (training mode; the running statistics are neither used nor changed). For
+    /// checks against finite differences.
+    public func lossGradients(on data: LabeledData) -> (loss: Double, gradients: [DenseParameters], scaleGradients: [[Float]]) {
         precondition(data.inputs.columns == inputCount && data.targets.columns == outputCount,
                      "lossGradients: data of shape \(data.inputs.columns) -> \(data.targets.columns) for a \(sizes) network")
         let engine = BackpropEngine(network: self, capacity: max(data.count, 1), configuration: TrainingConfiguration())
@@ -23,11 +26,12 @@ extension Network {
             return stats
         }
         let gradients = (0..<layers.count).map { l in
-            DenseParameters(weight: Matrix(rows: sizes[l], columns: sizes[l + 1], elements: engine.weightGradients[l].array),
+            DenseParameters(weight: Matrix(rows: sizes[l], columns: layers[l].fanOut, elements: engine.weightGradients[l].array),
                             bias: engine.biasGradients[l].array)
         }
+        let scaleGradients = batchNorm.indices.map { engine.gammaGradients[$0].array }
         engine.clearGradients()
-        return (stats.lossSum / Double(max(data.count, 1)), gradients)
+        return (stats.lossSum / Double(max(data.count, 1)), gradients, scaleGradients)
     }
 
     /// The output probabilities of a training-mode forward pass (inverted dropout on, the

@@ -3,12 +3,17 @@ import Linalg
 /// Per-layer output buffers for evaluation-mode forward passes of up to `capacity` rows.
 final class ForwardBuffers {
     let capacity: Int
-    /// Layer l's output, capacity x fanOut(l): hidden activations, then the logits.
+    /// Layer l's output, capacity x units(l): hidden activations, then the logits.
     let outputs: [FloatBuffer]
+    /// Maxout: layer l's pieces, capacity x fanOut(l) (nil for other layers).
+    let pieces: [FloatBuffer?]
 
-    init(sizes: [Int], capacity: Int) {
+    init(network: Network, capacity: Int) {
         self.capacity = capacity
-        outputs = sizes.dropFirst().map { FloatBuffer(count: capacity * $0) }
+        outputs = network.sizes.dropFirst().map { FloatBuffer(count: capacity * $0) }
+        pieces = network.layers.indices.map {
+            network.pieces(ofLayer: $0) > 1 ? FloatBuffer(count: capacity * network.layers[$0].fanOut) : nil
+        }
     }
 }
 
@@ -29,23 +34,42 @@ extension Network {
     /// (4 x 250 x 2000 floats = 8 MB for the widest layer of the MNIST network).
     static let evaluationGroups = 4
 
-    /// Evaluation-mode forward pass (no dropout) of `rows` samples at `inputs` (rows x inputCount):
-    /// fills `buffers.outputs` with every hidden layer's activations and the logits.
+    /// Evaluation-mode forward pass (no dropout; batch normalisation with the running
+    /// statistics) of `rows` samples at `inputs` (rows x inputCount): fills `buffers.outputs`
+    /// with every hidden layer's activations and the logits.
     func forward(_ inputs: UnsafePointer<Float>, rows: Int, into buffers: ForwardBuffers) {
         precondition(rows <= buffers.capacity, "forward: \(rows) rows for a capacity of \(buffers.capacity)")
         var x = inputs
         for (l, layer) in layers.enumerated() {
-            let y = buffers.outputs[l].pointer
+            let y = buffers.outputs[l].pointer, z = buffers.pieces[l]?.pointer ?? y
             let fanIn = layer.fanIn, fanOut = layer.fanOut
-            // Y (rows x fanOut) = X (rows x fanIn) * W (fanIn x fanOut)
+            // Z (rows x fanOut) = X (rows x fanIn) * W (fanIn x fanOut)
             layer.weight.elements.withUnsafeBufferPointer { w in
                 sgemm(.none, .none, m: rows, n: fanOut, k: fanIn, alpha: 1, a: x, lda: fanIn,
-                      b: w.baseAddress!, ldb: fanOut, beta: 0, c: y, ldc: fanOut)
+                      b: w.baseAddress!, ldb: fanOut, beta: 0, c: z, ldc: fanOut)
             }
-            // Y = f(Y + b)
+            // Z = f(Z + b), or f(gamma (Z - running mean) / sqrt(running variance + eps) + b)
             layer.bias.withUnsafeBufferPointer { b in
-                FusedKernels.addBiasActivate(y, rows: rows, columns: fanOut, bias: b.baseAddress!,
-                                             activation: activation(ofLayer: l))
+                if l < batchNorm.count {
+                    let norm = batchNorm[l]
+                    norm.gamma.withUnsafeBufferPointer { gamma in
+                        norm.runningMean.withUnsafeBufferPointer { mean in
+                            norm.runningVariance.withUnsafeBufferPointer { variance in
+                                FusedKernels.batchNormalizeWithRunningStatistics(
+                                    z, rows: rows, columns: fanOut, stride: fanOut, gamma: gamma.baseAddress!,
+                                    shift: b.baseAddress!, runningMean: mean.baseAddress!,
+                                    runningVariance: variance.baseAddress!, activation: activation(ofLayer: l))
+                            }
+                        }
+                    }
+                } else {
+                    FusedKernels.addBiasActivate(z, rows: rows, columns: fanOut, bias: b.baseAddress!,
+                                                 activation: activation(ofLayer: l))
+                }
+            }
+            if z != y {     // maxout: Y = the maximum of each unit's pieces
+                FusedKernels.maxoutPool(z, into: y, rows: rows, units: 0..<units(ofLayer: l), pieces: pieces(ofLayer: l),
+                                        inputStride: fanOut, outputStride: units(ofLayer: l))
             }
             x = UnsafePointer(y)
         }
@@ -62,7 +86,7 @@ extension Network {
         let chunks = (inputs.rows + chunk - 1) / chunk
         guard chunks > 0 else { return }
         let groups = min(chunks, Network.evaluationGroups)
-        let buffers = (0..<groups).map { _ in ForwardBuffers(sizes: sizes, capacity: min(inputs.rows, chunk)) }
+        let buffers = (0..<groups).map { _ in ForwardBuffers(network: self, capacity: min(inputs.rows, chunk)) }
         let columns = inputCount
         inputs.elements.withUnsafeBufferPointer { x in
             BLASThreads.singleThreaded {
@@ -125,14 +149,14 @@ extension Network {
     /// The activations of every hidden layer (evaluation mode), each of shape
     /// (samples x units): for a sigmoid network unrolled from RBMs, the up-pass probabilities.
     public func hiddenOutputs(_ inputs: Matrix) -> [Matrix] {
-        let hidden = layers.dropLast().map { FloatBuffer(count: inputs.rows * $0.fanOut) }
+        let hidden = layers.indices.dropLast().map { FloatBuffer(count: inputs.rows * units(ofLayer: $0)) }
         forEachChunk(inputs) { _, start, rows, buffers in
             for (l, destination) in hidden.enumerated() {
-                let columns = layers[l].fanOut
+                let columns = units(ofLayer: l)
                 (destination.pointer + start * columns).update(from: buffers.outputs[l].pointer, count: rows * columns)
             }
         }
-        return hidden.enumerated().map { Matrix(rows: inputs.rows, columns: layers[$0].fanOut, elements: $1.array) }
+        return hidden.enumerated().map { Matrix(rows: inputs.rows, columns: units(ofLayer: $0), elements: $1.array) }
     }
 
     /// The logits written over by `write`, as a (samples x outputs) matrix.

@@ -8,13 +8,21 @@ extension Network {
     /// - `.pretrained(layers, outputLayer:)` takes the hidden layers as given (they must match
     ///   `sizes`) and draws only the output layer.
     ///
+    /// - Maxout (`hiddenActivation == .maxout`): every hidden layer has `maxoutPieces` columns
+    ///   per unit, each drawn as a unit of its own (fanOut = pieces x units); no pre-trained start.
+    ///
     /// Throws `FineTuningError` for sizes, pre-trained layers or calibration data that do not
     /// fit, and `LinearAlgebraError` if LAPACK fails in the orthogonal start.
     public init(sizes: [Int], hiddenActivation: Activation = .sigmoid, output: OutputKind = .softmax,
-                initializer: WeightInitializer, calibrationData: Matrix? = nil,
+                maxoutPieces: Int = 2, initializer: WeightInitializer, calibrationData: Matrix? = nil,
                 generator: inout Xoshiro256StarStar) throws {
         try Network.validate(sizes: sizes)
         let layerCount = sizes.count - 1
+        let pieces = hiddenActivation == .maxout ? maxoutPieces : 1
+        guard pieces >= 1 else { throw FineTuningError.invalidArchitecture("maxout needs at least one piece per unit, got \(maxoutPieces)") }
+        if pieces > 1 && initializer.isPretrained {
+            throw FineTuningError.pretrainedMismatch("a pre-trained stack has one column per unit, maxout needs \(pieces)")
+        }
         var layers: [DenseParameters] = []
         switch initializer {
         case .pretrained(let hidden, let outputLayer):
@@ -35,10 +43,11 @@ extension Network {
                                                     generator: &generator))
         default:
             for l in 0..<layerCount {
-                layers.append(try initializer.makeLayer(fanIn: sizes[l], fanOut: sizes[l + 1], generator: &generator))
+                let columns = sizes[l + 1] * (l < layerCount - 1 ? pieces : 1)
+                layers.append(try initializer.makeLayer(fanIn: sizes[l], fanOut: columns, generator: &generator))
             }
         }
-        self.init(layers: layers, hiddenActivation: hiddenActivation, output: output)
+        self.init(layers: layers, hiddenActivation: hiddenActivation, output: output, maxoutPieces: pieces)
 
         if case .lsuv(let tolerance, let maxIterations) = initializer {
             guard let calibrationData, calibrationData.rows > 0 else { throw FineTuningError.missingCalibrationData }
@@ -77,8 +86,7 @@ extension Network {
                       iteration < maxIterations else { break }
                 scale(&layers[l].weight.elements, by: 1 / variance.squareRoot())
             }
-            activation(ofLayer: l).apply(&z)
-            x = z
+            x = nonlinearity(ofLayer: l, z)
         }
     }
 

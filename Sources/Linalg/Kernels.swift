@@ -173,6 +173,10 @@ public enum Activation: Sendable, Equatable, Hashable, CaseIterable {
     case elu
     /// x (no nonlinearity); derivative 1.
     case identity
+    /// Maxout (Goodfellow et al. 2013): each unit is the maximum of `k` linear pieces. The
+    /// pooling over the pieces belongs to the network's layer (`Network.maxoutPieces`); what
+    /// follows it elementwise is the identity, which is what `apply` and the derivative do.
+    case maxout
 
     /// The negative slope of leaky ReLU.
     public static let leakySlope: Float = 0.01
@@ -188,6 +192,7 @@ public enum Activation: Sendable, Equatable, Hashable, CaseIterable {
         case .leakyReLU: "leaky-relu"
         case .elu: "elu"
         case .identity: "identity"
+        case .maxout: "maxout"
         }
     }
 
@@ -211,7 +216,7 @@ public enum Activation: Sendable, Equatable, Hashable, CaseIterable {
         case .relu: Kernels.relu(x)
         case .leakyReLU: Kernels.leakyReLU(x, slope: Activation.leakySlope)
         case .elu: Kernels.elu(x, alpha: Activation.eluAlpha)
-        case .identity: break
+        case .identity, .maxout: break
         }
     }
 
@@ -234,7 +239,7 @@ public enum Activation: Sendable, Equatable, Hashable, CaseIterable {
         case .relu: for i in 0..<g.count { g[i] = y[i] > 0 ? g[i] : 0 }
         case .leakyReLU: for i in 0..<g.count { g[i] = y[i] > 0 ? g[i] : Activation.leakySlope * g[i] }
         case .elu: for i in 0..<g.count { g[i] = y[i] > 0 ? g[i] : g[i] * (y[i] + Activation.eluAlpha) }
-        case .identity: break
+        case .identity, .maxout: break
         }
     }
 

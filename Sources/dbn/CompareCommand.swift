@@ -28,14 +28,17 @@ struct CompareCommand: ParsableCommand {
     static let defaultInits = "dbn,xavier-normal,he-normal"
     static let defaultActivations = "sigmoid,relu"
 
-    @Option(help: "Starts, comma-separated: dbn, xavier-normal, xavier-uniform, he-normal, he-uniform, lecun, orthogonal, lsuv, normal:STD, zeros, ... (default: \(defaultInits); presets set their own).")
+    @Option(help: "Starts, comma-separated: dbn, xavier-normal, xavier-uniform, he-normal, he-uniform, lecun, orthogonal, lsuv, normal:STD, zeros, ...; any start followed by +bn adds batch normalisation (e.g. he-normal+bn) (default: \(defaultInits); presets set their own).")
     var inits: String?
 
     @Option(help: "Hidden activations, comma-separated: \(Activation.allValueStrings.joined(separator: ", ")) (default: \(defaultActivations); hinton2006: sigmoid).")
     var activations: String?
 
-    @Option(help: "Arms instead of every start with every activation: START/ACTIVATION pairs, comma-separated (e.g. dbn/sigmoid,he-normal/relu).")
+    @Option(help: "Arms instead of every start with every activation: START/ACTIVATION pairs, comma-separated (e.g. dbn/sigmoid,he-normal+bn/sigmoid,he-normal/maxout).")
     var arms: String?
+
+    @Option(help: "Linear pieces per unit of the maxout arms (default: 2).")
+    var maxoutPieces: Int = 2
 
     @Option(help: "A published setup (flags given explicitly override it).")
     var preset: Preset?
@@ -46,7 +49,8 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var study: StudyOptions
 
     func validate() throws {
-        for name in (inits ?? Self.defaultInits).split(separator: ",") { _ = try parseInitializer(String(name)) }
+        for name in (inits ?? Self.defaultInits).split(separator: ",") { _ = try parseStart(String(name)) }
+        guard maxoutPieces >= 1 else { throw ValidationError("--maxout-pieces must be at least 1, got \(maxoutPieces)") }
         for name in (activations ?? Self.defaultActivations).split(separator: ",") { _ = try parseActivation(String(name)) }
         if arms != nil && (inits != nil || activations != nil) {
             throw ValidationError("--arms replaces --inits and --activations: give one or the other")
@@ -54,15 +58,15 @@ struct CompareCommand: ParsableCommand {
         _ = try parsedArms()
     }
 
-    /// The `--arms` pairs as (start name, initialiser, activation); nil without the flag.
-    func parsedArms() throws -> [(name: String, initializer: WeightInitializer, activation: Activation)]? {
+    /// The `--arms` pairs; nil without the flag.
+    func parsedArms() throws -> [(start: ComparisonStart, activation: Activation)]? {
         guard let arms else { return nil }
         return try arms.split(separator: ",", omittingEmptySubsequences: false).map { pair in
             let parts = pair.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2 else {
                 throw ValidationError("--arms must be START/ACTIVATION pairs separated by commas (e.g. dbn/sigmoid,he-normal/relu), got '\(arms)'")
             }
-            return (parts[0], try parseInitializer(parts[0]), try parseActivation(parts[1]))
+            return (try parseStart(parts[0]), try parseActivation(parts[1]))
         }
     }
 
@@ -121,12 +125,9 @@ struct CompareCommand: ParsableCommand {
 
         let sizes = [inputCount] + (try pretraining.hiddenSizes()) + [training.targets.columns]
         let configuration = try fineTuning.configuration(seed: common.seed)
-        func start(_ name: String, _ initializer: WeightInitializer) -> ComparisonStart {
-            initializer.isPretrained ? ComparisonStart(name: "dbn", initializer: initializer) : ComparisonStart(name: name, initializer: initializer)
-        }
-        let pairs = try parsedArms()?.map { (start: start($0.name, $0.initializer), activation: $0.activation) }
+        let pairs = try parsedArms()
         let starts = try pairs.map { $0.map(\.start) } ?? (inits ?? Self.defaultInits).split(separator: ",").map {
-            start(String($0), try parseInitializer(String($0)))
+            try parseStart(String($0))
         }
         let acts = try pairs.map { $0.map(\.activation) }
             ?? (activations ?? Self.defaultActivations).split(separator: ",").map { try parseActivation(String($0)) }
@@ -135,6 +136,7 @@ struct CompareCommand: ParsableCommand {
                                     selectionValidationCount: study.selectionCount(trainingCount: training.count),
                                     budget: study.budget)
         comparison.pairs = pairs
+        comparison.maxoutPieces = maxoutPieces
         try comparison.validate(trainingCount: training.count)
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard,
                                         printEvery: common.printEvery ?? RunOptions.compareEpochsPerLine(epochs: configuration.epochs))

@@ -27,6 +27,9 @@ struct FinetuneCommand: ParsableCommand {
     @Option(help: "Where to write the fine-tuned model (safetensors).")
     var output: String = "model.safetensors"
 
+    @Flag(help: "Batch-normalise the unrolled stack's hidden layers (gamma 1, the hidden biases as the shifts; a saved network keeps its own layers).")
+    var batchNorm = false
+
     struct Summary: Encodable {
         let testError: Double?
         let bestEpoch: Int
@@ -42,6 +45,9 @@ struct FinetuneCommand: ParsableCommand {
         let loaded = try LoadedModel.read(weights, measuring: true)
         let file = loaded.file
         let start = try FinetuneStart(loaded, activation: activationOption.given)
+        if batchNorm && start.continued != nil {
+            throw CLIError("\(weights): --batch-norm applies to an RBM stack being unrolled; a saved network continues with its own layers (drop --batch-norm)")
+        }
         let data = try dataOptions.load()
         try ModelArchive.requireFits(file: weights, inputs: start.inputs, outputs: start.continued?.outputCount,
                                      pixels: data.pixelCount, classes: start.continued == nil ? nil : data.classCount)
@@ -55,8 +61,9 @@ struct FinetuneCommand: ParsableCommand {
             console.say("Continuing the training of \(weights): \(network.sizes.map(String.init).joined(separator: "-")) \(network.hiddenActivation.name), all \(network.layers.count) layers")
         } else {
             var generator = Xoshiro256StarStar(seed: common.seed &+ 1)
-            network = try Network(pretrained: stack!, outputCount: data.classCount,
-                                  hiddenActivation: activationOption.activation, generator: &generator)
+            let unrolled = try Network(pretrained: stack!, outputCount: data.classCount,
+                                       hiddenActivation: activationOption.activation, generator: &generator)
+            network = batchNorm ? unrolled.withBatchNormalization() : unrolled
         }
         let activation = network.hiddenActivation
         var provenance = try Provenance.ofThisRun(files: data.files, seeds: [

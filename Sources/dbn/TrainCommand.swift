@@ -76,7 +76,7 @@ struct TrainCommand: ParsableCommand {
     func baselineRate(main: Float) -> Float {
         if let baselineLearningRate { return baselineLearningRate }
         switch baselineActivation {
-        case .relu, .leakyReLU, .elu: return Self.unboundedUnitsLearningRate
+        case .relu, .leakyReLU, .elu, .maxout: return Self.unboundedUnitsLearningRate
         default: return main
         }
     }

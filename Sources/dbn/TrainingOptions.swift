@@ -246,6 +246,12 @@ func parseInitializer(_ name: String) throws -> WeightInitializer {
     }
 }
 
+func parseStart(_ name: String) throws -> ComparisonStart {
+    do { return try ComparisonStart(parsing: name) } catch {
+        throw ValidationError("\(error)")
+    }
+}
+
 /// Formats a fraction as a percentage with two decimals.
 func percent(_ fraction: Double?) -> String {
     guard let fraction else { return "-" }

@@ -100,6 +100,35 @@ enum PythonTorch {
 }
 
 @Suite(.serialized) struct TorchInteropTests {
+    /// A batch-normalised maxout network (running statistics moved by training steps) gives
+    /// the same test errors in `dbn evaluate` and in torch (`load_dbn`: BatchNorm1d in
+    /// evaluation mode, Maxout); so does a batch-normalised ReLU network.
+    @Test(.enabled(if: PythonTorch.available || PythonTensorBoardReader.runningInCI, "python3 with torch and safetensors is not installed"),
+          arguments: [Activation.maxout, .relu])
+    func batchNormAndMaxoutLoadInTorch(activation: Activation) throws {
+        try #require(PythonTorch.available, "CI requires PyTorch and safetensors: pip install torch==2.13.0+cpu safetensors numpy")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dbn-torch-bn-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let mnist = DBNExecutable.packageRoot.appendingPathComponent("datasets/mnist").path
+        var g = Xoshiro256StarStar(seed: 3)
+        let start = try Network(sizes: [784, 24, 16, 10], hiddenActivation: activation, maxoutPieces: 3,
+                                initializer: .heNormal, generator: &g).withBatchNormalization()
+        let images = Matrix(rows: 60, columns: 784, elements: (0..<(60 * 784)).map { _ in g.nextFloat() < 0.2 ? 1 : 0 })
+        let data = try LabeledData(inputs: images, labels: (0..<60).map { $0 % 10 }, classCount: 10)
+        let stepper = try FineTuningStepper(network: start, configuration: TrainingConfiguration(batchSize: 20, learningRate: 0.1))
+        for m in 0..<3 { stepper.step(on: data, rows: Array((20 * m)..<(20 * m + 20))[...], epoch: 1, minibatch: m) }
+        try ModelArchive.archive(network: stepper.network).write(to: folder + "/bn.safetensors")
+
+        let e = try DBNExecutable.run(["evaluate", "--model", "bn.safetensors", "--data", mnist, "--json"], in: folder)
+        #expect(e.status == 0, "\(e)")
+        let dbnErrors = ((try e.json()["models"] as? [[String: Any]])?.first?["errors"]) as? Int
+        let py = try DBNExecutable.runProcess("/usr/bin/env", ["python3", PythonTorch.script, "errors", folder + "/bn.safetensors", mnist])
+        #expect(py.status == 0, "\(py)")
+        let torch = try #require(try py.json() as [String: Any]?)
+        #expect(dbnErrors != nil && dbnErrors == torch["loaded_errors"] as? Int, "dbn \(String(describing: dbnErrors)) vs torch \(torch)")
+    }
+
     @Test(.enabled(if: PythonTorch.available || PythonTensorBoardReader.runningInCI, "python3 with torch and safetensors is not installed"))
     func torchModelsRoundTripWithEqualTestErrors() throws {
         try #require(PythonTorch.available, "CI requires PyTorch and safetensors: pip install torch==2.13.0+cpu safetensors numpy")

@@ -25,7 +25,7 @@ func naiveActivation(_ activation: Activation, _ x: Double) -> Double {
     case .relu: max(x, 0)
     case .leakyReLU: x > 0 ? x : 0.01 * x
     case .elu: x > 0 ? x : exp(x) - 1
-    case .identity: x
+    case .identity, .maxout: x
     }
 }
 

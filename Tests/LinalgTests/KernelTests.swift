@@ -34,7 +34,7 @@ import Testing
             case .relu: expected = Double(max(x, 0))
             case .leakyReLU: expected = x > 0 ? Double(x) : 0.01 * Double(x)
             case .elu: expected = x > 0 ? Double(x) : exp(Double(x)) - 1
-            case .identity: expected = Double(x)
+            case .identity, .maxout: expected = Double(x)
             }
             if x.isFinite && (activation == .sigmoid || activation == .tanh || activation == .elu) {
                 #expect(y.isFinite, "\(activation) at \(x)")

@@ -19,6 +19,8 @@ with Softmax/LogSoftmax (both dropped: dbn's output is a softmax). `dbn` also re
 `safetensors.torch.save_file(model.state_dict(), path, metadata={"activation": "relu"})`.
 
 Command line (used by the Swift test `TorchInteropTests`):
+    torch_model.py errors MODEL DATA_DIR
+prints one JSON line with the test errors of MODEL (load_dbn) on DATA_DIR's t10k files;
     torch_model.py roundtrip MODEL DATA_DIR OUT_DIR
 loads MODEL with load_dbn, writes its test error on DATA_DIR's t10k files, trains a small torch
 network for a few steps, and writes OUT_DIR/loaded.safetensors (save_dbn of the loaded model),
@@ -46,6 +48,21 @@ _ACTIVATIONS = {
 }
 
 
+class Maxout(torch.nn.Module):
+    """Each unit is the maximum of `pieces` adjacent columns (dbn's maxout layout: unit u's
+    pieces in columns u*pieces ..< (u+1)*pieces)."""
+
+    def __init__(self, pieces):
+        super().__init__()
+        self.pieces = pieces
+
+    def forward(self, x):
+        return x.view(x.shape[0], -1, self.pieces).amax(dim=-1)
+
+    def extra_repr(self):
+        return f"pieces={self.pieces}"
+
+
 class ScaleInputs(torch.nn.Module):
     """Multiplies the input by a constant (1/255: u8 pixels to [0, 1], as dbn reads IDX)."""
 
@@ -61,27 +78,46 @@ class ScaleInputs(torch.nn.Module):
 
 
 def load_dbn(path, scale_inputs=True):
-    """The network in a dbn model file as a torch.nn.Sequential (logits out)."""
+    """The network in a dbn model file as a torch.nn.Sequential (logits out).
+
+    Batch-normalised files (metadata batch_norm "true") give Linear(bias=False) followed by
+    BatchNorm1d (eps 1e-5, weight = bn_weight, bias = the layer's bias, running statistics from
+    the file; call .eval() to use them, as dbn evaluates). Maxout files give a Maxout module of
+    maxout_pieces pieces after each hidden layer."""
     with safe_open(path, framework="pt") as f:
         meta = f.metadata() or {}
         if meta.get("kind") != "network":
             raise ValueError(f"{path}: holds a {meta.get('kind', 'file without a dbn kind')}, expected a network (dbn train or dbn finetune)")
         sizes = json.loads(meta["layer_sizes"])
         activation = meta.get("activation", "sigmoid")
-        if activation not in _ACTIVATIONS:
+        if activation not in _ACTIVATIONS and activation != "maxout":
             raise ValueError(f"{path}: activation '{activation}' has no torch module here")
+        pieces = int(meta.get("maxout_pieces", "2")) if activation == "maxout" else 1
+        batch_norm = meta.get("batch_norm") == "true"
         modules = [ScaleInputs()] if scale_inputs else []
         for i in range(len(sizes) - 1):
+            hidden = i < len(sizes) - 2
+            width = sizes[i + 1] * (pieces if hidden else 1)
             weight = f.get_tensor(f"layers.{i}.weight")  # [fan_in, fan_out]
             bias = f.get_tensor(f"layers.{i}.bias")
-            linear = torch.nn.Linear(sizes[i], sizes[i + 1])
+            normalized = batch_norm and hidden
+            linear = torch.nn.Linear(sizes[i], width, bias=not normalized)
             with torch.no_grad():
                 linear.weight.copy_(weight.t())
-                linear.bias.copy_(bias)
+                if not normalized:
+                    linear.bias.copy_(bias)
             modules.append(linear)
-            if i < len(sizes) - 2:
-                modules.append(_ACTIVATIONS[activation]())
-    return torch.nn.Sequential(*modules)
+            if normalized:  # the layer's bias is the shift beta
+                norm = torch.nn.BatchNorm1d(width, eps=1e-5, momentum=0.1)
+                with torch.no_grad():
+                    norm.weight.copy_(f.get_tensor(f"layers.{i}.bn_weight"))
+                    norm.bias.copy_(bias)
+                    norm.running_mean.copy_(f.get_tensor(f"layers.{i}.bn_running_mean"))
+                    norm.running_var.copy_(f.get_tensor(f"layers.{i}.bn_running_var"))
+                modules.append(norm)
+            if hidden:
+                modules.append(Maxout(pieces) if activation == "maxout" else _ACTIVATIONS[activation]())
+    return torch.nn.Sequential(*modules).eval()  # evaluation mode: batch norm's running statistics
 
 
 def _activation_name(module):
@@ -171,9 +207,19 @@ def test_errors(model, images, labels):
     return int((predicted != labels).sum())
 
 
-def _roundtrip(model_path, data_dir, out_dir):
+def _test_set(data_dir):
     test_x = torch.from_numpy(read_idx(_find(data_dir, "t10k-images-idx3-ubyte")).reshape(10000, -1).copy())
     test_y = torch.from_numpy(read_idx(_find(data_dir, "t10k-labels-idx1-ubyte")).astype(np.int64))
+    return test_x, test_y
+
+
+def _errors(model_path, data_dir):
+    test_x, test_y = _test_set(data_dir)
+    print(json.dumps({"loaded_errors": test_errors(load_dbn(model_path), test_x, test_y)}))
+
+
+def _roundtrip(model_path, data_dir, out_dir):
+    test_x, test_y = _test_set(data_dir)
     loaded = load_dbn(model_path)
     result = {"loaded_errors": test_errors(loaded, test_x, test_y)}
     save_dbn(loaded, os.path.join(out_dir, "loaded.safetensors"), input_shape=[28, 28])
@@ -202,5 +248,7 @@ def _roundtrip(model_path, data_dir, out_dir):
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "roundtrip":
         _roundtrip(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) == 4 and sys.argv[1] == "errors":
+        _errors(sys.argv[2], sys.argv[3])
     else:
-        sys.exit("usage: torch_model.py roundtrip MODEL DATA_DIR OUT_DIR")
+        sys.exit("usage: torch_model.py roundtrip MODEL DATA_DIR OUT_DIR | errors MODEL DATA_DIR")

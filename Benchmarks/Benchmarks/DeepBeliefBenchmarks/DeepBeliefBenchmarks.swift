@@ -58,6 +58,14 @@ let benchmarks: @Sendable () -> Void = {
         try FineTuningFixture()
     }
 
+    // Batch normalisation and maxout add stages and buffers, all allocated with the engine.
+    Benchmark("Fine-tuning step 784-500-500-10 batch 100, batch norm + maxout (2 pieces)",
+              configuration: configuration(iterations: 2_000, seconds: 5)) { benchmark, fixture in
+        for _ in benchmark.scaledIterations { blackHole(fixture.step()) }
+    } setup: {
+        try FineTuningFixture(batchNormMaxout: true)
+    }
+
     Benchmark("Kernels.addBiasSigmoid 100x500",
               configuration: configuration(iterations: 100_000, seconds: 2)) { benchmark, fixture in
         for _ in benchmark.scaledIterations { fixture.addBiasSigmoid() }

@@ -42,10 +42,15 @@ final class FineTuningFixture {
     var generator = Xoshiro256StarStar(seed: 2)
     static let batchSize = 100
 
-    init() throws {
+    /// The 784-500-500-2000-10 sigmoid network, or with `batchNormMaxout` a batch-normalised
+    /// maxout network of 2 pieces per unit (784-500-500-10: the allocation check of those layers).
+    init(batchNormMaxout: Bool = false) throws {
         data = TrainingData.labeled
-        let network = try Network(sizes: [784, 500, 500, 2000, 10], hiddenActivation: .sigmoid, output: .softmax,
-                                  initializer: .xavierUniform, generator: &generator)
+        let network = batchNormMaxout
+            ? try Network(sizes: [784, 500, 500, 10], hiddenActivation: .maxout, output: .softmax, maxoutPieces: 2,
+                          initializer: .heNormal, generator: &generator).withBatchNormalization()
+            : try Network(sizes: [784, 500, 500, 2000, 10], hiddenActivation: .sigmoid, output: .softmax,
+                          initializer: .xavierUniform, generator: &generator)
         let configuration = TrainingConfiguration(batchSize: FineTuningFixture.batchSize, optimizer: .sgd,
                                                   learningRate: 0.05, momentum: 0.9)
         stepper = try FineTuningStepper(network: network, configuration: configuration)
