@@ -76,10 +76,10 @@ import Testing
         let bench = try DBNExecutable.run(["bench", "--help"])
         #expect(!bench.stdout.contains("--log") && !bench.stdout.contains("--print-every"), "\(bench)")
         // --tensorboard-every only where --tensorboard is.
-        for command in ["train", "pretrain", "finetune", "compare"] {
+        for command in ["train", "pretrain", "finetune", "compare", "generative"] {
             #expect(try number(after: "default: ", in: try help(command, "--tensorboard-every")) == 50)
         }
-        for command in ["generative", "evaluate", "bench"] {
+        for command in ["evaluate", "bench"] {
             let r = try DBNExecutable.run([command, "--help"])
             #expect(!r.stdout.contains("--tensorboard"), "\(command)")
         }
