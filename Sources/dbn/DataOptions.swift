@@ -58,19 +58,6 @@ struct DataOptions: ParsableArguments {
         return set
     }
 
-    /// Loads the training images only (pre-training needs no labels).
-    func loadTrainingImages() throws -> ImageSet {
-        var set: ImageSet
-        if let trainImages {
-            set = try DataSet.loadImages(trainImages, role: .trainImages)
-        } else {
-            set = try DataSet.loadTrainingImages(folder: folder)
-        }
-        if limit > 0 && limit < set.images.rows { set.images = set.images.rows(in: 0..<limit) }
-        Self.warn([imageWarning(set.images, what: "training images")].compactMap { $0 })
-        return set
-    }
-
     /// Prints each plausibility warning as one line on stderr (the run goes on).
     static func warn(_ warnings: [String]) {
         for warning in warnings {
@@ -94,6 +81,50 @@ struct DataOptions: ParsableArguments {
             .deletingLastPathComponent().appendingPathComponent(relative).path
         if fm.fileExists(atPath: source) { return source }
         return relative
+    }
+}
+
+/// Where the images come from for the commands that read no labels (`pretrain`, `loglik`):
+/// each file from its option, else from the folder (default: the bundled MNIST).
+struct ImageDataOptions: ParsableArguments {
+    @Option(help: "Folder of IDX files; its image files are read, never its labels (default: the bundled datasets/mnist).")
+    var data: String?
+
+    @Option(help: "Training images (IDX), instead of those of --data.")
+    var trainImages: String?
+    @Option(help: "Test images (IDX), instead of those of --data (read only by what needs them).")
+    var testImages: String?
+
+    @Option(help: "Use only the first N training images (0: all).")
+    var limit: Int = 0
+
+    func validate() throws {
+        if limit < 0 { throw ValidationError("--limit must be >= 0, got \(limit)") }
+    }
+
+    /// The folder read for what no explicit file gives.
+    var folder: String { data ?? DataOptions.bundledMNIST() }
+
+    /// What the run may read (the outputs must not overwrite them).
+    var inputPaths: [String] { [trainImages ?? folder, testImages ?? folder] }
+
+    /// The training images, cut to `--limit`.
+    func loadTrainingImages() throws -> ImageSet {
+        var set = try DataSet.loadImages(trainImages ?? DataSet.locate(.trainImages, in: folder), role: .trainImages)
+        if limit > 0 && limit < set.images.rows { set.images = set.images.rows(in: 0..<limit) }
+        DataOptions.warn([imageWarning(set.images, what: "training images")].compactMap { $0 })
+        return set
+    }
+
+    /// The test images; their image shape must be that of `training`.
+    func loadTestImages(like training: ImageSet) throws -> ImageSet {
+        let set = try DataSet.loadImages(testImages ?? DataSet.locate(.testImages, in: folder), role: .testImages)
+        guard set.imageShape == training.imageShape else {
+            throw IDXError.imageShapeMismatch(trainFile: training.file.path, trainShape: training.imageShape,
+                                              testFile: set.file.path, testShape: set.imageShape)
+        }
+        DataOptions.warn([imageWarning(set.images, what: "test images")].compactMap { $0 })
+        return set
     }
 }
 

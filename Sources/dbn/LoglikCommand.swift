@@ -48,7 +48,7 @@ struct LoglikCommand: ParsableCommand {
     @Option(help: "Seed of the stochastic binarization and of the AIS runs.")
     var seed: UInt64 = 1
 
-    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var dataOptions: ImageDataOptions
     @OptionGroup var options: OutputOptions
 
     struct Report: Encodable {
@@ -110,17 +110,18 @@ struct LoglikCommand: ParsableCommand {
         try Safeguards.requireMemory([[temperatures]], bytesPerElement: 8, option: "--temperatures \(temperatures)")
         try Safeguards.requireMemory([[runs, 2 * (rbm.visibleCount + rbm.hiddenCount) + 2]], bytesPerElement: 4,
                                      option: "--runs \(runs)")
-        let data = try dataOptions.load()
+        let trainSet = try dataOptions.loadTrainingImages()
+        let testSet = try dataOptions.loadTestImages(like: trainSet)
         try ModelArchive.requireFits(file: model, inputs: stack.layers[0].visibleCount, outputs: nil,
-                                     pixels: data.pixelCount, classes: nil)
-        guard data.trainImages.rows > 0, data.testImages.rows > 0 else {
+                                     pixels: trainSet.images.columns, classes: nil)
+        guard trainSet.images.rows > 0, testSet.images.rows > 0 else {
             throw CLIError("the data set needs training images (for the base rate) and test images")
         }
 
         // The RBM's input: the images (or their up-pass), binarised with each set's own keyed
         // draws (as `DataSet.binarize` does).
-        let train = layerInput(data.trainImages, stack: stack, set: .training)
-        let test = layerInput(data.testImages, stack: stack, set: .test)
+        let train = layerInput(trainSet.images, stack: stack, set: .training)
+        let test = layerInput(testSet.images, stack: stack, set: .test)
 
         if ProgressLine.enabled(quiet: options.quiet) {
             FileHandle.standardError.write(Data("AIS: \(runs) runs x \(temperatures) temperatures on \(rbm)...\n".utf8))

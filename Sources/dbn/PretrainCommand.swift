@@ -44,7 +44,7 @@ struct PretrainCommand: ParsableCommand {
     @Option(help: "A published recipe (see above); flags given explicitly override it.")
     var preset: Preset?
 
-    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var dataOptions: ImageDataOptions
     @OptionGroup var common: RunOptions
     @OptionGroup var checkpoints: CheckpointOptions
     @OptionGroup var tensorboard: TensorBoardOptions
@@ -98,17 +98,14 @@ struct PretrainCommand: ParsableCommand {
         var heldOut: Matrix?
         var imageShape: [Int]
         var files: [DataFileInfo]
+        let set = try dataOptions.loadTrainingImages()
+        images = set.images
+        imageShape = set.imageShape
+        files = [set.file]
         if needTest {
-            let set = try dataOptions.load()
-            images = set.trainImages
-            heldOut = set.testImages.rows(in: 0..<min(1000, set.testImages.rows))
-            imageShape = set.imageShape
-            files = set.files
-        } else {
-            let set = try dataOptions.loadTrainingImages()
-            images = set.images
-            imageShape = set.imageShape
-            files = [set.file]
+            let test = try dataOptions.loadTestImages(like: set)
+            heldOut = test.images.rows(in: 0..<min(1000, test.images.rows))
+            files.append(test.file)
         }
         images.binarize(binarization, seed: common.seed, set: .training)
         heldOut?.binarize(binarization, seed: common.seed, set: .test)

@@ -72,6 +72,12 @@ import Testing
         let limit = try help("evaluate", "--limit")
         #expect(limit.contains("test images") && !limit.contains("training"), "\(limit)")
         #expect(try help("train", "--limit").contains("training images"))
+        // pretrain and loglik read images only: no label options.
+        for command in ["pretrain", "loglik"] {
+            let r = try DBNExecutable.run([command, "--help"])
+            #expect(r.stdout.contains("--train-images") && !r.stdout.contains("--train-labels") && !r.stdout.contains("--test-labels"),
+                    "\(command)")
+        }
         // bench writes no log and prints no epoch lines.
         let bench = try DBNExecutable.run(["bench", "--help"])
         #expect(!bench.stdout.contains("--log") && !bench.stdout.contains("--print-every"), "\(bench)")
