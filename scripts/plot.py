@@ -713,14 +713,14 @@ def command_loglik(arguments):
         ax.plot([x], [ais], linestyle="none", marker=look.get("marker", "o"), color=look.get("color"),
                 markersize=8, label=label + (f": {ais:.1f} / {number(reverse):.1f}" if reverse is not None else f": {ais:.1f}"))
         if reverse is not None:
-            # AIS errs high and reverse AIS low: the bar spans the two estimates.
+            # The bar spans the two estimates (AIS errs high; reverse AIS from exact samples errs low).
             ax.vlines(x, number(reverse), ais, color=look.get("color"), linewidth=2.5, alpha=0.6)
     ax.set_xscale("log")
     ax.set_xlabel(arguments.x_label)
     ax.set_ylabel("average test log-probability (nats)")
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(title="recipe: AIS / reverse AIS", fontsize=9)
-    ax.set_title(arguments.title or "RBM test log-likelihood against training time\n(marker: AIS; bar down to reverse AIS)")
+    ax.set_title(arguments.title or "RBM test log-likelihood against training time\n(marker: AIS; bar to the reverse-AIS estimate)")
     save(figure, arguments.output)
 
 

@@ -130,21 +130,31 @@ if want loglik; then
     # AIS and reverse-AIS test log-likelihood of 500-hidden-unit RBMs on MNIST trained with the
     # released recipe of Salakhutdinov & Murray 2008 (binary visible samples in the negative
     # phase, visible biases from 0, data re-sampled every minibatch; CD-25 with k growing).
-    # The README's CD-3 row used --pretrain-epochs 20 (a reduced budget); pass LOGLIK_EPOCHS to
-    # shorten every recipe the same way.
+    # LOGLIK_EPOCHS=N shortens every recipe the same way (the README's rows use the full budgets).
     for name in cd1 cd3 cd25; do
         timed "pretrain s2008-$name" $dbn pretrain --preset salakhutdinov2008-$name --seed 1 \
             ${LOGLIK_EPOCHS:+--pretrain-epochs $LOGLIK_EPOCHS} --output "$out/rbm-s2008-$name.safetensors" --quiet
         timed "loglik s2008-$name" $dbn loglik --model "$out/rbm-s2008-$name.safetensors" --json | tee "$out/loglik-s2008-$name.txt"
     done
-    # Persistent chains, parallel tempering and centering at equal sweeps (not yet in the README).
-    for recipe in "pcd:--persistent" "pt10:--temperatures 10" "centered-pcd:--persistent --centered"; do
+    # Persistent chains, centering (50 epochs) and parallel tempering against PCD at 10 epochs,
+    # learning rate 0.01, the same data and negative phase as the presets.
+    for recipe in "pcd:--pretrain-epochs 50 --persistent" "centered-pcd:--pretrain-epochs 50 --persistent --centered" \
+                  "pcd-e10:--pretrain-epochs 10 --persistent" "pt10-e10:--pretrain-epochs 10 --temperatures 10"; do
         name=${recipe%%:*}; flags=${recipe#*:}
-        timed "pretrain $name" $dbn pretrain --layers 500 --pretrain-epochs ${LOGLIK_EPOCHS:-50} --pretrain-learning-rate 0.01 \
+        [ -n "${LOGLIK_EPOCHS:-}" ] && flags="$flags --pretrain-epochs $LOGLIK_EPOCHS"
+        timed "pretrain $name" $dbn pretrain --layers 500 --pretrain-learning-rate 0.01 \
             --binarize resample --negative-visible sample --visible-bias zero $flags --seed 1 \
             --output "$out/rbm-$name.safetensors" --quiet
         timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" --json | tee "$out/loglik-$name.txt"
     done
+    # Log-likelihood against training time (the seconds from times.txt: wall time of this run).
+    secs() { grep "^pretrain $1: " "$out/times.txt" | tail -1 | sed 's/.*: \([0-9]*\) s.*/\1/'; }
+    args=()
+    for name in s2008-cd1 s2008-cd3 s2008-cd25 pcd centered-pcd pcd-e10 pt10-e10; do
+        [ -f "$out/loglik-$name.txt" ] && args+=(--run "$name" "$out/loglik-$name.txt" "$(secs "$name")")
+    done
+    python3 scripts/plot.py loglik "${args[@]}" --x-label "training time (wall seconds of this run; log scale)" \
+        --output "$out/loglik-time.png"
 fi
 if want generative-small; then
     # The generative DBN of Hinton, Osindero & Teh 2006 on a reduced budget (the README's figures):
