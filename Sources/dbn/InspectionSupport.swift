@@ -125,6 +125,32 @@ struct TestDataOptions: ParsableArguments {
     }
 }
 
+/// The test images only, for the commands that read no labels (`sample`, `reconstruct`).
+struct TestImageOptions: ParsableArguments {
+    @Option(help: "Folder of IDX files; its t10k images are read (default: the bundled datasets/mnist).")
+    var data: String?
+
+    @Option(help: "Test images (IDX), instead of --data.")
+    var testImages: String?
+
+    @Option(help: "Use only the first N test images (0: all).")
+    var limit: Int = 0
+
+    func validate() throws {
+        if testImages != nil && data != nil { throw ValidationError("give either --data or --test-images, not both") }
+        if limit < 0 { throw ValidationError("--limit must be >= 0, got \(limit)") }
+    }
+
+    /// The test images (the explicit file, or the folder's), cut to `--limit`; at least one.
+    func loadTestImages() throws -> ImageSet {
+        var set = try DataSet.loadImages(testImages ?? DataSet.locate(.testImages, in: data ?? DataOptions.bundledMNIST()),
+                                         role: .testImages)
+        guard set.images.rows > 0 else { throw CLIError("\(set.file.path): holds no test images") }
+        if limit > 0 && limit < set.images.rows { set.images = set.images.rows(in: 0..<limit) }
+        return set
+    }
+}
+
 /// Options of the commands that write a grid of images as a PNG.
 struct PictureOptions: ParsableArguments {
     @Option(help: "The PNG file to write (replaced atomically).")

@@ -21,7 +21,7 @@ struct ReconstructCommand: ParsableCommand {
     var count = 20
 
     @OptionGroup var picture: PictureOptions
-    @OptionGroup var dataOptions: TestDataOptions
+    @OptionGroup var dataOptions: TestImageOptions
     @OptionGroup var options: OutputOptions
 
     struct Report: Encodable {
@@ -41,7 +41,7 @@ struct ReconstructCommand: ParsableCommand {
         let console = options.start()
         let loaded = try LoadedModel.read(model)
         let stack = try loaded.stack()
-        let test = try dataOptions.loadTestSplit()
+        let test = try dataOptions.loadTestImages()
         try ModelArchive.requireFits(file: model, inputs: stack.layerSizes[0], outputs: nil,
                                      pixels: test.images.columns, classes: nil)
         let reconstructions = stack.reconstruct(test.images)

@@ -31,7 +31,7 @@ struct SampleCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     @OptionGroup var picture: PictureOptions
-    @OptionGroup var dataOptions: TestDataOptions
+    @OptionGroup var dataOptions: TestImageOptions
     @OptionGroup var options: OutputOptions
 
     struct Report: Encodable {
@@ -63,7 +63,7 @@ struct SampleCommand: ParsableCommand {
         // The chains (visible and hidden states of every RBM passed through) and their starts.
         try Safeguards.requireMemory([[count, 4 * (stack.layerSizes.max() ?? 1)], [count, 2]],
                                      bytesPerElement: 4, option: "--count \(count)")
-        let test = try dataOptions.loadTestSplit()
+        let test = try dataOptions.loadTestImages()
         try ModelArchive.requireFits(file: model, inputs: stack.layerSizes[0], outputs: nil,
                                      pixels: test.images.columns, classes: nil)
 

@@ -72,10 +72,10 @@ import Testing
         let limit = try help("evaluate", "--limit")
         #expect(limit.contains("test images") && !limit.contains("training"), "\(limit)")
         #expect(try help("train", "--limit").contains("training images"))
-        // pretrain and loglik read images only: no label options.
-        for command in ["pretrain", "loglik"] {
+        // pretrain, loglik, sample and reconstruct read images only: no label options.
+        for command in ["pretrain", "loglik", "sample", "reconstruct"] {
             let r = try DBNExecutable.run([command, "--help"])
-            #expect(r.stdout.contains("--train-images") && !r.stdout.contains("--train-labels") && !r.stdout.contains("--test-labels"),
+            #expect(r.stdout.contains("--test-images") && !r.stdout.contains("--train-labels") && !r.stdout.contains("--test-labels"),
                     "\(command)")
         }
         // bench writes no log and prints no epoch lines.
