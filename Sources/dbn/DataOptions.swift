@@ -173,11 +173,20 @@ protocol TrainingSubcommand: ParsableCommand {
     var reproducibleGroups: Int? { get }
 }
 
-extension PretrainCommand: TrainingSubcommand { var reproducibleGroups: Int? { common.reproducible } }
-extension FinetuneCommand: TrainingSubcommand { var reproducibleGroups: Int? { common.reproducible } }
-extension TrainCommand: TrainingSubcommand { var reproducibleGroups: Int? { common.reproducible } }
-extension CompareCommand: TrainingSubcommand { var reproducibleGroups: Int? { common.reproducible } }
-extension GenerativeCommand: TrainingSubcommand { var reproducibleGroups: Int? { common.reproducible } }
+/// The training commands that take the shared `RunOptions` (and so `--reproducible`).
+protocol RunOptionsSubcommand: TrainingSubcommand {
+    var common: RunOptions { get }
+}
+
+extension RunOptionsSubcommand {
+    var reproducibleGroups: Int? { common.reproducible }
+}
+
+extension PretrainCommand: RunOptionsSubcommand {}
+extension FinetuneCommand: RunOptionsSubcommand {}
+extension TrainCommand: RunOptionsSubcommand {}
+extension CompareCommand: RunOptionsSubcommand {}
+extension GenerativeCommand: RunOptionsSubcommand {}
 extension BenchCommand: TrainingSubcommand { var reproducibleGroups: Int? { reproducible } }
 
 /// Output and thread options of every subcommand.
