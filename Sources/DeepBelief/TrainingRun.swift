@@ -40,7 +40,7 @@ public final class TrainingRun {
     public static let checkpointName = "checkpoint.safetensors"
 
     /// Set by `requestInterrupt()`: the run stops after its next checkpoint.
-    private static let interruptRequested = Atomic<Bool>(false)
+    static let interruptRequested = Atomic<Bool>(false)
 
     /// A run; with `checkpointFolder`, creates the folder if needed, removes temporary files a
     /// killed run left behind, and with `resume` reads the checkpoint, which must have been made
@@ -87,59 +87,6 @@ public final class TrainingRun {
     }
 
     deinit { if lockDescriptor >= 0 { close(lockDescriptor) } }
-
-    /// Takes the folder's lock (an advisory `flock` on `.lock`, which holds the owner's pid) for
-    /// the life of the run, or refuses naming the owner. The kernel drops the lock of a process
-    /// that dies, so a lock file naming a pid that is gone is taken over.
-    private static func lock(_ folder: String) throws -> (descriptor: Int32, staleOwner: Int32?) {
-        let lockPath = FileIO.join(folder, Self.lockName)
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else {
-            throw TrainingRunError.cannotCreateFolder(folder: folder, reason: "cannot open its lock file: \(String(cString: strerror(errno)))")
-        }
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let count = pread(fd, &buffer, buffer.count, 0)
-        let owner = Int32(String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines))
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            // Another run of this same process (a library user's) already owns the folder.
-            if owner == getpid() { return (-1, nil) }
-            throw TrainingRunError.folderInUse(folder: folder, owner: owner)
-        }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pwrite(fd, pid, pid.count, 0)
-        return (fd, owner.flatMap { $0 == getpid() ? nil : $0 })
-    }
-
-    // MARK: Interruption
-
-    /// Asks every run in the process to stop after its next checkpoint (safe in a signal
-    /// handler). Returns whether it had been asked before. With several processes
-    /// (`Collectives.current`), all of them stop at the checkpoint after any one was asked.
-    @discardableResult
-    public static func requestInterrupt() -> Bool {
-        interruptRequested.exchange(true, ordering: .relaxed)
-    }
-
-    /// Ctrl-C (SIGINT) stops the run after its next checkpoint; a second Ctrl-C exits at once
-    /// (status 130).
-    public static func stopOnInterrupt() {
-        // The handler first: a SIGINT that arrived while blocked is delivered on unblocking and
-        // must find it (unblocking first let such a pending Ctrl-C kill the run without a checkpoint).
-        signal(SIGINT) { _ in
-            if TrainingRun.requestInterrupt() {
-                FileIO.removePendingTemporaryFiles()
-                _exit(130)
-            }
-        }
-        // A parent may have started us with SIGINT blocked (the mask is inherited): unblock it.
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
-    }
 
     // MARK: Phases
 
@@ -313,39 +260,6 @@ public final class TrainingRun {
         if collective.size > 1 { collective.allReduceSum(&asked, count: 1) }
         if asked > 0 {
             throw TrainingInterrupted(checkpoint: checkpointPath, phase: phase)
-        }
-    }
-}
-
-/// A run stopped by `TrainingRun.requestInterrupt()` after saving its checkpoint.
-public struct TrainingInterrupted: Error, CustomStringConvertible, Sendable {
-    /// The checkpoint file to resume from.
-    public let checkpoint: String
-    /// The phase the run was in.
-    public let phase: String
-    public var description: String {
-        "interrupted during \(phase): checkpoint saved in \(checkpoint); resume the run from it to continue"
-    }
-}
-
-/// Errors of starting a `TrainingRun` with a checkpoint folder.
-public enum TrainingRunError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// The checkpoint folder's path names a file.
-    case folderIsAFile(folder: String)
-    /// The checkpoint folder could not be created.
-    case cannotCreateFolder(folder: String, reason: String)
-    /// Resuming, but there is no checkpoint file.
-    case noCheckpoint(file: String)
-    /// Another running process holds the folder's lock (its pid, when the lock file names one).
-    case folderInUse(folder: String, owner: Int32?)
-
-    public var description: String {
-        switch self {
-        case .folderIsAFile(let folder): "\(folder): the checkpoint folder is a file, expected a folder"
-        case let .cannotCreateFolder(folder, reason): "\(folder): cannot create the checkpoint folder (\(reason))"
-        case .noCheckpoint(let file): "\(file): no checkpoint to resume from (run without resuming first)"
-        case let .folderInUse(folder, owner):
-            "\(folder): the checkpoint folder is in use by another run (\(owner.map { "pid \($0)" } ?? "pid unknown")); wait for it to finish or give another folder"
         }
     }
 }

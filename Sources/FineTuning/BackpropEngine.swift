@@ -1,5 +1,9 @@
 import Linalg
 
+// Over 300 lines on purpose: the engine's buffers (each with its shape) and the step that uses
+// them (forward, loss, backward, optimiser step) stay in one file so that the step reads like the
+// algorithm; how each stage is split into blocks is in BackpropEngine+Blocks.swift.
+
 /// Where a minibatch sits in a run: the key of its dropout masks. The mask of unit u of row r
 /// of the input of layer l is drawn from
 /// `RandomStream(seed: seed, purpose: .dropout(layer: l), epoch: epoch, step: minibatch)` at

@@ -119,6 +119,13 @@ extension Network {
         return (0..<logits.rows).map { argmax(logits.elements, offset: $0 * logits.columns, count: logits.columns) }
     }
 
+    /// The indices of the samples of `data` whose most probable class is not their label: the
+    /// paired data of McNemar's test (softmax output).
+    public func misclassified(_ data: LabeledData) -> [Int] {
+        let labels = data.labels
+        return classify(data.inputs).enumerated().filter { $0.element != labels[$0.offset] }.map(\.offset)
+    }
+
     /// Error rate and mean loss on `data` (evaluation mode): the chunks' sums added in chunk
     /// order.
     public func evaluate(_ data: LabeledData) -> Evaluation {

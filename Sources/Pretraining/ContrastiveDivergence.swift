@@ -1,5 +1,10 @@
 import Linalg
 
+// Over 300 lines on purpose: the CD step is read top to bottom in one place (the numbered
+// phases below, then each phase's block work in the order the step runs them), with the engine's
+// buffers and their shapes beside it. PCD, tempering, centering and progress are in the
+// ContrastiveDivergence+*.swift extensions.
+
 /// The engine of CD-k and persistent CD for one RBM: one minibatch update at a time, on buffers
 /// allocated once (no allocation per step). `step` is the algorithm, top to bottom:
 ///
