@@ -187,8 +187,9 @@ final class ProgressBar {
         self.enabled = enabled
     }
 
-    /// Counts a minibatch of `rows` images; redraws at most ten times a second.
-    func advance(rows: Int, loss: Double, epoch: String) {
+    /// Counts a minibatch of `rows` images; redraws at most ten times a second (the epoch's
+    /// text is built only then: nothing is formatted for the minibatches in between).
+    func advance(rows: Int, loss: Double, epoch: @autoclosure () -> String) {
         done += rows
         guard enabled else { return }
         let now = Date()
@@ -196,7 +197,7 @@ final class ProgressBar {
         guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
         lastDraw = now
         let elapsed = now.timeIntervalSince(start ?? now)
-        ProgressLine.draw(Self.line(label: label, epoch: epoch, done: done, total: total, later: later,
+        ProgressLine.draw(Self.line(label: label, epoch: epoch(), done: done, total: total, later: later,
                                     rate: elapsed > 0 ? Double(done - doneAtStart) / elapsed : 0, loss: loss,
                                     width: ProgressLine.width))
     }

@@ -42,7 +42,7 @@ struct FinetuneCommand: ParsableCommand {
     func run() throws {
         try common.checkDestinations(output: output, inputs: dataOptions.inputPaths + [weights])
         let console = common.start()
-        let loaded = try LoadedModel.read(weights, measuring: true)
+        let loaded = try LoadedModel.read(weights)
         let file = loaded.file
         let start = try FinetuneStart(loaded, activation: activationOption.given)
         if batchNorm && start.continued != nil {
@@ -68,9 +68,8 @@ struct FinetuneCommand: ParsableCommand {
         let activation = network.hiddenActivation
         var provenance = try Provenance.ofThisRun(files: data.files, seeds: [
             "seed": common.seed, "initialization": common.seed &+ 1, "fine_tuning": common.seed])
-        if let measured = loaded.measured {
-            provenance.dataFiles.append(Provenance.DataFile(role: "weights", path: weights, bytes: measured.bytes, sha256: measured.sha256))
-        }
+        provenance.dataFiles.append(Provenance.DataFile(role: "weights", path: weights, bytes: loaded.measured.bytes,
+                                                        sha256: loaded.measured.sha256))
         let fingerprint = ModelArchive.json(["command": "finetune", "data": provenance.dataFingerprint, "weights": weights, "sizes": "\(network.sizes)",
                                              "config": ModelArchive.json(configuration), "activation": activation.name])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,

@@ -14,18 +14,14 @@ struct LoadedModel {
     /// What the file holds.
     let kind: ModelKind
 
-    /// The file's size and SHA-256, when read with `measuring: true`.
-    var measured: (bytes: Int, sha256: String)? = nil
+    /// The file's size and SHA-256, measured while it was read (for provenance: the file is
+    /// not read twice).
+    let measured: (bytes: Int, sha256: String)
 
     /// Reads `path`; errors name the file (missing, not safetensors, unknown kind or version).
-    /// `measuring` also hashes the bytes read (for provenance: the file is not read twice).
-    static func read(_ path: String, measuring: Bool = false) throws -> LoadedModel {
-        if measuring {
-            let (file, bytes, sha256) = try SafeTensors.readMeasured(from: path)
-            return LoadedModel(path: path, file: file, kind: try ModelArchive.kind(of: file), measured: (bytes, sha256))
-        }
-        let file = try SafeTensors.read(from: path)
-        return LoadedModel(path: path, file: file, kind: try ModelArchive.kind(of: file))
+    static func read(_ path: String) throws -> LoadedModel {
+        let (file, bytes, sha256) = try SafeTensors.readMeasured(from: path)
+        return LoadedModel(path: path, file: file, kind: try ModelArchive.kind(of: file), measured: (bytes, sha256))
     }
 
     /// Whether the file carries an RBM stack (`rbm.*` tensors).
