@@ -642,7 +642,12 @@ def command_gradients(arguments):
     activations = ordered(run_name(r)[1] for r in runs)
     figure, ax = plt.subplots(figsize=(8, 5), layout="constrained")
     count, depth = 0, 0
+    # With several seeds, one line per arm: its first seed's run (the start's gradients).
+    first_seed, plotted = runs[0].get("seed"), set()
     for run in runs:
+        if run_name(run) in plotted:
+            continue
+        plotted.add(run_name(run))
         norms = run.get("first_epoch_gradient_norms")
         if not isinstance(norms, list):
             continue
@@ -679,6 +684,9 @@ def command_gradients(arguments):
     figure.legend(*ax.get_legend_handles_labels(), title="start / activation", loc="outside lower center",
                   ncol=min(3, count), fontsize=9)
     details = architecture(summary)
+    seeds = ordered(r.get("seed") for r in runs)
+    if len(seeds) > 1 and first_seed is not None:
+        details += (", " if details else "") + f"each arm's first run (seed {first_seed})"
     ax.set_title(arguments.title or "First-epoch gradient norm per layer" + (f"\n{details}" if details else ""))
     save(figure, arguments.output)
 

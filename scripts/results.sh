@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Reruns the README's results section on the bundled MNIST (release build) and writes the
-# figures and pictures into docs/results/. Steps: train hinton2006 dropout compare deep-grid loglik
-# pictures plots bench generative-small (all of these: all), and the reduced and full
-# comparisons with seeds, rate grids and paired tests: compare-seeds-reduced equal-time-reduced
-# bn-maxout-reduced (minutes) and compare-seeds deep-grid-seeds equal-time generative dropout-recipe
-# (hours; not in all).
-#   scripts/results.sh all          # everything (about 2 hours 20 minutes on 2 cores)
+# figures and pictures into docs/results/. Steps: train hinton2006 dropout deep-xor, the reduced
+# comparisons with seeds, rate grids and paired tests (compare-seeds-reduced bn-maxout-reduced
+# equal-time-reduced deep-grid-seeds-reduced), loglik generative-small pictures plots bench (all of
+# these: all), and the full-size runs compare-seeds deep-grid-seeds equal-time generative
+# dropout-recipe (hours each; not in all).
+#   scripts/results.sh all          # everything in all (several hours on 2 cores)
 #   scripts/results.sh loglik       # one step
 #   DBN=/tmp/dbn scripts/results.sh dropout loglik   # steps run by a given binary
 #   OUT=/tmp/results scripts/results.sh ...          # another output folder (default docs/results)
@@ -62,23 +62,20 @@ if named dropout-recipe; then
         --log "$out/hinton2006-dropout-recipe.jsonl" --output "$out/hinton2006-dropout-recipe.safetensors" \
         --json ${RECIPE_FLAGS:-} | tee "$out/hinton2006-dropout-recipe.txt"
 fi
-if want compare; then
-    # Starts and activations side by side on the same network, data, seed, epochs and optimiser.
-    timed "dbn compare" $dbn compare --inits dbn,xavier-normal,he-normal --activations sigmoid,relu \
-        --layers 500,500,2000 --pretrain-epochs 5 --finetune-epochs 10 --finetune-learning-rate 0.1 \
-        --report "$out/compare" --log "$out/compare.jsonl" --json | tee "$out/compare.txt"
-    timed "dbn compare --preset deep-xor" $dbn compare --preset deep-xor --report "$out/deep-xor" --json | tee "$out/deep-xor.txt"
+if want deep-xor; then
+    # The lecture's small experiment: 10 hidden layers of 12 units on XOR, 3 seeds (seconds).
+    timed "dbn compare --preset deep-xor" $dbn compare --preset deep-xor --seeds 1,2,3 --report "$out/deep-xor" --json | tee "$out/deep-xor.txt"
 fi
 # Comparisons that hold up: 3 seeds, a rate grid chosen per arm on a split of the training set,
 # 95% intervals, paired tests against the best arm (see the README, "Comparisons with seeds").
 seeds_flags="--seeds 1,2,3 --learning-rates 0.03,0.1,0.5"
-if named compare-seeds-reduced; then
+if want compare-seeds-reduced; then
     # The reduced budget quoted in the README: 10,000 training images, 3 CD-1 epochs, 5 epochs.
     timed "compare seeds reduced" $dbn compare --inits dbn,xavier-normal,he-normal --activations sigmoid,relu \
         --layers 500,500,2000 --limit 10000 --pretrain-epochs 3 --finetune-epochs 5 $seeds_flags \
         --report "$out/compare-seeds-reduced" --log "$out/compare-seeds-reduced.jsonl" --json | tee "$out/compare-seeds-reduced.txt"
 fi
-if named bn-maxout-reduced; then
+if want bn-maxout-reduced; then
     # Batch normalisation and maxout beside ReLU and leaky ReLU, and the deep sigmoid net with and
     # without batch normalisation (the README's reduced budget: 5,000 images, 3 epochs, 2 seeds).
     $dbn compare --arms he-normal/sigmoid,he-normal+bn/sigmoid,he-normal/relu,he-normal+bn/relu,he-normal/leaky-relu,he-normal/maxout \
@@ -88,11 +85,21 @@ if named bn-maxout-reduced; then
         --finetune-epochs 3 --seeds 1,2 --learning-rates 0.1,0.3 \
         --report "$out/bn-deep-reduced" --json > "$out/bn-deep-reduced.txt"
 fi
-if named equal-time-reduced; then
+if want equal-time-reduced; then
     # Smaller still (3,000 images, 2 seeds, 2 rates): what fitted beside the other sessions.
     timed "equal time reduced" $dbn compare --arms dbn/sigmoid,he-normal/relu --layers 500,500,2000 \
         --limit 3000 --pretrain-epochs 3 --finetune-epochs 5 --seeds 1,2 --learning-rates 0.1,0.5 --budget equal-time \
         --report "$out/equal-time-reduced" --log "$out/equal-time-reduced.jsonl" --json | tee "$out/equal-time-reduced.txt"
+fi
+if want deep-grid-seeds-reduced; then
+    # The 5 x 1000 deep grid (seven starts x three activations) with 3 seeds and a rate grid of three
+    # decades chosen per arm on 2,000 held-out training images, on a reduced budget: the first 10,000
+    # training images, 5 CD-1 epochs per layer, 5 fine-tuning epochs (the full size is deep-grid-seeds).
+    timed "deep grid seeds reduced" $dbn compare --inits dbn,xavier-normal,he-normal,lsuv,orthogonal,normal:0.01,zeros \
+        --activations sigmoid,tanh,relu --layers 1000,1000,1000,1000,1000 --limit 10000 --pretrain-epochs 5 \
+        --finetune-epochs 5 --seeds 1,2,3 --learning-rates 0.01,0.1,1 --selection-validation 2000 \
+        --report "$out/deep-grid-seeds-reduced" --log "$out/deep-grid-seeds-reduced.jsonl" --json \
+        | tee "$out/deep-grid-seeds-reduced.txt"
 fi
 if named compare-seeds; then
     # Full size: 784-500-500-2000-10, full MNIST, 5 CD-1 epochs, 10 epochs, a 5-rate grid.
@@ -113,19 +120,12 @@ if named equal-time; then
         --pretrain-epochs 5 --finetune-epochs 10 --seeds 1,2,3 --learning-rates 0.01,0.03,0.1,0.3,1 --budget equal-time \
         --report "$out/equal-time" --log "$out/equal-time.jsonl" --json | tee "$out/equal-time.txt"
 fi
-for name in compare-seeds-reduced equal-time-reduced compare-seeds deep-grid-seeds equal-time; do
-    if named "$name" || { want plots && [ -f "$out/$name.json" ]; }; then
+for name in compare-seeds-reduced equal-time-reduced deep-grid-seeds-reduced compare-seeds deep-grid-seeds equal-time; do
+    if [ -f "$out/$name.json" ] && { want "$name" || want plots; }; then
         python3 scripts/plot.py compare "$out/$name.json" --output "$out/$name.png"
         python3 scripts/plot.py time "$out/$name.json" --output "$out/$name-time.png"
     fi
 done
-if want deep-grid; then
-    # Seven starts x three activations on 5 hidden layers of 1000 units, full MNIST.
-    timed "deep grid" $dbn compare --inits dbn,xavier-normal,he-normal,lsuv,orthogonal,normal:0.01,zeros \
-        --activations sigmoid,tanh,relu --layers 1000,1000,1000,1000,1000 \
-        --pretrain-epochs 5 --finetune-epochs 10 --finetune-learning-rate 0.01 \
-        --report "$out/deep-grid-full" --log "$out/deep-grid-full.jsonl" --json | tee "$out/deep-grid-full.txt"
-fi
 if want loglik; then
     # AIS and reverse-AIS test log-likelihood of 500-hidden-unit RBMs on MNIST trained with the
     # released recipe of Salakhutdinov & Murray 2008 (binary visible samples in the negative
@@ -172,7 +172,7 @@ if want generative-small; then
         --output "$out/dream-up-down.png" --frames 10 --frames-output "$out/dream-chain.png" "${classifier[@]}" \
         | tee "$out/dream-up-down.txt"
 fi
-if want generative; then
+if named generative; then
     # The paper's full recipe: all 60000 images, 30 CD-1 sweeps per layer, then 300 epochs of
     # up-down with CD-3, CD-6 and CD-10 for 100 epochs each (not yet run: many hours on 2 cores).
     timed "generative" $dbn generative --pretrain-epochs 30 --up-down-epochs 300 --cd-schedule 3,6,10 --seed 1 \
@@ -190,12 +190,9 @@ if want pictures; then
 fi
 if want plots; then
     python3 scripts/plot.py curves "$out/train.jsonl" --output "$out/curves.png" --title "dbn train (defaults)"
-    python3 scripts/plot.py compare "$out/compare.json" --output "$out/compare.png"
-    python3 scripts/plot.py gradients "$out/compare.json" --output "$out/gradients.png"
-    if [ -f "$out/deep-grid-full.json" ]; then
-        python3 scripts/plot.py compare "$out/deep-grid-full.json" --output "$out/deep-grid-full.png"
-        python3 scripts/plot.py gradients "$out/deep-grid-full.json" --output "$out/deep-grid-full-gradients.png"
-    fi
+    for name in compare-seeds-reduced deep-grid-seeds-reduced deep-xor; do
+        [ -f "$out/$name.json" ] && python3 scripts/plot.py gradients "$out/$name.json" --output "$out/$name-gradients.png"
+    done
     [ -f "$out/hinton2006-dropout.jsonl" ] && python3 scripts/plot.py curves "$out/hinton2006-dropout.jsonl" \
         --output "$out/hinton2006-dropout-curves.png" --title "dropout fine-tuning of the 2006 stack"
 fi
