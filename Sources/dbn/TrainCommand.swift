@@ -17,7 +17,10 @@ struct TrainCommand: ParsableCommand {
             start of the main network (dbn = pre-trained). With --seeds 1,2,3 (and --learning-rates, \
             --selection-validation, --budget) the two arms run as in dbn compare: every arm once per seed, \
             the stack pre-trained once per seed, mean, sd and 95% interval per arm, the paired bootstrap over \
-            test images and seeds; the model file holds the first seed's main network.
+            test images and seeds; the model file holds the first seed's main network. Those runs draw \
+            their starts and minibatch order as dbn compare does (a generator per seed, split in two), so the \
+            run of seed 1 there is not the run of --seed 1 without --seeds: both are reproducible, each \
+            with its own command.
             """)
 
     @OptionGroup var dataOptions: DataOptions
