@@ -7,7 +7,8 @@ import Pretraining
 // engines' progress (RBM, greedy stack, fine-tuning: weights, velocities, moments, generator
 // states, sample order) and for the phases of a `TrainingRun` (finished results, elapsed time).
 // When a progress type changes (e.g. generator states give way to counter-based draws), this
-// file is the one to change.
+// file is the one to change (with Checkpoint+BatchNorm.swift, its part for batch normalisation:
+// gamma's optimiser moments and the checks of the running statistics).
 
 extension Checkpoint {
     // MARK: Pre-training progress
@@ -122,6 +123,7 @@ extension Checkpoint {
             setFloats("\(prefix).second_moment.\(l).weight", p.weightSecondMoments[l])
             setFloats("\(prefix).second_moment.\(l).bias", p.biasSecondMoments[l])
         }
+        setGammaMoments(p, prefix: prefix)
         setWords("\(prefix).seed", [p.seed])
         setIntegers("\(prefix).validation", p.validationIndices)
         setValue(prefix, FineTuningScalars(
@@ -144,6 +146,7 @@ extension Checkpoint {
             best = .init(epoch: b.epoch, error: b.error, loss: b.loss, network: bestNetwork)
         }
         let layers = 0..<s.layerCount
+        let gamma = try gammaMoments(prefix: prefix, network: network)
         return FineTuningProgress(
             epoch: s.epoch, network: network,
             weightMoments: try layers.map { try floats("\(prefix).moment.\($0).weight") },
@@ -152,7 +155,7 @@ extension Checkpoint {
             biasSecondMoments: try layers.map { try floats("\(prefix).second_moment.\($0).bias") },
             updateCounts: s.updateCounts, seed: try seed("\(prefix).seed"),
             validationIndices: try integers("\(prefix).validation"),
-            best: best, stale: s.stale, reports: s.reports)
+            best: best, stale: s.stale, reports: s.reports, gammaMoments: gamma.first, gammaSecondMoments: gamma.second)
     }
 
     // MARK: Phases of a training run

@@ -104,9 +104,16 @@ public struct Checkpoint: Sendable {
         guard shape.sizes.count >= 2 else {
             throw CheckpointError.corrupt(file: file.source, reason: "network '\(prefix)' has a bad shape record")
         }
-        return try ModelArchive.readNetwork(file, prefix: prefix, shape: shape, requireFinite: false) { field, found, _ in
-            CheckpointError.corrupt(file: file.source, reason: "network '\(prefix)' has an unknown \(field) '\(found)'")
+        let network: Network
+        do {
+            network = try ModelArchive.readNetwork(file, prefix: prefix, shape: shape, requireFinite: false) { field, found, _ in
+                CheckpointError.corrupt(file: file.source, reason: "network '\(prefix)' has an unknown \(field) '\(found)'")
+            }
+        } catch ModelFileError.inconsistent(_, let reason) {  // e.g. a negative running variance
+            throw CheckpointError.corrupt(file: file.source, reason: reason)
         }
+        try checkBatchNormalization(of: network, prefix: prefix)
+        return network
     }
 
     // MARK: Raw arrays

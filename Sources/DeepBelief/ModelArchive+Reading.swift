@@ -216,7 +216,7 @@ extension ModelArchive {
                     runningMean: try file.requireVector("\(prefix).\(i).bn_running_mean", count: columns),
                     runningVariance: try file.requireVector("\(prefix).\(i).bn_running_var", count: columns))
                 if requireFinite { try checkFinite(norm.isFinite, file, "\(prefix).\(i).bn") }
-                guard norm.runningVariance.allSatisfy({ $0 >= 0 }) else {
+                guard !norm.runningVariance.contains(where: { $0 < 0 }) else {  // NaN: the finiteness checks'
                     throw ModelFileError.inconsistent(file: file.source, reason: "tensor '\(prefix).\(i).bn_running_var' holds a negative variance")
                 }
                 norms.append(norm)

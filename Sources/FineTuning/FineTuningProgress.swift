@@ -1,7 +1,8 @@
 import Linalg
 
 /// Everything needed to continue a fine-tuning run after one of its epochs, bit for bit: the
-/// weights, the optimiser's moments, the run's seed (every random draw of the run is a pure
+/// weights (with batch normalisation's scales and running statistics), the optimiser's moments
+/// (gamma's too), the run's seed (every random draw of the run is a pure
 /// function of it and what the draw is for) and the best epoch so far.
 /// A checkpoint file stores it (see the DeepBelief module's `Checkpoint`).
 public struct FineTuningProgress: Sendable, Equatable {
@@ -29,6 +30,11 @@ public struct FineTuningProgress: Sendable, Equatable {
     /// Per layer: Adam's second moments (empty for SGD).
     public var weightSecondMoments: [[Float]]
     public var biasSecondMoments: [[Float]]
+    /// Per layer: the moments of batch normalisation's scales gamma (SGD's velocity or Adam's
+    /// first moment, and Adam's second moment), `fanOut` values for a batch-normalised hidden
+    /// layer, none elsewhere (empty lists for a network without batch normalisation).
+    public var gammaMoments: [[Float]]
+    public var gammaSecondMoments: [[Float]]
     /// Per layer: updates applied so far (Adam's t).
     public var updateCounts: [Int]
     /// The run's seed: it keys the validation split, each epoch's order and the dropout masks.
@@ -44,13 +50,15 @@ public struct FineTuningProgress: Sendable, Equatable {
     public init(epoch: Int, network: Network, weightMoments: [[Float]], biasMoments: [[Float]],
                 weightSecondMoments: [[Float]], biasSecondMoments: [[Float]], updateCounts: [Int],
                 seed: UInt64, validationIndices: [Int], best: Best?, stale: Int,
-                reports: [EpochReport]) {
+                reports: [EpochReport], gammaMoments: [[Float]] = [], gammaSecondMoments: [[Float]] = []) {
         self.epoch = epoch
         self.network = network
         self.weightMoments = weightMoments
         self.biasMoments = biasMoments
         self.weightSecondMoments = weightSecondMoments
         self.biasSecondMoments = biasSecondMoments
+        self.gammaMoments = gammaMoments
+        self.gammaSecondMoments = gammaSecondMoments
         self.updateCounts = updateCounts
         self.seed = seed
         self.validationIndices = validationIndices
@@ -62,11 +70,18 @@ public struct FineTuningProgress: Sendable, Equatable {
     /// Checks that this progress belongs to a run of `network`'s shape on `dataCount` samples.
     func check(fits network: Network, dataCount: Int, configuration: TrainingConfiguration) throws {
         let layers = network.layers.count
-        guard !network.isBatchNormalized else {
-            throw FineTuningError.invalidConfiguration("resuming a batch-normalised run is not supported: checkpoints do not hold the optimiser's moments of gamma; start it again")
-        }
         guard self.network.sizes == network.sizes else {
             throw FineTuningError.invalidConfiguration("the checkpoint is for layer sizes \(self.network.sizes), the run has \(network.sizes)")
+        }
+        // The run continues the saved network, so it must be the run's kind of network.
+        let saved = self.network
+        guard saved.hiddenActivation == network.hiddenActivation, saved.maxoutPieces == network.maxoutPieces,
+              saved.output == network.output, saved.isBatchNormalized == network.isBatchNormalized else {
+            func kind(_ n: Network) -> String {
+                "\(n.hiddenActivation.name)\(n.maxoutPieces > 1 ? " (\(n.maxoutPieces) pieces)" : "") network"
+                    + " \(n.isBatchNormalized ? "with" : "without") batch normalisation (\(n.output.rawValue) output)"
+            }
+            throw FineTuningError.invalidConfiguration("the checkpoint is for a \(kind(saved)), the run trains a \(kind(network))")
         }
         guard validationIndices == Trainer.split(count: dataCount, configuration: configuration, seed: seed).validation
         else {
@@ -81,6 +96,14 @@ public struct FineTuningProgress: Sendable, Equatable {
             guard weightMoments[l].count == w, biasMoments[l].count == b,
                   weightSecondMoments[l].count == (adam ? w : 0), biasSecondMoments[l].count == (adam ? b : 0)
             else { throw FineTuningError.invalidConfiguration("the checkpoint's optimiser state does not fit layer \(l) (optimiser changed?)") }
+            // Gamma's moments: fanOut values for a batch-normalised hidden layer, none elsewhere.
+            let g = l < network.batchNorm.count ? network.layers[l].fanOut : 0
+            guard (l < gammaMoments.count ? gammaMoments[l].count : 0) == g,
+                  (l < gammaSecondMoments.count ? gammaSecondMoments[l].count : 0) == (adam ? g : 0)
+            else { throw FineTuningError.invalidConfiguration("the checkpoint's optimiser state of gamma does not fit layer \(l) (optimiser or batch normalisation changed?)") }
+        }
+        guard gammaMoments.count <= layers, gammaSecondMoments.count <= layers else {
+            throw FineTuningError.invalidConfiguration("the checkpoint's optimiser state of gamma has more layers than the network")
         }
     }
 }
@@ -94,7 +117,7 @@ extension BackpropEngine {
             weightMoments: weightMoments.map(\.array), biasMoments: biasMoments.map(\.array),
             weightSecondMoments: weightSecondMoments.map(\.array), biasSecondMoments: biasSecondMoments.map(\.array),
             updateCounts: updateCounts, seed: seed, validationIndices: validationIndices, best: best, stale: stale,
-            reports: reports)
+            reports: reports, gammaMoments: gammaMoments.map(\.array), gammaSecondMoments: gammaSecondMoments.map(\.array))
     }
 
     /// Restores the optimiser's moments and counters (the weights come from the network).
@@ -104,6 +127,8 @@ extension BackpropEngine {
             biasMoments[l].copy(from: progress.biasMoments[l])
             weightSecondMoments[l].copy(from: progress.weightSecondMoments[l])
             biasSecondMoments[l].copy(from: progress.biasSecondMoments[l])
+            if l < progress.gammaMoments.count { gammaMoments[l].copy(from: progress.gammaMoments[l]) }
+            if l < progress.gammaSecondMoments.count { gammaSecondMoments[l].copy(from: progress.gammaSecondMoments[l]) }
         }
         updateCounts = progress.updateCounts
     }

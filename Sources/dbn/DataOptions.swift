@@ -158,6 +158,16 @@ struct RunOptions: ParsableArguments {
     /// Applies the thread count and returns the console.
     func start() -> Console { output.start() }
 
+    /// A checkpoint's fingerprint (`TrainingRun`): the command's `settings` as JSON, with
+    /// `reproducible` = G for `--reproducible G` (the row groups fix the sums' order, so a
+    /// resumption must keep them). Absent without the flag: checkpoints written before it was
+    /// recorded still resume.
+    func fingerprint(_ settings: [String: String]) -> String {
+        var settings = settings
+        if let reproducible { settings["reproducible"] = "\(reproducible)" }
+        return ModelArchive.json(settings)
+    }
+
     /// Checks where the model (`--output`, when the command writes one) and the `--log` go, before
     /// any data is read: neither may be an input of the run, a device, a FIFO or a symlink, nor
     /// the other one.

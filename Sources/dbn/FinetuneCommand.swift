@@ -70,8 +70,10 @@ struct FinetuneCommand: ParsableCommand {
             "seed": common.seed, "initialization": common.seed &+ 1, "fine_tuning": common.seed])
         provenance.dataFiles.append(Provenance.DataFile(role: "weights", path: weights, bytes: loaded.measured.bytes,
                                                         sha256: loaded.measured.sha256))
-        let fingerprint = ModelArchive.json(["command": "finetune", "data": provenance.dataFingerprint, "weights": weights, "sizes": "\(network.sizes)",
-                                             "config": ModelArchive.json(configuration), "activation": activation.name])
+        var settings = ["command": "finetune", "data": provenance.dataFingerprint, "weights": weights, "sizes": "\(network.sizes)",
+                        "config": ModelArchive.json(configuration), "activation": activation.name]
+        if batchNorm { settings["batch_norm"] = "true" }  // absent without it, as in older checkpoints
+        let fingerprint = common.fingerprint(settings)
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
                                        fingerprint: fingerprint, printEvery: common.epochsPerLine)
         runner.record(provenance)

@@ -79,7 +79,7 @@ struct GenerativeCommand: ParsableCommand {
         console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images, \(data.classCount) classes")
         let provenance = try Provenance.ofThisRun(files: data.files, seeds: [
             "seed": common.seed, "initialization": common.seed, "pretraining": common.seed, "up_down": common.seed])
-        let fingerprint = ModelArchive.json([
+        let fingerprint = common.fingerprint([
             "command": "generative", "data": provenance.dataFingerprint, "sizes": "\(sizes)", "labels": "\(data.classCount)",
             "pretrain": ModelArchive.json(rbmConfiguration), "up_down": ModelArchive.json(upDown),
             "train_count": "\(data.trainImages.rows)"])

@@ -117,9 +117,9 @@ struct PretrainCommand: ParsableCommand {
         let monitors = MonitorOptions(heldOut: heldOut, sampleCount: 1000, pseudoLogLikelihood: pseudoLikelihood)
         let provenance = try Provenance.ofThisRun(files: files, seeds: [
             "seed": common.seed, "initialization": common.seed, "pretraining": common.seed, "binarization": common.seed])
-        let fingerprint = ModelArchive.json(["command": "pretrain", "data": provenance.dataFingerprint, "sizes": "\(sizes)", "config": ModelArchive.json(configuration),
-                                             "units": visibleUnits.rawValue + "/" + hiddenUnits.rawValue, "binarize": binarization.rawValue,
-                                             "count": "\(images.rows)"])
+        let fingerprint = common.fingerprint(["command": "pretrain", "data": provenance.dataFingerprint, "sizes": "\(sizes)", "config": ModelArchive.json(configuration),
+                                              "units": visibleUnits.rawValue + "/" + hiddenUnits.rawValue, "binarize": binarization.rawValue,
+                                              "count": "\(images.rows)"])
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
                                        fingerprint: fingerprint, printEvery: common.epochsPerLine)
         runner.record(provenance)

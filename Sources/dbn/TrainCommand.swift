@@ -127,7 +127,7 @@ struct TrainCommand: ParsableCommand {
 
         let provenance = try Provenance.ofThisRun(files: data.files, seeds: [
             "seed": common.seed, "pretraining": common.seed, "initialization": common.seed &+ 1, "fine_tuning": common.seed])
-        let fingerprint = ModelArchive.json([
+        let fingerprint = common.fingerprint([
             "command": "train", "data": provenance.dataFingerprint, "sizes": "\(sizes)", "init": initialization, "baseline": baseline,
             "activation": activation.name, "baseline_activation": baselineActivation.name,
             "baseline_learning_rate": "\(baselineRate(main: fineTuneConfiguration.learningRate))",

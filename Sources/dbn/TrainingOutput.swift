@@ -114,6 +114,8 @@ final class TrainingOutput {
         case "weights": return "--weights"
         case "data": return "the data files' content (SHA-256)"
         case "units": return "--visible-units/--hidden-units"
+        case "batch_norm": return "--batch-norm"
+        case "reproducible": return "--reproducible"
         default: return setting
         }
     }

@@ -49,6 +49,44 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         #expect(!line.contains("{"), "the message dumps JSON: \(line)")
     }
 
+    /// `--reproducible G` (the order of the sums) and `--batch-norm` are in a checkpoint's
+    /// fingerprint: a resumption with another value, or without the flag, is refused naming it;
+    /// with the same value it resumes. Without them the fingerprint has neither key, as older
+    /// checkpoints' fingerprints have not, so those still resume.
+    @Test func resumeChecksReproducibleGroupsAndBatchNormalisation() throws {
+        let f = try TrainingFixture()
+        let base = ["train", "--layers", "8", "--pretrain-epochs", "1", "--finetune-epochs", "2", "--batch-size", "10",
+                    "--baseline", "none", "--checkpoint-dir", "ck"]
+        let first = try dbn(base + ["--reproducible", "2"], f)
+        #expect(first.status == 0, "\(first)")
+        expectCleanFailure(try dbn(base + ["--resume", "--reproducible", "3"], f), naming: "checkpoint.safetensors",
+                           containing: "--reproducible was 2, now 3")
+        expectCleanFailure(try dbn(base + ["--resume"], f), naming: "checkpoint.safetensors",
+                           containing: "--reproducible was 2, now not given")
+        let same = try dbn(base + ["--resume", "--reproducible", "2"], f)
+        #expect(same.status == 0, "\(same)")
+
+        let pretrained = try dbn(["pretrain", "--layers", "8", "--pretrain-epochs", "1", "--batch-size", "10",
+                                  "--output", "stack.safetensors"], f)
+        #expect(pretrained.status == 0, "\(pretrained)")
+        let finetune = ["finetune", "--weights", "stack.safetensors", "--finetune-epochs", "2", "--batch-size", "10",
+                        "--checkpoint-dir", "ck-bn"]
+        let normalized = try dbn(finetune + ["--batch-norm"], f)
+        #expect(normalized.status == 0, "\(normalized)")
+        expectCleanFailure(try dbn(finetune + ["--resume"], f), naming: "checkpoint.safetensors",
+                           containing: "--batch-norm was true, now not given")
+        let resumed = try dbn(finetune + ["--resume", "--batch-norm"], f)
+        #expect(resumed.status == 0, "\(resumed)")
+
+        let plain = try dbn(Array(finetune.dropLast()) + ["ck-plain"], f)
+        #expect(plain.status == 0, "\(plain)")
+        for folder in ["ck-plain", "ck-bn"] {
+            let fingerprint = try SafeTensors.read(from: f.path(folder + "/checkpoint.safetensors")).metadata["fingerprint"] ?? ""
+            #expect(fingerprint.contains("\"command\":\"finetune\"") && !fingerprint.contains("reproducible"), "\(fingerprint)")
+            #expect(fingerprint.contains("batch_norm") == (folder == "ck-bn"), "\(fingerprint)")
+        }
+    }
+
     @Test func settingDifferencesCompareNestedConfigurationsLeafByLeaf() {
         let saved = #"{"command":"train","finetune":"{\"learningRate\":0.5,\"seed\":1}","init":"dbn"}"#
         let current = #"{"command":"train","finetune":"{\"learningRate\":0.25,\"seed\":1,\"maxNorm\":3}","init":"dbn"}"#

@@ -840,14 +840,14 @@ struct HostileConditionTests {
             result, playground: p)
     }
 
-    @Test func doctoredFineTuningCheckpointsAreRefused() throws {
-        let p = try Playground()
-        defer { p.remove() }
+    /// `dbn finetune` of the playground's stack for 100000 epochs with a checkpoint in `ck`,
+    /// interrupted (Ctrl-C) once a fine-tuning checkpoint exists: it then holds the progress.
+    /// Returns the arguments and the checkpoint's path.
+    private static func interruptedFineTuning(in p: Playground, _ extra: [String] = []) throws -> (arguments: [String], checkpoint: String) {
         let stack = try Self.models(in: p).stack
         let folder = p.path("ck")
         let arguments = ["finetune", "--weights", stack, "--data", p.folder, "--finetune-epochs", "100000", "--batch-size", "10",
-                         "--quiet", "--checkpoint-dir", folder, "--output", p.path("o.safetensors")]
-        // Interrupted (Ctrl-C) once a fine-tuning checkpoint exists: it then holds the progress.
+                         "--quiet", "--checkpoint-dir", folder, "--output", p.path("o.safetensors")] + extra
         let run = try DBNExecutable.start(arguments, in: p.folder)
         let checkpoint = folder + "/checkpoint.safetensors"
         let deadline = Date().addingTimeInterval(60)
@@ -856,6 +856,31 @@ struct HostileConditionTests {
         }
         kill(run.processIdentifier, SIGINT)
         _ = DBNExecutable.finish(run)
+        return (arguments, checkpoint)
+    }
+
+    /// A batch-normalised run's checkpoint with a negative running variance (also checked, in
+    /// TrainingRunTests: NaN or infinite scales and running statistics, gamma's moments of the
+    /// wrong length, not finite or missing, a running mean of the wrong shape).
+    @Test func doctoredBatchNormalisedCheckpointsAreRefused() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let (arguments, checkpoint) = try Self.interruptedFineTuning(in: p, ["--batch-norm"])
+        var file = try SafeTensors.read(from: checkpoint)
+        let name = "finetune.progress.network.0.bn_running_var"
+        var variance = try #require(try file[name]?.vector(), "no running variance in the checkpoint")
+        variance[0] = -1
+        file[name] = Tensor(variance)
+        try file.write(to: checkpoint)
+        try expectRefused(arguments + ["--resume"], in: p, naming: checkpoint, containing: "tensor '\(name)' holds a negative variance",
+                          row: "a batch-normalised run's checkpoint with a negative running variance; also checked: NaN or infinite scales and running statistics, gamma's optimiser moments of the wrong length, not finite or missing",
+                          "dbn finetune --batch-norm --checkpoint-dir DIR --resume")
+    }
+
+    @Test func doctoredFineTuningCheckpointsAreRefused() throws {
+        let p = try Playground()
+        defer { p.remove() }
+        let (arguments, checkpoint) = try Self.interruptedFineTuning(in: p)
         let saved = fileBytes(checkpoint)
         var raw = try RawSafeTensors(saved)
         let progress = try #require((raw.header["__metadata__"] as? [String: String])?["finetune.progress"],

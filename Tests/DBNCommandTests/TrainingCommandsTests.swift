@@ -232,23 +232,48 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
     /// with a model byte-identical to the uninterrupted run's.
     @Test func killedRunsResumeToTheSameWeights() throws {
         let f = try TrainingFixture(train: 600, test: 60, side: 8)
-        let arguments = ["train", "--layers", "48,32", "--pretrain-epochs", "4", "--finetune-epochs", "5", "--quiet",
-                         "--threads", "1", "--data", f.folder]
-        let full = try DBNExecutable.run(arguments + ["--output", "full.safetensors"], in: f.folder)
+        try expectKilledRunsResume(["train", "--layers", "48,32", "--pretrain-epochs", "4", "--finetune-epochs", "5", "--quiet",
+                                    "--threads", "1", "--data", f.folder], in: f, attempts: 4, seed: 7)
+    }
+
+    /// The same for batch-normalised fine-tuning: an unrolled stack with --batch-norm (SGD with
+    /// momentum; a validation split, so the best network's copy is in the checkpoint too), and
+    /// a saved batch-normalised maxout network continued with Adam.
+    @Test func killedBatchNormalisedRunsResumeToTheSameWeights() throws {
+        let f = try TrainingFixture(train: 600, test: 60, side: 8)
+        var g = Xoshiro256StarStar(seed: 3)
+        try ModelArchive.archive(stack: DeepBeliefNetwork(layerSizes: [64, 48, 32], generator: &g)).write(to: f.path("stack.safetensors"))
+        let maxout = try Network(sizes: [64, 32, 3], hiddenActivation: .maxout, maxoutPieces: 3, initializer: .heNormal,
+                                 generator: &g).withBatchNormalization()
+        try ModelArchive.archive(network: maxout).write(to: f.path("maxout.safetensors"))
+        let common = ["finetune", "--finetune-epochs", "8", "--quiet", "--threads", "1", "--data", f.folder]
+        try expectKilledRunsResume(common + ["--weights", "stack.safetensors", "--batch-norm", "--validation", "100"],
+                                   in: f, attempts: 3, seed: 8)
+        try expectKilledRunsResume(common + ["--weights", "maxout.safetensors", "--optimizer", "adam", "--finetune-learning-rate", "0.01"],
+                                   in: f, attempts: 3, seed: 9)
+    }
+
+    /// Runs `arguments` once whole, then `attempts` times killed (SIGKILL) up to three times at
+    /// random moments (from `seed`) and resumed each time; every attempt must end with the
+    /// whole run's model file, byte for byte, and the checkpoint must always read as a whole.
+    private func expectKilledRunsResume(_ arguments: [String], in f: TrainingFixture, attempts: Int, seed: UInt64) throws {
+        let tag = "\(seed)"
+        let full = try DBNExecutable.run(arguments + ["--output", "full\(tag).safetensors"], in: f.folder)
         #expect(full.status == 0, "\(full)")
-        let expected = fileBytes(f.path("full.safetensors"))
-        var g = Xoshiro256StarStar(seed: 7)
+        let expected = fileBytes(f.path("full\(tag).safetensors"))
+        var g = Xoshiro256StarStar(seed: seed)
         let started = Date()
-        _ = try DBNExecutable.run(arguments + ["--output", "timing.safetensors"], in: f.folder)
+        _ = try DBNExecutable.run(arguments + ["--output", "timing\(tag).safetensors"], in: f.folder)
         let duration = Date().timeIntervalSince(started)
-        for attempt in 0..<4 {
-            let dir = "ck\(attempt)"
-            let output = "resumed\(attempt).safetensors"
+        for attempt in 0..<attempts {
+            let dir = "ck\(tag)-\(attempt)"
+            let output = "resumed\(tag)-\(attempt).safetensors"
             var killedAfter = 0.0
             // Kill up to three times at random moments, each time restarting with --resume.
             for kill in 0..<3 {
                 let delay = duration * Double(0.05 + 0.8 * Double(g.nextFloat()))
-                let resume = kill > 0 ? ["--resume"] : []
+                let resume = kill > 0 && FileManager.default.fileExists(atPath: f.path(dir + "/checkpoint.safetensors"))
+                    ? ["--resume"] : []
                 let process = try DBNExecutable.start(arguments + ["--checkpoint-dir", dir, "--output", output] + resume,
                                                       in: f.folder)
                 Thread.sleep(forTimeInterval: delay)
@@ -271,7 +296,7 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: f.path(dir))
                 .filter { $0 != "checkpoint.safetensors" && $0 != ".lock" }
             #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
-            #expect(fileBytes(f.path(output)) == expected, "attempt \(attempt) (killed after \(killedAfter) s)")
+            #expect(fileBytes(f.path(output)) == expected, "\(arguments[0]) attempt \(attempt) (killed after \(killedAfter) s)")
         }
     }
 

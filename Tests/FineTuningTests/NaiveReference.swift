@@ -113,7 +113,9 @@ func meanAndVariance(_ values: [Float]) -> (mean: Double, variance: Double) {
 
 /// Every weight and bias of `network` as its bit pattern (for byte-identity checks).
 func bitPatterns(_ network: Network) -> [UInt32] {
-    network.layers.flatMap { $0.weight.elements.map(\.bitPattern) + $0.bias.map(\.bitPattern) }
+    let layers: [Float] = network.layers.flatMap { $0.weight.elements + $0.bias }
+    let norms: [Float] = network.batchNorm.flatMap { $0.gamma + $0.runningMean + $0.runningVariance }
+    return (layers + norms).map(\.bitPattern)
 }
 
 /// `body()` with `Lanes.threads` set to `threads`, restored afterwards.
