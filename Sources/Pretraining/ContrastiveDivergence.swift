@@ -2,7 +2,7 @@ import Linalg
 
 // Over 300 lines on purpose: the CD step is read top to bottom in one place (the numbered
 // phases below, then each phase's block work in the order the step runs them), with the engine's
-// buffers and their shapes beside it. PCD, tempering, centering and progress are in the
+// buffers and their shapes beside it. PCD, tempering, centering, the discriminative term and progress are in the
 // ContrastiveDivergence+*.swift extensions.
 
 /// The engine of CD-k and persistent CD for one RBM: one minibatch update at a time, on buffers
@@ -15,7 +15,8 @@ import Linalg
 ///    group's softmax probabilities included) or from the persistent chains (PCD, Tieleman 2008:
 ///    sampled states, a label group drawn as one multinomial);
 /// 4. the statistics: G = (1/b) [v0; v1]^T [h0; -h1] = (1/b)(v0^T h0 - v1^T h1) in ONE product,
-///    and the bias gradients, plus the sparsity terms;
+///    and the bias gradients, plus the sparsity terms, plus with `discriminativeWeight` alpha
+///    times the exact gradient of log p(label | features) (`ContrastiveDivergence+Discriminative`);
 /// 5. with several processes (data-parallel training, `Collective`), ONE in-place sum across
 ///    them of G, the bias gradients and the error (adjacent in `gradientSlab`): each process
 ///    computed them on its share of the minibatch's rows, scaled by 1/b of the whole minibatch;
@@ -90,11 +91,15 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     let tempering: ParallelTempering?
     /// Centering's offsets (`configuration.centered`).
     let centering: CenteringState?
+    /// The discriminative gradient's buffers (`configuration.discriminativeWeight` > 0 and label
+    /// units; see `ContrastiveDivergence+Discriminative.swift`).
+    let discriminative: DiscriminativeBuffers?
 
     // The phase the blocks run next and its settings.
     enum Phase {
         case load, positive, reconstruction, hidden, dataReconstruction, chainHidden, chainVisible, negativeHidden,
-             temperedHidden, temperedVisible, statistics, centeredGradient, update, centeredBiases
+             temperedHidden, temperedVisible, statistics, discriminativeEnergies, discriminativeGradient,
+             centeredGradient, update, centeredBiases
     }
     private var phase = Phase.load
     /// This process's rows of the minibatch, the minibatch's rows (all processes), and the
@@ -144,6 +149,10 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         centering = configuration.centered
             ? CenteringState(visibleOffset: visibleOffset ?? [Float](repeating: 0.5, count: v), hiddenCount: h,
                              rate: configuration.hiddenOffsetRate)
+            : nil
+        discriminative = configuration.discriminativeWeight > 0 && labelCount > 0
+            ? DiscriminativeBuffers(weight: configuration.discriminativeWeight, features: v - labelCount,
+                                    labels: labelCount, capacity: capacity, hidden: h, blocks: blocks)
             : nil
         setEpoch(0)
     }
@@ -224,7 +233,7 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
             let range = groups.rows(ofGroup: group, batchRows: rows.count)
             select(range, of: rows)
             let error = range.isEmpty ? 0 : sweep()
-            run(.statistics)
+            runStatistics()
             errorSlot.pointer[0] = Float(error)
             (groupSlabs.pointer + part * n).update(from: gradientSlab.pointer, count: n)
             weightGradient.fill(0)      // the statistics add onto a zero G
@@ -275,7 +284,7 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
     /// summed across the processes.
     @discardableResult
     func statisticsAndUpdate(error: Double = 0) -> Double {
-        run(.statistics)                // 4. G, the bias gradients, the sparsity terms
+        runStatistics()                 // 4. G, the bias gradients, the sparsity terms
         sparsityStarted = true
         var error = error
         if collective.size > 1 {        // 5. the sums across processes, in one call
@@ -293,6 +302,15 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         return error
     }
 
+    /// Step 4: the statistics, then the discriminative gradient when configured.
+    private func runStatistics() {
+        run(.statistics)
+        if discriminative != nil {
+            run(.discriminativeEnergies)
+            run(.discriminativeGradient)
+        }
+    }
+
     /// Block `block`'s share of the current phase.
     func runBlock(_ block: Int) {
         let vr = visibleBlocks[block], hr = hiddenBlocks[block]
@@ -308,6 +326,8 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         case .temperedHidden: temperedHidden(block, hr, vr)
         case .temperedVisible: temperedVisible(vr)
         case .statistics: statistics(hr, vr)
+        case .discriminativeEnergies: discriminativeEnergies(block, hr)
+        case .discriminativeGradient: discriminativeGradient(block, hr, vr)
         case .update: update(hr, vr)
         case .centeredGradient: centeredGradient(hr)
         case .centeredBiases: centeredBiases(hr, vr)
@@ -336,6 +356,10 @@ final class ContrastiveDivergence: LaneTask, @unchecked Sendable {
         // h0[:, hr] = v0 W[:, hr] : (b, V) * (V, |hr|) -> (b, |hr|)
         sgemm(.none, .none, m: rows, n: hr.count, k: nv, alpha: 1, a: visibleStack.pointer, lda: nv,
               b: weight.pointer + lo, ldb: nh, beta: 0, c: hiddenStack.pointer + lo, ldc: nh)
+        if let discriminative {
+            UnitKernels.copy(hiddenStack.pointer + lo, into: discriminative.preActivation.pointer + lo, rows: rows,
+                             columns: hr.count, stride: nh)
+        }
         drivingHidden(hiddenStack.pointer + lo, hr, step: 0)
         if configuration.sparsityTarget != nil {
             UnitKernels.columnSums(visibleStack.pointer + vr.lowerBound, rows: rows, columns: vr.count, stride: nv,

@@ -208,3 +208,35 @@ public struct GenerativeDeepBeliefNetwork: Sendable, Equatable {
         return (images, frames.map { frameImages[$0] ?? images })
     }
 }
+
+extension DeepBeliefNetwork {
+    /// Greedy training of the top RBM alone, on the layers below as they are (trained before,
+    /// e.g. those of an earlier greedy model): its input is the up pass of `data` through them
+    /// (hidden probabilities) with the one-hot `labels` appended when the top RBM has label
+    /// units; its visible biases start from that input when the configuration says so
+    /// (`visibleBiasStart`), and the run's seed is one draw of `generator`. This is exactly the
+    /// last layer of `pretrain(on:configuration:labels:generator:)` with the same generator, when
+    /// the layers below equal those `pretrain` would have trained and their configuration passes
+    /// probabilities up (so a change that concerns the top RBM only is measured without training
+    /// the layers below again). Throws like `pretrain`.
+    public mutating func pretrainTop(on data: Matrix, configuration: RBMTrainingConfiguration, labels: [Int]? = nil,
+                                     generator: inout Xoshiro256StarStar,
+                                     onEpoch: (RBMEpochReport) -> Void = { _ in }) throws {
+        let seed = generator.next()
+        guard let first = layers.first else { return }
+        guard data.columns == first.visibleCount else {
+            throw PretrainingError.shapeMismatch(what: "training data", expected: first.visibleCount, found: data.columns)
+        }
+        guard configuration.nextLayerInput == .probabilities else {
+            throw PretrainingError.invalidConfiguration("training the top RBM alone needs probabilities passed up (nextLayerInput)")
+        }
+        try Self.checkLabels(labels, count: labelCount, rows: data.rows)
+        let top = layers.count - 1
+        var input = data
+        for i in 0..<top { input = layers[i].hiddenProbabilities(input) }
+        if let labels, labelCount > 0 { input = input.appendingOneHot(labels, classes: labelCount) }
+        if configuration.visibleBiasStart == .fromData { layers[top].initializeVisibleBias(from: input) }
+        try layers[top].train(on: input, configuration: configuration, monitors: .none, layer: top, seed: seed,
+                              onEpoch: onEpoch)
+    }
+}

@@ -92,6 +92,12 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
     public var centered: Bool
     /// The rate nu of the hidden offsets' moving average (Melchior et al.: 0.01).
     public var hiddenOffsetRate: Float
+    /// The weight alpha of the discriminative gradient in a hybrid objective (Larochelle &
+    /// Bengio 2008, "Classification using discriminative restricted Boltzmann machines"): for
+    /// an RBM with label units, every update adds alpha times the exact gradient of the mean
+    /// log p(label | features) over the minibatch to the CD (or PCD) gradient. 0: plain CD.
+    /// RBMs without label units ignore it. Not with centering or parallel tempering.
+    public var discriminativeWeight: Float
     /// How the visible biases start (before the first epoch; not on resuming): from the data's
     /// log-odds (Hinton's practical guide, the default) or at zero (the released code of
     /// Hinton & Salakhutdinov 2006 and of Salakhutdinov & Murray 2008).
@@ -108,7 +114,7 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
                 nextLayerInput: NextLayerInput = .probabilities, resampleBinaryData: Bool = false,
                 negativeVisible: NegativePhaseState = .mean, gibbsHidden: NegativePhaseState = .sample,
                 visibleBiasStart: VisibleBiasInitialization = .fromData, temperatures: Int = 1, centered: Bool = false,
-                hiddenOffsetRate: Float = 0.01, seed: UInt64 = 42) {
+                hiddenOffsetRate: Float = 0.01, discriminativeWeight: Float = 0, seed: UInt64 = 42) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -130,6 +136,7 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
         self.temperatures = temperatures
         self.centered = centered
         self.hiddenOffsetRate = hiddenOffsetRate
+        self.discriminativeWeight = discriminativeWeight
         self.seed = seed
     }
 
@@ -175,6 +182,12 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
         if !(hiddenOffsetRate > 0 && hiddenOffsetRate <= 1) {
             try fail("hiddenOffsetRate must be in (0, 1], got \(hiddenOffsetRate)")
         }
+        if !(discriminativeWeight.isFinite && discriminativeWeight >= 0) {
+            try fail("discriminativeWeight must be >= 0, got \(discriminativeWeight)")
+        }
+        if discriminativeWeight > 0 && (centered || temperatures > 1) {
+            try fail("the discriminative gradient (weight \(discriminativeWeight)) works with plain CD or PCD, not with centering or parallel tempering")
+        }
         if temperatures > 1 && !persistent {
             try fail("parallel tempering (temperatures \(temperatures)) keeps its chains: it needs persistent training")
         }
@@ -189,7 +202,8 @@ extension RBMTrainingConfiguration {
     private enum CodingKeys: String, CodingKey {
         case epochs, batchSize, learningRate, initialMomentum, finalMomentum, momentumSwitchEpoch, weightCost, cdSteps,
              growCDSteps, persistent, sparsityTarget, sparsityCost, sparsityDecay, nextLayerInput, resampleBinaryData,
-             negativeVisible, gibbsHidden, visibleBiasStart, temperatures, centered, hiddenOffsetRate, seed
+             negativeVisible, gibbsHidden, visibleBiasStart, temperatures, centered, hiddenOffsetRate,
+             discriminativeWeight, seed
     }
 
     public init(from decoder: Decoder) throws {
@@ -216,6 +230,8 @@ extension RBMTrainingConfiguration {
                   temperatures: try c.decodeIfPresent(Int.self, forKey: .temperatures) ?? defaults.temperatures,
                   centered: try c.decodeIfPresent(Bool.self, forKey: .centered) ?? defaults.centered,
                   hiddenOffsetRate: try c.decodeIfPresent(Float.self, forKey: .hiddenOffsetRate) ?? defaults.hiddenOffsetRate,
+                  discriminativeWeight: try c.decodeIfPresent(Float.self, forKey: .discriminativeWeight)
+                      ?? defaults.discriminativeWeight,
                   seed: try c.decode(UInt64.self, forKey: .seed))
     }
 
@@ -243,6 +259,9 @@ extension RBMTrainingConfiguration {
         if temperatures != defaults.temperatures { try c.encode(temperatures, forKey: .temperatures) }
         if centered != defaults.centered { try c.encode(centered, forKey: .centered) }
         if hiddenOffsetRate != defaults.hiddenOffsetRate { try c.encode(hiddenOffsetRate, forKey: .hiddenOffsetRate) }
+        if discriminativeWeight != defaults.discriminativeWeight {
+            try c.encode(discriminativeWeight, forKey: .discriminativeWeight)
+        }
         try c.encode(seed, forKey: .seed)
     }
 }

@@ -16,11 +16,12 @@ public struct UpDownConfiguration: Sendable, Codable, Equatable {
 
     public init(epochs: Int = 10, batchSize: Int = 100, learningRate: Float = 0.01, initialMomentum: Float = 0.5,
                 finalMomentum: Float = 0.9, momentumSwitchEpoch: Int = 5, weightCost: Float = 2e-4,
-                cdSchedule: [Int] = [3, 6, 10], seed: UInt64 = 42) {
+                cdSchedule: [Int] = [3, 6, 10], discriminativeWeight: Float = 0, seed: UInt64 = 42) {
         training = RBMTrainingConfiguration(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
                                             initialMomentum: initialMomentum, finalMomentum: finalMomentum,
                                             momentumSwitchEpoch: momentumSwitchEpoch, weightCost: weightCost,
-                                            cdSteps: cdSchedule.max() ?? 1, seed: seed)
+                                            cdSteps: cdSchedule.max() ?? 1, discriminativeWeight: discriminativeWeight,
+                                            seed: seed)
         self.cdSchedule = cdSchedule
     }
 
@@ -28,6 +29,9 @@ public struct UpDownConfiguration: Sendable, Codable, Equatable {
     public var batchSize: Int { training.batchSize }
     public var learningRate: Float { training.learningRate }
     public var weightCost: Float { training.weightCost }
+    /// The weight of the discriminative gradient added to the top RBM's CD-k (see
+    /// `RBMTrainingConfiguration.discriminativeWeight`; 0: the paper's up-down).
+    public var discriminativeWeight: Float { training.discriminativeWeight }
     public var seed: UInt64 { training.seed }
 
     /// The k of CD-k in the top RBM during `epoch` (0-based).

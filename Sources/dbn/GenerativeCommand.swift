@@ -36,6 +36,12 @@ struct GenerativeCommand: ParsableCommand {
     var cdSchedule: String = "3,6,10"
     @Option(help: "Measure the test error (free energy) after every N-th up-down epoch (0: only at the end).")
     var upDownTestEvery: Int = 0
+    @Option(help: "Weight alpha of the discriminative gradient added to the top RBM's CD during greedy training (the hybrid objective of Larochelle & Bengio 2008: CD on log p(x, label) + alpha grad log p(label | x), exact); 0: plain CD.")
+    var discriminativeWeight: Float = 0
+    @Option(help: "The same weight for the top RBM's CD-k during up-down (0: the paper's up-down).")
+    var upDownDiscriminativeWeight: Float = 0
+    @Option(help: "Train only the top RBM, on the layers below of this greedy generative DBN (an earlier --greedy-output with the same data, --layers and seed gives the model of the full run); no checkpoints in that phase.")
+    var lowerLayers: String?
     @Option(help: "Also write the model after greedy training alone (safetensors).")
     var greedyOutput: String?
     @Option(help: "Where to write the generative DBN (safetensors).")
@@ -45,6 +51,9 @@ struct GenerativeCommand: ParsableCommand {
         if batchSize < 1 { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         if upDownEpochs < 0 { throw ValidationError("--up-down-epochs must be >= 0, got \(upDownEpochs)") }
         if upDownTestEvery < 0 { throw ValidationError("--up-down-test-every must be >= 0, got \(upDownTestEvery)") }
+        for (flag, alpha) in [("--discriminative-weight", discriminativeWeight),
+                              ("--up-down-discriminative-weight", upDownDiscriminativeWeight)]
+        where !(alpha.isFinite && alpha >= 0) { throw ValidationError("\(flag) must be >= 0, got \(alpha)") }
         do { try upDownConfiguration(seed: 0).validate() } catch let error as PretrainingError {
             throw ValidationError("--up-down-*/--cd-schedule: \(error)")
         }
@@ -53,7 +62,8 @@ struct GenerativeCommand: ParsableCommand {
     func upDownConfiguration(seed: UInt64) throws -> UpDownConfiguration {
         UpDownConfiguration(epochs: upDownEpochs, batchSize: batchSize, learningRate: upDownLearningRate,
                             finalMomentum: upDownMomentum, weightCost: upDownWeightCost,
-                            cdSchedule: try parseSizes(cdSchedule, flag: "--cd-schedule"), seed: seed &+ 2)
+                            cdSchedule: try parseSizes(cdSchedule, flag: "--cd-schedule"),
+                            discriminativeWeight: upDownDiscriminativeWeight, seed: seed &+ 2)
     }
 
     struct Summary: Encodable {
@@ -72,9 +82,15 @@ struct GenerativeCommand: ParsableCommand {
         try common.checkDestinations(output: output, inputs: dataOptions.inputPaths)
         if let greedyOutput { try common.checkDestinations(output: greedyOutput, inputs: dataOptions.inputPaths) }
         let console = common.start()
+        let lower = try lowerLayers.map { path in
+            (path: path, model: try ModelArchive.generative(from: try LoadedModel.read(path).file))
+        }
         let data = try dataOptions.load()
         let sizes = [data.pixelCount] + (try pretraining.hiddenSizes())
-        let rbmConfiguration = pretraining.configuration(batchSize: batchSize, seed: common.seed)
+        var rbmConfiguration = pretraining.configuration(batchSize: batchSize, seed: common.seed)
+        rbmConfiguration.discriminativeWeight = discriminativeWeight
+        do { try rbmConfiguration.validate() } catch let error as PretrainingError { throw CLIError("pre-training options: \(error)") }
+        if let lower { try Self.checkLowerLayers(lower.model, file: lower.path, sizes: sizes, labels: data.classCount) }
         let upDown = try upDownConfiguration(seed: common.seed)
         console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images, \(data.classCount) classes")
         let provenance = try Provenance.ofThisRun(files: data.files, seeds: [
@@ -89,8 +105,14 @@ struct GenerativeCommand: ParsableCommand {
 
         var generator = Xoshiro256StarStar(seed: common.seed)
         var stack = DeepBeliefNetwork(layerSizes: sizes, labelCount: data.classCount, generator: &generator)
-        let pretrainSeconds = try runner.pretrain(&stack, on: data.trainImages, configuration: rbmConfiguration,
+        let pretrainSeconds: Double
+        if let lower {
+            pretrainSeconds = try Self.pretrainTop(&stack, below: lower.model, file: lower.path, data: data,
+                                                   configuration: rbmConfiguration, console: console)
+        } else {
+            pretrainSeconds = try runner.pretrain(&stack, on: data.trainImages, configuration: rbmConfiguration,
                                                   labels: data.trainLabels)
+        }
         var model = GenerativeDeepBeliefNetwork(stack: stack)
         var metadata = [ModelArchive.Key.inputShape: ModelArchive.json(data.imageShape),
                         ModelArchive.Key.seed: String(common.seed),
@@ -118,5 +140,32 @@ struct GenerativeCommand: ParsableCommand {
                                      testError: report.errorRate, pretrainingSeconds: pretrainSeconds,
                                      upDownSeconds: upDownSeconds, upDownEpochs: upDownEpochs, model: output,
                                      seed: common.seed))
+    }
+
+    /// Throws unless `model` (read from `file`) is a greedy generative DBN of `sizes` and `labels`.
+    static func checkLowerLayers(_ model: GenerativeDeepBeliefNetwork, file: String, sizes: [Int], labels: Int) throws {
+        if model.stack.layerSizes != sizes || model.labelCount != labels {
+            throw CLIError("\(file): --lower-layers needs a generative DBN of sizes \(sizes) with \(labels) labels, found \(model.stack.layerSizes) with \(model.labelCount)")
+        }
+        if model.isUntied {
+            throw CLIError("\(file): --lower-layers needs a greedy model (tied weights, as --greedy-output writes), found one after up-down")
+        }
+    }
+
+    /// Greedy training of the top RBM alone on the layers below of `model` (`pretrainTop`, the
+    /// same seed as the full run's top layer); returns the seconds of its epochs.
+    static func pretrainTop(_ stack: inout DeepBeliefNetwork, below model: GenerativeDeepBeliefNetwork, file: String,
+                            data: DataSet, configuration: RBMTrainingConfiguration, console: Console) throws -> Double {
+        let top = stack.layers.count - 1
+        for i in 0..<top { stack.layers[i] = model.stack.layers[i] }
+        console.say("Pre-training the top RBM \(stack.layerSizes[top]) + \(stack.labelCount) labels -> \(stack.layerSizes[top + 1]) alone on the layers below from \(file): CD-\(configuration.cdSteps)\(configuration.persistent ? " (persistent)" : ""), \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate), discriminative weight \(configuration.discriminativeWeight)")
+        var generator = Xoshiro256StarStar(seed: configuration.seed)
+        var seconds = 0.0
+        try stack.pretrainTop(on: data.trainImages, configuration: configuration, labels: data.trainLabels,
+                              generator: &generator) { report in
+            seconds += report.seconds
+            console.say("    \(report.summary)")
+        }
+        return seconds
     }
 }

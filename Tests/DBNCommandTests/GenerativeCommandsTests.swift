@@ -66,6 +66,35 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         expectCleanFailure(one, naming: "gen.safetensors", containing: "--label 7")
     }
 
+    @Test func lowerLayersTrainTheTopRBMAloneAndGiveTheFullRunsModel() throws {
+        let f = try TrainingFixture(train: 150, test: 60)
+        let common = ["generative", "--layers", "16,24", "--pretrain-epochs", "4", "--up-down-epochs", "0",
+                      "--batch-size", "10", "--seed", "3"]
+        let full = try dbn(common + ["--output", "full.safetensors"], f)
+        #expect(full.status == 0, "\(full)")
+        let top = try dbn(common + ["--lower-layers", "full.safetensors", "--output", "top.safetensors"], f)
+        #expect(top.status == 0, "\(top)")
+        func model(_ name: String) throws -> GenerativeDeepBeliefNetwork {
+            try ModelArchive.generative(from: SafeTensors.read(from: f.path(name)))
+        }
+        #expect(try model("top.safetensors") == model("full.safetensors"))
+        // The hybrid objective changes the top RBM only, and is written to the metadata.
+        let hybrid = try dbn(common + ["--lower-layers", "full.safetensors", "--discriminative-weight", "1",
+                                       "--output", "hybrid.safetensors"], f)
+        #expect(hybrid.status == 0, "\(hybrid)")
+        let (plain, changed) = (try model("full.safetensors"), try model("hybrid.safetensors"))
+        #expect(Array(changed.stack.layers.dropLast()) == Array(plain.stack.layers.dropLast()))
+        #expect(changed.top != plain.top)
+        let metadata = try SafeTensors.read(from: f.path("hybrid.safetensors")).metadata
+        #expect(metadata.values.contains { $0.contains("\"discriminativeWeight\":1") }, "\(metadata)")
+
+        let sizes = try dbn(["generative", "--layers", "16,20", "--pretrain-epochs", "1", "--up-down-epochs", "0",
+                             "--lower-layers", "full.safetensors", "--output", "x.safetensors"], f)
+        expectCleanFailure(sizes, naming: "full.safetensors", containing: "--lower-layers")
+        let negative = try dbn(common + ["--discriminative-weight=-1", "--output", "y.safetensors"], f)
+        expectCleanFailure(negative, naming: "--discriminative-weight", containing: ">= 0")
+    }
+
     @Test func dreamRefusesAStackWithoutLabels() throws {
         let f = try TrainingFixture()
         let p = try dbn(["pretrain", "--layers", "8", "--pretrain-epochs", "1", "--output", "stack.safetensors"], f)

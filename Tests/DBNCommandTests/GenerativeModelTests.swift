@@ -18,7 +18,7 @@ struct GenerativeModelTests {
 
     /// A greedily trained 30-100-(300 with 10 labels) DBN: the top RBM's product (110 x 300
     /// per row) is large enough to be split into several blocks.
-    static func greedy(threads: Int = 1) throws -> GenerativeDeepBeliefNetwork {
+    static func greedy(threads: Int = 1, discriminativeWeight: Float = 0) throws -> GenerativeDeepBeliefNetwork {
         let before = (Lanes.threads, BLASThreads.count)
         Lanes.setThreads(threads)
         BLASThreads.set(threads)  // as `--threads` sets both
@@ -26,7 +26,9 @@ struct GenerativeModelTests {
         let (images, labels) = data()
         var g = Xoshiro256StarStar(seed: 5)
         var stack = DeepBeliefNetwork(layerSizes: [30, 100, 300], labelCount: 10, generator: &g)
-        try TrainingRun().pretrain(&stack, on: images, configuration: RBMTrainingConfiguration(epochs: 2, batchSize: 16),
+        try TrainingRun().pretrain(&stack, on: images,
+                                   configuration: RBMTrainingConfiguration(epochs: 2, batchSize: 16,
+                                                                           discriminativeWeight: discriminativeWeight),
                                    labels: labels)
         return GenerativeDeepBeliefNetwork(stack: stack)
     }
@@ -75,15 +77,18 @@ struct GenerativeModelTests {
         #expect(continued == uninterrupted)
     }
 
-    @Test func greedyWithLabelsAndUpDownGiveTheSameBitsOnOneTwoOrThreeThreads() throws {
+    @Test(arguments: [Float(0), 1])
+    func greedyWithLabelsAndUpDownGiveTheSameBitsOnOneTwoOrThreeThreads(discriminativeWeight: Float) throws {
         let (images, labels) = Self.data()
+        var upDown = Self.upDown
+        upDown.training.discriminativeWeight = discriminativeWeight
         func trained(threads: Int) throws -> GenerativeDeepBeliefNetwork {
-            var model = try Self.greedy(threads: threads)
+            var model = try Self.greedy(threads: threads, discriminativeWeight: discriminativeWeight)
             let before = (Lanes.threads, BLASThreads.count)
             Lanes.setThreads(threads)
             BLASThreads.set(threads)
             defer { Lanes.setThreads(before.0); BLASThreads.set(before.1) }
-            try TrainingRun().upDown(&model, on: images, labels: labels, configuration: Self.upDown)
+            try TrainingRun().upDown(&model, on: images, labels: labels, configuration: upDown)
             return model
         }
         let one = try trained(threads: 1)
