@@ -93,11 +93,11 @@ if want equal-time-reduced; then
 fi
 if want deep-grid-seeds-reduced; then
     # The 5 x 1000 deep grid (seven starts x three activations) with 3 seeds and a rate grid of three
-    # decades chosen per arm on 2,000 held-out training images, on a reduced budget: the first 10,000
+    # decades chosen per arm on 1,000 held-out training images, on a reduced budget: the first 5,000
     # training images, 5 CD-1 epochs per layer, 5 fine-tuning epochs (the full size is deep-grid-seeds).
     timed "deep grid seeds reduced" $dbn compare --inits dbn,xavier-normal,he-normal,lsuv,orthogonal,normal:0.01,zeros \
-        --activations sigmoid,tanh,relu --layers 1000,1000,1000,1000,1000 --limit 10000 --pretrain-epochs 5 \
-        --finetune-epochs 5 --seeds 1,2,3 --learning-rates 0.01,0.1,1 --selection-validation 2000 \
+        --activations sigmoid,tanh,relu --layers 1000,1000,1000,1000,1000 --limit 5000 --pretrain-epochs 5 \
+        --finetune-epochs 5 --seeds 1,2,3 --learning-rates 0.01,0.1,1 --selection-validation 1000 \
         --report "$out/deep-grid-seeds-reduced" --log "$out/deep-grid-seeds-reduced.jsonl" --json \
         | tee "$out/deep-grid-seeds-reduced.txt"
 fi
