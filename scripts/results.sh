@@ -3,8 +3,8 @@
 # figures and pictures into docs/results/. Steps: train hinton2006 dropout deep-xor, the reduced
 # comparisons with seeds, rate grids and paired tests (compare-seeds-reduced bn-maxout-reduced
 # equal-time-reduced deep-grid-seeds-reduced), loglik generative-small pictures plots bench (all of
-# these: all), and the full-size runs compare-seeds deep-grid-seeds equal-time generative
-# dropout-recipe (hours each; not in all).
+# these: all), and the full-size runs deep-grid compare-seeds deep-grid-seeds equal-time generative
+# dropout-recipe (an hour or more each; not in all).
 #   scripts/results.sh all          # everything in all (several hours on 2 cores)
 #   scripts/results.sh loglik       # one step
 #   DBN=/tmp/dbn scripts/results.sh dropout loglik   # steps run by a given binary
@@ -100,6 +100,16 @@ if want deep-grid-seeds-reduced; then
         --finetune-epochs 5 --seeds 1,2,3 --learning-rates 0.01,0.1,1 --selection-validation 1000 \
         --report "$out/deep-grid-seeds-reduced" --log "$out/deep-grid-seeds-reduced.jsonl" --json \
         | tee "$out/deep-grid-seeds-reduced.txt"
+fi
+if named deep-grid; then
+    # The README's full-size deep grid: one seed, one rate (0.01) for all 21 runs, full MNIST (about
+    # an hour on 2 quiet cores; the seeded, rate-tuned version is deep-grid-seeds).
+    timed "deep grid" $dbn compare --inits dbn,xavier-normal,he-normal,lsuv,orthogonal,normal:0.01,zeros \
+        --activations sigmoid,tanh,relu --layers 1000,1000,1000,1000,1000 \
+        --pretrain-epochs 5 --finetune-epochs 10 --finetune-learning-rate 0.01 \
+        --report "$out/deep-grid-full" --log "$out/deep-grid-full.jsonl" --json | tee "$out/deep-grid-full.txt"
+    python3 scripts/plot.py compare "$out/deep-grid-full.json" --output "$out/deep-grid-full.png"
+    python3 scripts/plot.py gradients "$out/deep-grid-full.json" --output "$out/deep-grid-full-gradients.png"
 fi
 if named compare-seeds; then
     # Full size: 784-500-500-2000-10, full MNIST, 5 CD-1 epochs, 10 epochs, a 5-rate grid.
