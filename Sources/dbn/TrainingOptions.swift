@@ -50,8 +50,11 @@ struct PretrainingOptions: ParsableArguments {
     @Option(help: "L2 weight cost of pre-training, weights only (default: \(defaultWeightCost)).")
     var weightCost: Float?
 
-    @Option(help: "Momentum of the first 5 epochs (0.9 afterwards; default: 0.5).")
+    @Option(help: "Momentum of the first 5 epochs (default: 0.5).")
     var initialMomentum: Float?
+
+    @Option(help: "Momentum from the sixth epoch on (default: 0.9; 0 as PyDeep's PCD and centered runs).")
+    var finalMomentum: Float?
 
     @Option(help: "Target mean activation of hidden units (sparsity); none when not given.")
     var sparsityTarget: Float?
@@ -74,6 +77,9 @@ struct PretrainingOptions: ParsableArguments {
             throw ValidationError("--hidden-offset-rate must be in (0, 1], got \(rate)")
         }
         if cost < 0 { throw ValidationError("--weight-cost must be >= 0, got \(cost)") }
+        for (flag, value) in [("--initial-momentum", initialMomentum), ("--final-momentum", finalMomentum)] {
+            if let value, !(value >= 0 && value < 1) { throw ValidationError("\(flag) must be in [0, 1), got \(value)") }
+        }
     }
 
     /// The values that apply (the flag, else the default).
@@ -92,7 +98,8 @@ struct PretrainingOptions: ParsableArguments {
         let defaults = RBMTrainingConfiguration()
         return RBMTrainingConfiguration(
             epochs: epochs, batchSize: batchSize, learningRate: learningRate,
-            initialMomentum: initialMomentum ?? defaults.initialMomentum, weightCost: cost, cdSteps: steps,
+            initialMomentum: initialMomentum ?? defaults.initialMomentum,
+            finalMomentum: finalMomentum ?? defaults.finalMomentum, weightCost: cost, cdSteps: steps,
             growCDSteps: growCdSteps ?? false, persistent: persistent || (temperatures ?? 1) > 1,
             sparsityTarget: sparsityTarget,
             resampleBinaryData: resampleBinaryData, negativeVisible: negativeVisible ?? defaults.negativeVisible,

@@ -90,6 +90,7 @@ final class TrainingOutput {
         case "seed": return "--seed"
         case "momentum": return "--momentum"
         case "initialMomentum": return "--initial-momentum"
+        case "finalMomentum": return "--final-momentum"
         case "weightDecay": return "--weight-decay"
         case "weightCost": return "--weight-cost"
         case "maxNorm": return "--max-norm"

@@ -159,6 +159,22 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         expectCleanFailure(try dbn(["pretrain", "--preset", "salakhutdinov2008-cd2"], f), naming: "salakhutdinov2008-cd2")
     }
 
+    @Test func momentumFlagsReachThePretrainingConfiguration() throws {
+        let f = try TrainingFixture()
+        let r = try dbn(["pretrain", "--layers", "8", "--pretrain-epochs", "1", "--batch-size", "10",
+                         "--initial-momentum", "0", "--final-momentum", "0.25", "--quiet"], f)
+        #expect(r.status == 0, "\(r)")
+        let file = try SafeTensors.read(from: f.path("stack.safetensors"))
+        let configuration = try JSONDecoder().decode(RBMTrainingConfiguration.self,
+                                                     from: Data(try #require(file.metadata["pretraining"]).utf8))
+        #expect(configuration.initialMomentum == 0 && configuration.finalMomentum == 0.25)
+        #expect(configuration.momentum(forEpoch: 0) == 0 && configuration.momentum(forEpoch: 5) == 0.25)
+        // Out of range: one line naming the flag, nothing written.
+        let bad = try dbn(["pretrain", "--layers", "8", "--final-momentum", "1", "--output", "bad.safetensors"], f)
+        expectCleanFailure(bad, naming: "--final-momentum")
+        #expect(!FileManager.default.fileExists(atPath: f.path("bad.safetensors")))
+    }
+
     @Test func compareRunsTheGridAndWritesCSVAndJSON() throws {
         let f = try TrainingFixture()
         let r = try dbn(["compare", "--inits", "dbn,he-normal,zeros", "--activations", "sigmoid,relu",
