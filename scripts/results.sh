@@ -157,10 +157,26 @@ if want loglik; then
             --output "$out/rbm-$name.safetensors" --quiet
         timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" --json | tee "$out/loglik-$name.txt"
     done
+    # PyDeep's recipe (its RBM_MNIST_big example, Melchior's code): no momentum, no weight cost,
+    # learning rate 0.01, persistent chains; centered for 200 epochs (visible biases from the
+    # data), and tempering against PCD at equal Gibbs sweeps (10 epochs of 10 chains per row
+    # against 100 epochs of one), the same data and negative phase as above.
+    for recipe in "centered-pcd-m0-e200:--pretrain-epochs 200 --persistent --centered" \
+                  "pt10-m0-e10:--pretrain-epochs 10 --temperatures 10 --visible-bias zero" \
+                  "pcd-m0-e100:--pretrain-epochs 100 --persistent --visible-bias zero" \
+                  "pcd-m0-e200:--pretrain-epochs 200 --persistent"; do
+        name=${recipe%%:*}; flags=${recipe#*:}
+        [ -n "${LOGLIK_EPOCHS:-}" ] && flags="$flags --pretrain-epochs $LOGLIK_EPOCHS"
+        timed "pretrain $name" $dbn pretrain --layers 500 --pretrain-learning-rate 0.01 --initial-momentum 0 \
+            --final-momentum 0 --weight-cost 0 --binarize resample --negative-visible sample $flags --seed 1 \
+            --output "$out/rbm-$name.safetensors" --quiet
+        timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" --json | tee "$out/loglik-$name.txt"
+    done
     # Log-likelihood against training time (the seconds from times.txt: wall time of this run).
     secs() { grep "^pretrain $1: " "$out/times.txt" | tail -1 | sed 's/.*: \([0-9]*\) s.*/\1/'; }
     args=()
-    for name in s2008-cd1 s2008-cd3 s2008-cd25 pcd centered-pcd pcd-e10 pt10-e10; do
+    for name in s2008-cd1 s2008-cd3 s2008-cd25 pcd centered-pcd pcd-e10 pt10-e10 centered-pcd-m0-e200 pt10-m0-e10 \
+                pcd-m0-e100 pcd-m0-e200; do
         [ -f "$out/loglik-$name.txt" ] && args+=(--run "$name" "$out/loglik-$name.txt" "$(secs "$name")")
     done
     python3 scripts/plot.py loglik "${args[@]}" --x-label "training time (wall seconds of this run; log scale)" \
