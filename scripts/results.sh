@@ -141,27 +141,23 @@ if want loglik; then
     # released recipe of Salakhutdinov & Murray 2008 (binary visible samples in the negative
     # phase, visible biases from 0, data re-sampled every minibatch; CD-25 with k growing).
     # LOGLIK_EPOCHS=N shortens every recipe the same way (the README's rows use the full budgets).
-    for name in cd1 cd3 cd25; do
-        timed "pretrain s2008-$name" $dbn pretrain --preset salakhutdinov2008-$name --seed 1 \
-            ${LOGLIK_EPOCHS:+--pretrain-epochs $LOGLIK_EPOCHS} --output "$out/rbm-s2008-$name.safetensors" --quiet
-        timed "loglik s2008-$name" $dbn loglik --model "$out/rbm-s2008-$name.safetensors" --json | tee "$out/loglik-s2008-$name.txt"
-    done
+    # One row: `dbn pretrain ARGS` (seed 1) into rbm-NAME, then its AIS and reverse AIS into loglik-NAME.txt.
+    rbm_row() {
+        local name=$1; shift
+        timed "pretrain $name" $dbn pretrain "$@" ${LOGLIK_EPOCHS:+--pretrain-epochs $LOGLIK_EPOCHS} --seed 1 \
+            --output "$out/rbm-$name.safetensors" --quiet
+        timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" --json | tee "$out/loglik-$name.txt"
+    }
+    for name in cd1 cd3 cd25; do rbm_row "s2008-$name" --preset "salakhutdinov2008-$name"; done
     # The same CD-1 recipe with the reconstructions' probabilities in the negative phase (the only change).
-    timed "pretrain s2008-cd1-mean" $dbn pretrain --preset salakhutdinov2008-cd1 --negative-visible mean --seed 1 \
-        ${LOGLIK_EPOCHS:+--pretrain-epochs $LOGLIK_EPOCHS} --output "$out/rbm-s2008-cd1-mean.safetensors" --quiet
-    timed "loglik s2008-cd1-mean" $dbn loglik --model "$out/rbm-s2008-cd1-mean.safetensors" --json \
-        | tee "$out/loglik-s2008-cd1-mean.txt"
+    rbm_row s2008-cd1-mean --preset salakhutdinov2008-cd1 --negative-visible mean
     # Persistent chains, centering (50 epochs) and parallel tempering against PCD at 10 epochs,
     # learning rate 0.01 with the pre-training defaults (momentum 0.5 then 0.9, weight cost 2e-4),
     # the same data and negative phase as the presets.
+    rbm=(--layers 500 --pretrain-learning-rate 0.01 --binarize resample --negative-visible sample)
     for recipe in "pcd:--pretrain-epochs 50 --persistent" "centered-pcd:--pretrain-epochs 50 --persistent --centered" \
                   "pcd-e10:--pretrain-epochs 10 --persistent" "pt10-e10:--pretrain-epochs 10 --temperatures 10"; do
-        name=${recipe%%:*}; flags=${recipe#*:}
-        [ -n "${LOGLIK_EPOCHS:-}" ] && flags="$flags --pretrain-epochs $LOGLIK_EPOCHS"
-        timed "pretrain $name" $dbn pretrain --layers 500 --pretrain-learning-rate 0.01 \
-            --binarize resample --negative-visible sample --visible-bias zero $flags --seed 1 \
-            --output "$out/rbm-$name.safetensors" --quiet
-        timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" --json | tee "$out/loglik-$name.txt"
+        rbm_row "${recipe%%:*}" "${rbm[@]}" --visible-bias zero ${recipe#*:}
     done
     # PyDeep's recipe (its RBM_MNIST_big example, Melchior's code): no momentum, no weight cost,
     # learning rate 0.01, persistent chains; centered for 200 epochs (visible biases from the
@@ -170,12 +166,7 @@ if want loglik; then
     for recipe in "centered-pcd-m0-e200:--pretrain-epochs 200 --persistent --centered" \
                   "pt10-m0-e10:--pretrain-epochs 10 --temperatures 10 --visible-bias zero" \
                   "pcd-m0-e100:--pretrain-epochs 100 --persistent --visible-bias zero"; do
-        name=${recipe%%:*}; flags=${recipe#*:}
-        [ -n "${LOGLIK_EPOCHS:-}" ] && flags="$flags --pretrain-epochs $LOGLIK_EPOCHS"
-        timed "pretrain $name" $dbn pretrain --layers 500 --pretrain-learning-rate 0.01 --initial-momentum 0 \
-            --final-momentum 0 --weight-cost 0 --binarize resample --negative-visible sample $flags --seed 1 \
-            --output "$out/rbm-$name.safetensors" --quiet
-        timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" --json | tee "$out/loglik-$name.txt"
+        rbm_row "${recipe%%:*}" "${rbm[@]}" --initial-momentum 0 --final-momentum 0 --weight-cost 0 ${recipe#*:}
     done
     # Log-likelihood against training time (the seconds from times.txt: wall time of this run).
     secs() { grep "^pretrain $1: " "$out/times.txt" | tail -1 | sed 's/.*: \([0-9]*\) s.*/\1/'; }
