@@ -46,6 +46,11 @@ public enum LearningRateSchedule: Sendable, Codable, Equatable {
 /// from 0.5 to 0.99 over the first 500 epochs, with dropout and max-norm; Srivastava et al.
 /// 2014, appendix A, recommend 0.95-0.99 with dropout): epoch e (1-based) uses
 /// `start + (end - start) (e - 1) / epochs` for `e <= epochs` and `end` after.
+///
+/// `dampened` takes the paper's update as well: `v = p v - (1 - p) rate g'`, i.e. the epoch's
+/// learning rate times `1 - p` (`TrainingConfiguration.learningRate(epoch:)`). With classical
+/// momentum (`dampened` false) the step is about `rate / (1 - p)`, so it grows fifty-fold as p
+/// rises from 0.5 to 0.99; dampened, it stays about `rate`.
 public struct MomentumSchedule: Sendable, Codable, Equatable {
     /// The momentum of the first epoch.
     public var start: Float
@@ -53,11 +58,33 @@ public struct MomentumSchedule: Sendable, Codable, Equatable {
     public var end: Float
     /// The epochs of the rise (T of the paper), at least 1.
     public var epochs: Int
+    /// Whether each epoch's learning rate is multiplied by `1 - momentum` (the paper's update).
+    public var dampened: Bool
 
-    public init(start: Float, end: Float, epochs: Int) {
+    public init(start: Float, end: Float, epochs: Int, dampened: Bool = false) {
         self.start = start
         self.end = end
         self.epochs = epochs
+        self.dampened = dampened
+    }
+
+    private enum CodingKeys: String, CodingKey { case start, end, epochs, dampened }
+
+    /// Files and fingerprints written before `dampened` existed lack the key (false).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(start: try c.decode(Float.self, forKey: .start), end: try c.decode(Float.self, forKey: .end),
+                  epochs: try c.decode(Int.self, forKey: .epochs),
+                  dampened: try c.decodeIfPresent(Bool.self, forKey: .dampened) ?? false)
+    }
+
+    /// The key is written only when true, so undampened schedules encode (and fingerprint) as before.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(start, forKey: .start)
+        try c.encode(end, forKey: .end)
+        try c.encode(epochs, forKey: .epochs)
+        if dampened { try c.encode(true, forKey: .dampened) }
     }
 
     /// The momentum of `epoch` (1-based).
@@ -149,8 +176,13 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         self.seed = seed
     }
 
-    /// The learning rate of `epoch` (1-based).
-    public func learningRate(epoch: Int) -> Float { schedule.rate(base: learningRate, epoch: epoch) }
+    /// The learning rate of `epoch` (1-based): the schedule's, times `1 - momentum` under a
+    /// dampened momentum schedule.
+    public func learningRate(epoch: Int) -> Float {
+        let rate = schedule.rate(base: learningRate, epoch: epoch)
+        guard let m = momentumSchedule, m.dampened else { return rate }
+        return rate * (1 - m.momentum(epoch: epoch))
+    }
 
     /// The momentum of `epoch` (1-based): the schedule's, else `momentum`.
     public func momentum(epoch: Int) -> Float { momentumSchedule?.momentum(epoch: epoch) ?? momentum }
@@ -186,6 +218,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         if case .adam(let b1, let b2, let eps) = optimizer {
             try check(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1 && eps > 0,
                       "Adam needs beta1, beta2 in [0, 1) and epsilon > 0, got \(b1), \(b2), \(eps)")
+            try check(momentumSchedule == nil, "momentumSchedule applies to SGD (with or without Nesterov), not Adam")
         }
     }
 }

@@ -148,7 +148,7 @@ struct FineTuningOptions: ParsableArguments {
     @Option(help: "Momentum of sgd and nesterov.")
     var momentum: Float = 0.9
 
-    @Option(help: "Momentum rising linearly over the first epochs, then constant (sgd and nesterov; replaces --momentum): START:END:EPOCHS, e.g. 0.5:0.99:500 (Srivastava et al. 2014): epoch e uses START + (END - START) (e - 1) / EPOCHS up to EPOCHS, END after.")
+    @Option(help: "Momentum rising linearly over the first epochs, then constant (sgd and nesterov; replaces --momentum): START:END:EPOCHS, e.g. 0.5:0.99:500 (Srivastava et al. 2014): epoch e uses START + (END - START) (e - 1) / EPOCHS up to EPOCHS, END after. START:END:EPOCHS:dampened also multiplies each epoch's learning rate by 1 - its momentum (the paper's update; the step then stays about the rate as the momentum rises).")
     var momentumSchedule: String?
 
     @Option(help: "L2 weight decay of fine-tuning (weights only).")
@@ -218,12 +218,13 @@ struct FineTuningOptions: ParsableArguments {
     func parsedMomentumSchedule() throws -> MomentumSchedule? {
         guard let momentumSchedule else { return nil }
         let parts = momentumSchedule.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        if parts.count == 3, let start = Float(parts[0]), let end = Float(parts[1]), let epochs = Int(parts[2]),
+        if parts.count == 3 || (parts.count == 4 && parts[3] == "dampened"),
+           let start = Float(parts[0]), let end = Float(parts[1]), let epochs = Int(parts[2]),
            start >= 0 && start < 1, end >= 0 && end < 1, epochs >= 1 {
             if optimizer == .adam { throw ValidationError("--momentum-schedule applies to sgd and nesterov, not adam") }
-            return MomentumSchedule(start: start, end: end, epochs: epochs)
+            return MomentumSchedule(start: start, end: end, epochs: epochs, dampened: parts.count == 4)
         }
-        throw ValidationError("--momentum-schedule must be START:END:EPOCHS with START and END in [0, 1) and EPOCHS >= 1 (e.g. 0.5:0.99:500), got '\(momentumSchedule)'")
+        throw ValidationError("--momentum-schedule must be START:END:EPOCHS or START:END:EPOCHS:dampened with START and END in [0, 1) and EPOCHS >= 1 (e.g. 0.5:0.99:500), got '\(momentumSchedule)'")
     }
 
     /// The fine-tuning configuration.

@@ -175,6 +175,27 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         #expect(!FileManager.default.fileExists(atPath: f.path("bad.safetensors")))
     }
 
+    /// `--momentum-schedule START:END:EPOCHS[:dampened]` reaches the fine-tuning configuration in
+    /// the model file; a malformed one is one error line naming the flag, no file written.
+    @Test func momentumScheduleFlagReachesTheFineTuningConfiguration() throws {
+        let f = try TrainingFixture()
+        for (value, dampened) in [("0.5:0.9:2", false), ("0.5:0.9:2:dampened", true)] {
+            let r = try dbn(["train", "--layers", "8", "--pretrain-epochs", "1", "--finetune-epochs", "3", "--batch-size", "10",
+                             "--baseline", "none", "--momentum-schedule", value, "--quiet"], f)
+            #expect(r.status == 0, "\(r)")
+            let file = try SafeTensors.read(from: f.path("model.safetensors"))
+            let configuration = try JSONDecoder().decode(TrainingConfiguration.self,
+                                                         from: Data(try #require(file.metadata["fine_tuning"]).utf8))
+            #expect(configuration.momentumSchedule == MomentumSchedule(start: 0.5, end: 0.9, epochs: 2, dampened: dampened))
+            try FileManager.default.removeItem(atPath: f.path("model.safetensors"))
+        }
+        for bad in ["0.5:0.9:2:damped", "0.5:0.9", "0.5:1:2"] {
+            let r = try dbn(["train", "--layers", "8", "--momentum-schedule", bad, "--output", "bad.safetensors"], f)
+            expectCleanFailure(r, naming: "--momentum-schedule")
+            #expect(!FileManager.default.fileExists(atPath: f.path("bad.safetensors")))
+        }
+    }
+
     @Test func compareRunsTheGridAndWritesCSVAndJSON() throws {
         let f = try TrainingFixture()
         let r = try dbn(["compare", "--inits", "dbn,he-normal,zeros", "--activations", "sigmoid,relu",

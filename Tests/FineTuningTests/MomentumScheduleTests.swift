@@ -19,6 +19,13 @@ import Testing
         #expect(c.momentum(epoch: 7) == 0.8)
         c.momentumSchedule = paper
         #expect(c.momentum(epoch: 1) == 0.5 && c.momentum(epoch: 600) == 0.99)
+        // The learning rate is the schedule's, times 1 - momentum only when dampened.
+        c.learningRate = 2
+        c.schedule = .exponential(gamma: 0.5)
+        #expect(c.learningRate(epoch: 1) == 2 && c.learningRate(epoch: 3) == 0.5)
+        c.momentumSchedule?.dampened = true
+        #expect(c.learningRate(epoch: 1) == 2 * (1 - 0.5))
+        #expect(c.learningRate(epoch: 3) == 0.5 * (1 - c.momentum(epoch: 3)))
     }
 
     @Test func badSchedulesAreRejected() {
@@ -26,6 +33,10 @@ import Testing
                          MomentumSchedule(start: 0.5, end: 0.9, epochs: 0)] {
             #expect(throws: FineTuningError.self) { try TrainingConfiguration(momentumSchedule: schedule).validate() }
         }
+        // A momentum schedule means nothing to Adam (its learning rate would be dampened silently).
+        let adam = TrainingConfiguration(optimizer: .adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8),
+                                         momentumSchedule: MomentumSchedule(start: 0.5, end: 0.9, epochs: 3, dampened: true))
+        #expect(throws: FineTuningError.self) { try adam.validate() }
     }
 
     /// A configuration without a schedule encodes as before (no key: run fingerprints and
@@ -35,6 +46,15 @@ import Testing
         #expect(!plain.contains("momentumSchedule"))
         let scheduled = TrainingConfiguration(momentumSchedule: MomentumSchedule(start: 0.5, end: 0.99, epochs: 500))
         #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: JSONEncoder().encode(scheduled)) == scheduled)
+        // Undampened: the schedule's JSON is what it was before `dampened` existed, and that JSON reads back.
+        let before = #"{"start":0.5,"end":0.99,"epochs":500}"#
+        let schedule = try JSONDecoder().decode(MomentumSchedule.self, from: Data(before.utf8))
+        #expect(schedule == MomentumSchedule(start: 0.5, end: 0.99, epochs: 500, dampened: false))
+        #expect(!String(decoding: try JSONEncoder().encode(schedule), as: UTF8.self).contains("dampened"))
+        let dampened = TrainingConfiguration(momentumSchedule: MomentumSchedule(start: 0.5, end: 0.99, epochs: 500, dampened: true))
+        let json = try JSONEncoder().encode(dampened)
+        #expect(String(decoding: json, as: UTF8.self).contains(#""dampened":true"#))
+        #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: json) == dampened)
     }
 
     func data() throws -> LabeledData {
@@ -50,9 +70,9 @@ import Testing
     /// Each epoch of a scheduled run uses the schedule's momentum: the run equals, bit for bit,
     /// a chain of constant-momentum runs, epoch e run at the schedule's value for e and resumed
     /// (weights and velocities) from the previous link. Also with Nesterov's momentum.
-    @Test(arguments: [false, true])
-    func eachEpochUsesTheScheduledMomentum(nesterov: Bool) throws {
-        let schedule = MomentumSchedule(start: 0.5, end: 0.9, epochs: 2)  // 0.5, 0.7, 0.9, 0.9
+    @Test(arguments: [false, true], [false, true])
+    func eachEpochUsesTheScheduledMomentum(nesterov: Bool, dampened: Bool) throws {
+        let schedule = MomentumSchedule(start: 0.5, end: 0.9, epochs: 2, dampened: dampened)  // 0.5, 0.7, 0.9, 0.9
         var c = TrainingConfiguration(epochs: 4, batchSize: 8, learningRate: 0.1, nesterov: nesterov, hiddenDropout: 0.2,
                                       diagnosticRows: 0, seed: 3)
         c.momentumSchedule = schedule
@@ -65,6 +85,8 @@ import Testing
             var link = c
             link.momentumSchedule = nil
             link.momentum = schedule.momentum(epoch: epoch)
+            // Dampened: the paper's update, v = p v - (1 - p) rate g', by hand.
+            if dampened { link.learningRate = c.learningRate * (1 - schedule.momentum(epoch: epoch)) }
             link.epochs = epoch
             var g = Xoshiro256StarStar(seed: 9)
             chained = try Trainer(configuration: link).train(try network(), data: try data(), generator: &g,
