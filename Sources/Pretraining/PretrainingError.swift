@@ -9,6 +9,10 @@ public enum PretrainingError: Error, Equatable, Sendable {
     case nonFiniteData(what: String, row: Int, column: Int)
     /// A configuration value is out of range.
     case invalidConfiguration(String)
+    /// The setting `setting` of an `RBMTrainingConfiguration` (its property name, e.g.
+    /// `finalMomentum`) breaks `requirement` (e.g. "must be in [0, 1), got 1.0"); a front end
+    /// maps the name to its own (the command line's flag).
+    case invalidSetting(setting: String, requirement: String)
     /// A computation is only defined for some unit types (e.g. pseudo-likelihood needs binary
     /// visible units; exact log Z needs Bernoulli hidden units).
     case unsupportedUnits(operation: String, visible: VisibleUnits, hidden: HiddenUnits)
@@ -29,6 +33,8 @@ extension PretrainingError: CustomStringConvertible {
             return "\(what): NaN or infinity at row \(row), column \(column)"
         case let .invalidConfiguration(message):
             return "invalid training configuration: \(message)"
+        case let .invalidSetting(setting, requirement):
+            return "invalid training configuration: \(setting) \(requirement)"
         case let .unsupportedUnits(operation, visible, hidden):
             return "\(operation) is not available for an RBM with \(visible.rawValue) visible and "
                 + "\(hidden.rawValue) hidden units"

@@ -162,34 +162,36 @@ public struct RBMTrainingConfiguration: Sendable, Codable, Equatable {
     /// A generator seeded with `seed`.
     public func makeGenerator() -> Xoshiro256StarStar { Xoshiro256StarStar(seed: seed) }
 
-    /// Throws `PretrainingError.invalidConfiguration` for values out of range.
+    /// Throws `PretrainingError.invalidSetting` naming the first setting out of range.
     public func validate() throws {
-        func fail(_ message: String) throws -> Never { throw PretrainingError.invalidConfiguration(message) }
-        if epochs < 0 { try fail("epochs must be >= 0, got \(epochs)") }
-        if batchSize < 1 { try fail("batchSize must be >= 1, got \(batchSize)") }
-        if !(learningRate.isFinite && learningRate > 0) { try fail("learningRate must be > 0, got \(learningRate)") }
-        for (name, m) in [("initialMomentum", initialMomentum), ("finalMomentum", finalMomentum)]
-        where !(m >= 0 && m < 1) { try fail("\(name) must be in [0, 1), got \(m)") }
-        if momentumSwitchEpoch < 0 { try fail("momentumSwitchEpoch must be >= 0, got \(momentumSwitchEpoch)") }
-        if !(weightCost.isFinite && weightCost >= 0) { try fail("weightCost must be >= 0, got \(weightCost)") }
-        if cdSteps < 1 { try fail("cdSteps (k of CD-k) must be >= 1, got \(cdSteps)") }
-        if let target = sparsityTarget, !(target > 0 && target < 1) {
-            try fail("sparsityTarget must be in (0, 1), got \(target)")
+        func fail(_ setting: String, _ requirement: String) throws -> Never {
+            throw PretrainingError.invalidSetting(setting: setting, requirement: requirement)
         }
-        if !(sparsityCost.isFinite && sparsityCost >= 0) { try fail("sparsityCost must be >= 0, got \(sparsityCost)") }
-        if !(sparsityDecay >= 0 && sparsityDecay < 1) { try fail("sparsityDecay must be in [0, 1), got \(sparsityDecay)") }
-        if !(1...1000).contains(temperatures) { try fail("temperatures must be in 1 ... 1000, got \(temperatures)") }
+        if epochs < 0 { try fail("epochs", "must be >= 0, got \(epochs)") }
+        if batchSize < 1 { try fail("batchSize", "must be >= 1, got \(batchSize)") }
+        if !(learningRate.isFinite && learningRate > 0) { try fail("learningRate", "must be > 0, got \(learningRate)") }
+        for (name, m) in [("initialMomentum", initialMomentum), ("finalMomentum", finalMomentum)]
+        where !(m >= 0 && m < 1) { try fail(name, "must be in [0, 1), got \(m)") }
+        if momentumSwitchEpoch < 0 { try fail("momentumSwitchEpoch", "must be >= 0, got \(momentumSwitchEpoch)") }
+        if !(weightCost.isFinite && weightCost >= 0) { try fail("weightCost", "must be >= 0, got \(weightCost)") }
+        if cdSteps < 1 { try fail("cdSteps", "(k of CD-k) must be >= 1, got \(cdSteps)") }
+        if let target = sparsityTarget, !(target > 0 && target < 1) {
+            try fail("sparsityTarget", "must be in (0, 1), got \(target)")
+        }
+        if !(sparsityCost.isFinite && sparsityCost >= 0) { try fail("sparsityCost", "must be >= 0, got \(sparsityCost)") }
+        if !(sparsityDecay >= 0 && sparsityDecay < 1) { try fail("sparsityDecay", "must be in [0, 1), got \(sparsityDecay)") }
+        if !(1...1000).contains(temperatures) { try fail("temperatures", "must be in 1 ... 1000, got \(temperatures)") }
         if !(hiddenOffsetRate > 0 && hiddenOffsetRate <= 1) {
-            try fail("hiddenOffsetRate must be in (0, 1], got \(hiddenOffsetRate)")
+            try fail("hiddenOffsetRate", "must be in (0, 1], got \(hiddenOffsetRate)")
         }
         if !(discriminativeWeight.isFinite && discriminativeWeight >= 0) {
-            try fail("discriminativeWeight must be >= 0, got \(discriminativeWeight)")
+            try fail("discriminativeWeight", "must be >= 0, got \(discriminativeWeight)")
         }
         if discriminativeWeight > 0 && (centered || temperatures > 1) {
-            try fail("the discriminative gradient (weight \(discriminativeWeight)) works with plain CD or PCD, not with centering or parallel tempering")
+            try fail("discriminativeWeight", "(\(discriminativeWeight)) works with plain CD or PCD, not with centering or parallel tempering")
         }
         if temperatures > 1 && !persistent {
-            try fail("parallel tempering (temperatures \(temperatures)) keeps its chains: it needs persistent training")
+            try fail("temperatures", "(\(temperatures)) needs persistent training: parallel tempering keeps its chains")
         }
     }
 }

@@ -51,12 +51,20 @@ struct GenerativeCommand: ParsableCommand {
         if batchSize < 1 { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
         if upDownEpochs < 0 { throw ValidationError("--up-down-epochs must be >= 0, got \(upDownEpochs)") }
         if upDownTestEvery < 0 { throw ValidationError("--up-down-test-every must be >= 0, got \(upDownTestEvery)") }
-        for (flag, alpha) in [("--discriminative-weight", discriminativeWeight),
-                              ("--up-down-discriminative-weight", upDownDiscriminativeWeight)]
-        where !(alpha.isFinite && alpha >= 0) { throw ValidationError("\(flag) must be >= 0, got \(alpha)") }
+        if !(upDownDiscriminativeWeight.isFinite && upDownDiscriminativeWeight >= 0) {
+            throw ValidationError("--up-down-discriminative-weight must be >= 0, got \(upDownDiscriminativeWeight)")
+        }
+        try PretrainingOptions.check(rbmConfiguration(seed: 0))
         do { try upDownConfiguration(seed: 0).validate() } catch let error as PretrainingError {
             throw ValidationError("--up-down-*/--cd-schedule: \(error)")
         }
+    }
+
+    /// The greedy phase's settings (checked in `validate`).
+    func rbmConfiguration(seed: UInt64) -> RBMTrainingConfiguration {
+        var configuration = pretraining.configuration(batchSize: batchSize, seed: seed)
+        configuration.discriminativeWeight = discriminativeWeight
+        return configuration
     }
 
     func upDownConfiguration(seed: UInt64) throws -> UpDownConfiguration {
@@ -87,9 +95,7 @@ struct GenerativeCommand: ParsableCommand {
         }
         let data = try dataOptions.load()
         let sizes = [data.pixelCount] + (try pretraining.hiddenSizes())
-        var rbmConfiguration = pretraining.configuration(batchSize: batchSize, seed: common.seed)
-        rbmConfiguration.discriminativeWeight = discriminativeWeight
-        do { try rbmConfiguration.validate() } catch let error as PretrainingError { throw CLIError("pre-training options: \(error)") }
+        let rbmConfiguration = rbmConfiguration(seed: common.seed)
         if let lower { try Self.checkLowerLayers(lower.model, file: lower.path, sizes: sizes, labels: data.classCount) }
         let upDown = try upDownConfiguration(seed: common.seed)
         console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images, \(data.classCount) classes")

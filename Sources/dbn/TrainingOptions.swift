@@ -65,20 +65,15 @@ struct PretrainingOptions: ParsableArguments {
         // momentum, the gradient and the best network), before the data is even loaded.
         try Safeguards.requireMemory(zip(hidden, hidden.dropFirst()).map { [4, $0, $1] }, bytesPerElement: 4,
                                      option: "--layers \(layers ?? Self.defaultLayers)")
-        if epochs < 0 { throw ValidationError("--pretrain-epochs must be >= 0, got \(epochs)") }
-        if !(learningRate > 0) || !learningRate.isFinite {
-            throw ValidationError("--pretrain-learning-rate must be positive, got \(learningRate)")
-        }
-        if steps < 1 { throw ValidationError("--cd-steps must be >= 1, got \(steps)") }
-        if let temperatures, !(1...1000).contains(temperatures) {
-            throw ValidationError("--temperatures must be between 1 and 1000, got \(temperatures)")
-        }
-        if let rate = hiddenOffsetRate, !(rate > 0 && rate <= 1) {
-            throw ValidationError("--hidden-offset-rate must be in (0, 1], got \(rate)")
-        }
-        if cost < 0 { throw ValidationError("--weight-cost must be >= 0, got \(cost)") }
-        for (flag, value) in [("--initial-momentum", initialMomentum), ("--final-momentum", finalMomentum)] {
-            if let value, !(value >= 0 && value < 1) { throw ValidationError("\(flag) must be in [0, 1), got \(value)") }
+        // The library's own range checks, at parse time (before any data is read), naming the flag.
+        try Self.check(configuration(batchSize: 1, seed: 0))
+    }
+
+    /// Checks `configuration` by `RBMTrainingConfiguration.validate`; a bad setting becomes one
+    /// error naming its flag (`finalMomentum` is `--final-momentum`).
+    static func check(_ configuration: RBMTrainingConfiguration) throws {
+        do { try configuration.validate() } catch let PretrainingError.invalidSetting(setting, requirement) {
+            throw ValidationError("\(TrainingOutput.flag(of: "pretrain." + setting, command: nil)) \(requirement)")
         }
     }
 

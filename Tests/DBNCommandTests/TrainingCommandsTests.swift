@@ -175,6 +175,28 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         #expect(!FileManager.default.fileExists(atPath: f.path("bad.safetensors")))
     }
 
+    /// Every pre-training setting the library range-checks (`RBMTrainingConfiguration.validate`)
+    /// is refused at parse time with its flag named: the data folder does not exist, so an error
+    /// raised after loading would name it instead.
+    @Test func badPretrainingSettingsAreRefusedByFlagBeforeTheDataIsRead() throws {
+        let f = try TrainingFixture()
+        let cases: [(String, [String])] = [
+            ("--pretrain-epochs", ["--pretrain-epochs", "-1"]), ("--pretrain-learning-rate", ["--pretrain-learning-rate", "0"]),
+            ("--initial-momentum", ["--initial-momentum", "1"]), ("--final-momentum", ["--final-momentum", "-0.5"]),
+            ("--weight-cost", ["--weight-cost", "-1"]), ("--cd-steps", ["--cd-steps", "0"]),
+            ("--sparsity-target", ["--sparsity-target", "1"]), ("--temperatures", ["--temperatures", "2000"]),
+            ("--hidden-offset-rate", ["--hidden-offset-rate", "0"])]
+        for command in ["pretrain", "train", "generative"] {
+            for (flag, arguments) in cases {
+                let r = try DBNExecutable.run([command, "--layers", "8"] + arguments + ["--data", f.path("missing")], in: f.folder)
+                expectCleanFailure(r, naming: flag)
+            }
+        }
+        let r = try DBNExecutable.run(["generative", "--layers", "8", "--discriminative-weight", "1", "--centered",
+                                       "--data", f.path("missing")], in: f.folder)
+        expectCleanFailure(r, naming: "--discriminative-weight", containing: "centering")
+    }
+
     /// `--momentum-schedule START:END:EPOCHS[:dampened]` reaches the fine-tuning configuration in
     /// the model file; a malformed one is one error line naming the flag, no file written.
     @Test func momentumScheduleFlagReachesTheFineTuningConfiguration() throws {
