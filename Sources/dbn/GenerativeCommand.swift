@@ -40,7 +40,7 @@ struct GenerativeCommand: ParsableCommand {
     var discriminativeWeight: Float = 0
     @Option(help: "The same weight for the top RBM's CD-k during up-down (0: the paper's up-down).")
     var upDownDiscriminativeWeight: Float = 0
-    @Option(help: "Train only the top RBM, on the layers below of this greedy generative DBN (an earlier --greedy-output with the same data, --layers and seed gives the model of the full run); no checkpoints in that phase.")
+    @Option(help: "Train only the top RBM, on the RBMs below it from this file: a greedy generative DBN (an earlier --greedy-output with the same data, --layers and seed gives the model of the full run) or any stack whose first RBMs have the sizes of --layers below the top (a dbn pretrain stack, a dbn train model with its RBMs); no checkpoints in that phase.")
     var lowerLayers: String?
     @Option(help: "Also write the model after greedy training alone (safetensors).")
     var greedyOutput: String?
@@ -90,13 +90,11 @@ struct GenerativeCommand: ParsableCommand {
         try common.checkDestinations(output: output, inputs: dataOptions.inputPaths)
         if let greedyOutput { try common.checkDestinations(output: greedyOutput, inputs: dataOptions.inputPaths) }
         let console = common.start()
-        let lower = try lowerLayers.map { path in
-            (path: path, model: try ModelArchive.generative(from: try LoadedModel.read(path).file))
-        }
+        let lower = try lowerLayers.map { path in (path: path, file: try LoadedModel.read(path).file) }
         let data = try dataOptions.load()
         let sizes = [data.pixelCount] + (try pretraining.hiddenSizes())
         let rbmConfiguration = rbmConfiguration(seed: common.seed)
-        if let lower { try Self.checkLowerLayers(lower.model, file: lower.path, sizes: sizes, labels: data.classCount) }
+        let below = try lower.map { try Self.lowerLayers(of: $0.file, path: $0.path, sizes: sizes) }
         let upDown = try upDownConfiguration(seed: common.seed)
         console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images, \(data.classCount) classes")
         let provenance = try Provenance.ofThisRun(files: data.files, seeds: [
@@ -112,8 +110,8 @@ struct GenerativeCommand: ParsableCommand {
         var generator = Xoshiro256StarStar(seed: common.seed)
         var stack = DeepBeliefNetwork(layerSizes: sizes, labelCount: data.classCount, generator: &generator)
         let pretrainSeconds: Double
-        if let lower {
-            pretrainSeconds = try Self.pretrainTop(&stack, below: lower.model, file: lower.path, data: data,
+        if let lower, let below {
+            pretrainSeconds = try Self.pretrainTop(&stack, below: below, file: lower.path, data: data,
                                                    configuration: rbmConfiguration, console: console)
         } else {
             pretrainSeconds = try runner.pretrain(&stack, on: data.trainImages, configuration: rbmConfiguration,
@@ -148,22 +146,31 @@ struct GenerativeCommand: ParsableCommand {
                                      seed: common.seed))
     }
 
-    /// Throws unless `model` (read from `file`) is a greedy generative DBN of `sizes` and `labels`.
-    static func checkLowerLayers(_ model: GenerativeDeepBeliefNetwork, file: String, sizes: [Int], labels: Int) throws {
-        if model.stack.layerSizes != sizes || model.labelCount != labels {
-            throw CLIError("\(file): --lower-layers needs a generative DBN of sizes \(sizes) with \(labels) labels, found \(model.stack.layerSizes) with \(model.labelCount)")
+    /// The RBMs below the top of `sizes` from `file` (read from `path`): the first RBMs of any
+    /// stack in it, with those sizes and Bernoulli units; a generative DBN after up-down (untied
+    /// weights) is refused, its recognition weights alone are not the model it learnt.
+    static func lowerLayers(of file: SafeTensors, path: String, sizes: [Int]) throws -> [RBM] {
+        let stack = try ModelArchive.stack(from: file)
+        if file["generative.0.weight"] != nil {
+            throw CLIError("\(path): --lower-layers needs a greedy model (tied weights, as --greedy-output writes), found one after up-down")
         }
-        if model.isUntied {
-            throw CLIError("\(file): --lower-layers needs a greedy model (tied weights, as --greedy-output writes), found one after up-down")
+        let count = sizes.count - 2, wanted = Array(sizes.prefix(count + 1))
+        guard stack.layerSizes.count > count, Array(stack.layerSizes.prefix(count + 1)) == wanted else {
+            throw CLIError("\(path): --lower-layers needs a stack whose first layers are \(wanted) (the data's pixels and --layers below the top), found \(stack.layerSizes)")
         }
+        let layers = Array(stack.layers.prefix(count))
+        if let rbm = layers.first(where: { $0.visibleUnits != .bernoulli || $0.hiddenUnits != .bernoulli }) {
+            throw CLIError("\(path): --lower-layers needs Bernoulli units, found \(rbm.visibleUnits.rawValue) visible and \(rbm.hiddenUnits.rawValue) hidden units")
+        }
+        return layers
     }
 
-    /// Greedy training of the top RBM alone on the layers below of `model` (`pretrainTop`, the
+    /// Greedy training of the top RBM alone on `layers`, the RBMs below it (`pretrainTop`, the
     /// same seed as the full run's top layer); returns the seconds of its epochs.
-    static func pretrainTop(_ stack: inout DeepBeliefNetwork, below model: GenerativeDeepBeliefNetwork, file: String,
+    static func pretrainTop(_ stack: inout DeepBeliefNetwork, below layers: [RBM], file: String,
                             data: DataSet, configuration: RBMTrainingConfiguration, console: Console) throws -> Double {
         let top = stack.layers.count - 1
-        for i in 0..<top { stack.layers[i] = model.stack.layers[i] }
+        for i in 0..<top { stack.layers[i] = layers[i] }
         console.say("Pre-training the top RBM \(stack.layerSizes[top]) + \(stack.labelCount) labels -> \(stack.layerSizes[top + 1]) alone on the layers below from \(file): CD-\(configuration.cdSteps)\(configuration.persistent ? " (persistent)" : ""), \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate), discriminative weight \(configuration.discriminativeWeight)")
         var generator = Xoshiro256StarStar(seed: configuration.seed)
         var seconds = 0.0

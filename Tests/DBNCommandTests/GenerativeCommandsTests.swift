@@ -88,9 +88,27 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         let metadata = try SafeTensors.read(from: f.path("hybrid.safetensors")).metadata
         #expect(metadata.values.contains { $0.contains("\"discriminativeWeight\":1") }, "\(metadata)")
 
-        let sizes = try dbn(["generative", "--layers", "16,20", "--pretrain-epochs", "1", "--up-down-epochs", "0",
+        let sizes = try dbn(["generative", "--layers", "12,24", "--pretrain-epochs", "1", "--up-down-epochs", "0",
                              "--lower-layers", "full.safetensors", "--output", "x.safetensors"], f)
         expectCleanFailure(sizes, naming: "full.safetensors", containing: "--lower-layers")
+
+        // Any stack whose first RBMs fit: a `dbn pretrain` stack (no labels, its own top layer of
+        // another size) and a `dbn train` model carrying its RBMs give their first RBM to the model.
+        for (name, command) in [("stack.safetensors", ["pretrain", "--layers", "16,30"]),
+                                ("net.safetensors", ["train", "--layers", "16,30", "--finetune-epochs", "1", "--baseline", "none"])] {
+            let made = try dbn(command + ["--pretrain-epochs", "2", "--batch-size", "10", "--quiet", "--output", name], f)
+            #expect(made.status == 0, "\(made)")
+            let trained = try dbn(common + ["--lower-layers", name, "--output", "from-\(name)"], f)
+            #expect(trained.status == 0, "\(trained)")
+            let source = try ModelArchive.stack(from: SafeTensors.read(from: f.path(name)))
+            let model = try model("from-\(name)")
+            #expect(model.stack.layers[0] == source.layers[0] && model.stack.layerSizes == [36, 16, 24] && model.labelCount == 3)
+        }
+        let upDown = try dbn(["generative", "--layers", "16,24", "--pretrain-epochs", "1", "--up-down-epochs", "1",
+                              "--batch-size", "10", "--output", "ud.safetensors"], f)
+        #expect(upDown.status == 0, "\(upDown)")
+        expectCleanFailure(try dbn(common + ["--lower-layers", "ud.safetensors", "--output", "z.safetensors"], f),
+                           naming: "ud.safetensors", containing: "after up-down")
         let negative = try dbn(common + ["--discriminative-weight=-1", "--output", "y.safetensors"], f)
         expectCleanFailure(negative, naming: "--discriminative-weight", containing: ">= 0")
     }
