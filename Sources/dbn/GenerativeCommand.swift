@@ -42,6 +42,8 @@ struct GenerativeCommand: ParsableCommand {
     var upDownDiscriminativeWeight: Float = 0
     @Option(help: "Train only the top RBM, on the RBMs below it from this file: a greedy generative DBN (an earlier --greedy-output with the same data, --layers and seed gives the model of the full run) or any stack whose first RBMs have the sizes of --layers below the top (a dbn pretrain stack, a dbn train model with its RBMs); no checkpoints in that phase.")
     var lowerLayers: String?
+    @Option(help: "Skip greedy training: continue this greedy generative DBN (tied weights, as --greedy-output writes, of the sizes of --layers) with up-down.")
+    var greedyModel: String?
     @Option(help: "Also write the model after greedy training alone (safetensors).")
     var greedyOutput: String?
     @Option(help: "Where to write the generative DBN (safetensors).")
@@ -55,6 +57,9 @@ struct GenerativeCommand: ParsableCommand {
             throw ValidationError("--up-down-discriminative-weight must be >= 0, got \(upDownDiscriminativeWeight)")
         }
         try PretrainingOptions.check(rbmConfiguration(seed: 0))
+        if lowerLayers != nil && greedyModel != nil {
+            throw ValidationError("--lower-layers trains a top RBM, --greedy-model skips greedy training: give one of them")
+        }
         do { try upDownConfiguration(seed: 0).validate() } catch let error as PretrainingError {
             throw ValidationError("--up-down-*/--cd-schedule: \(error)")
         }
@@ -90,19 +95,29 @@ struct GenerativeCommand: ParsableCommand {
         try common.checkDestinations(output: output, inputs: dataOptions.inputPaths)
         if let greedyOutput { try common.checkDestinations(output: greedyOutput, inputs: dataOptions.inputPaths) }
         let console = common.start()
-        let lower = try lowerLayers.map { path in (path: path, file: try LoadedModel.read(path).file) }
+        let lower = try lowerLayers.map { path in (path: path, loaded: try LoadedModel.read(path)) }
+        let start = try greedyModel.map { path in (path: path, loaded: try LoadedModel.read(path)) }
         let data = try dataOptions.load()
         let sizes = [data.pixelCount] + (try pretraining.hiddenSizes())
         let rbmConfiguration = rbmConfiguration(seed: common.seed)
-        let below = try lower.map { try Self.lowerLayers(of: $0.file, path: $0.path, sizes: sizes) }
+        let below = try lower.map { try Self.lowerLayers(of: $0.loaded.file, path: $0.path, sizes: sizes) }
+        let greedyStart = try start.map { try Self.greedyModel(of: $0.loaded.file, path: $0.path, sizes: sizes, labels: data.classCount) }
         let upDown = try upDownConfiguration(seed: common.seed)
         console.say("Data: \(data.trainImages.rows) training and \(data.testImages.rows) test images, \(data.classCount) classes")
-        let provenance = try Provenance.ofThisRun(files: data.files, seeds: [
+        var provenance = try Provenance.ofThisRun(files: data.files, seeds: [
             "seed": common.seed, "initialization": common.seed, "pretraining": common.seed, "up_down": common.seed])
-        let fingerprint = common.fingerprint([
+        var settings = [
             "command": "generative", "data": provenance.dataFingerprint, "sizes": "\(sizes)", "labels": "\(data.classCount)",
             "pretrain": ModelArchive.json(rbmConfiguration), "up_down": ModelArchive.json(upDown),
-            "train_count": "\(data.trainImages.rows)"])
+            "train_count": "\(data.trainImages.rows)"]
+        // A model file the run starts from is part of what it is: recorded, and in the fingerprint.
+        for (role, source) in [("lower_layers", lower), ("greedy_model", start)] {
+            guard let source else { continue }
+            provenance.dataFiles.append(Provenance.DataFile(role: role.replacingOccurrences(of: "_", with: " "), path: source.path, bytes: source.loaded.measured.bytes,
+                                                            sha256: source.loaded.measured.sha256))
+            settings[role] = source.loaded.measured.sha256
+        }
+        let fingerprint = common.fingerprint(settings)
         let runner = try TrainingOutput(console: console, logPath: common.log, tensorboard: tensorboard, checkpoints: checkpoints,
                                         fingerprint: fingerprint, printEvery: common.epochsPerLine)
         runner.record(provenance)
@@ -113,6 +128,10 @@ struct GenerativeCommand: ParsableCommand {
         if let lower, let below {
             pretrainSeconds = try Self.pretrainTop(&stack, below: below, file: lower.path, data: data,
                                                    configuration: rbmConfiguration, console: console)
+        } else if let start, let greedyStart {
+            console.say("Greedy model from \(start.path) (no greedy training)")
+            stack = greedyStart.stack
+            pretrainSeconds = 0
         } else {
             pretrainSeconds = try runner.pretrain(&stack, on: data.trainImages, configuration: rbmConfiguration,
                                                   labels: data.trainLabels)
@@ -120,7 +139,9 @@ struct GenerativeCommand: ParsableCommand {
         var model = GenerativeDeepBeliefNetwork(stack: stack)
         var metadata = [ModelArchive.Key.inputShape: ModelArchive.json(data.imageShape),
                         ModelArchive.Key.seed: String(common.seed),
-                        ModelArchive.Key.pretraining: ModelArchive.json(rbmConfiguration)]
+                        ModelArchive.Key.pretraining: start?.loaded.file.metadata[ModelArchive.Key.pretraining]
+                            ?? ModelArchive.json(rbmConfiguration)]
+        metadata.merge(provenance.forModelFile.metadata) { $1 }
         let greedy = model.classificationReport(images: data.testImages, labels: data.testLabels)
         console.say("Greedy training alone: test error \(TextLayout.percent(greedy.errorRate)) (\(greedy.errors) of \(data.testLabels.count)), labels by the free energy of the top RBM")
         if let greedyOutput {
@@ -163,6 +184,19 @@ struct GenerativeCommand: ParsableCommand {
             throw CLIError("\(path): --lower-layers needs Bernoulli units, found \(rbm.visibleUnits.rawValue) visible and \(rbm.hiddenUnits.rawValue) hidden units")
         }
         return layers
+    }
+
+    /// The greedy generative DBN in `file` (read from `path`) for `--greedy-model`: its sizes and
+    /// labels those of the run, its weights still tied (no up-down yet).
+    static func greedyModel(of file: SafeTensors, path: String, sizes: [Int], labels: Int) throws -> GenerativeDeepBeliefNetwork {
+        let model = try ModelArchive.generative(from: file)
+        if model.stack.layerSizes != sizes || model.labelCount != labels {
+            throw CLIError("\(path): --greedy-model needs a generative DBN of sizes \(sizes) with \(labels) labels, found \(model.stack.layerSizes) with \(model.labelCount)")
+        }
+        if model.isUntied {
+            throw CLIError("\(path): --greedy-model needs a greedy model (tied weights, as --greedy-output writes), found one after up-down")
+        }
+        return model
     }
 
     /// Greedy training of the top RBM alone on `layers`, the RBMs below it (`pretrainTop`, the

@@ -116,6 +116,8 @@ final class TrainingOutput {
         case "baseline_activation": return "--baseline-activation"
         case "train_count", "count": return "the number of training images (--limit, or the data)"
         case "weights": return "--weights"
+        case "lower_layers": return "--lower-layers (the file's content)"
+        case "greedy_model": return "--greedy-model (the file's content)"
         case "data": return "the data files' content (SHA-256)"
         case "units": return "--visible-units/--hidden-units"
         case "batch_norm": return "--batch-norm"

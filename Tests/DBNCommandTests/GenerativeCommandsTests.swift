@@ -109,6 +109,22 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         #expect(upDown.status == 0, "\(upDown)")
         expectCleanFailure(try dbn(common + ["--lower-layers", "ud.safetensors", "--output", "z.safetensors"], f),
                            naming: "ud.safetensors", containing: "after up-down")
+
+        // --greedy-model: up-down from a greedy file is the full run's up-down, bit for bit, and
+        // the file is in the provenance; a model after up-down, or with --lower-layers, is refused.
+        let withUpDown = common.map { $0 == "0" ? "2" : $0 }      // --up-down-epochs 2
+        #expect(withUpDown != common)
+        let whole = try dbn(withUpDown + ["--output", "whole.safetensors"], f)
+        #expect(whole.status == 0, "\(whole)")
+        let continued = try dbn(withUpDown + ["--greedy-model", "full.safetensors", "--output", "continued.safetensors"], f)
+        #expect(continued.status == 0 && continued.stdout.contains("no greedy training"), "\(continued)")
+        let (a, b) = (try SafeTensors.read(from: f.path("whole.safetensors")), try SafeTensors.read(from: f.path("continued.safetensors")))
+        #expect(try ModelArchive.generative(from: a) == ModelArchive.generative(from: b))
+        #expect(b.metadata.values.contains { $0.contains("greedy model") && $0.contains("full.safetensors") }, "\(b.metadata)")
+        expectCleanFailure(try dbn(withUpDown + ["--greedy-model", "ud.safetensors", "--output", "z.safetensors"], f),
+                           naming: "ud.safetensors", containing: "after up-down")
+        expectCleanFailure(try dbn(withUpDown + ["--greedy-model", "full.safetensors", "--lower-layers", "full.safetensors"], f),
+                           naming: "--greedy-model")
         let negative = try dbn(common + ["--discriminative-weight=-1", "--output", "y.safetensors"], f)
         expectCleanFailure(negative, naming: "--discriminative-weight", containing: ">= 0")
     }
