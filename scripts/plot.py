@@ -708,7 +708,7 @@ def read_loglik(path):
 
 
 def command_loglik(arguments):
-    figure, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    figure, ax = plt.subplots(figsize=(11, 5), layout="constrained")
     for index, (label, path, seconds) in enumerate(arguments.runs):
         report = read_loglik(path)
         try:
@@ -727,7 +727,8 @@ def command_loglik(arguments):
     ax.set_xlabel(arguments.x_label)
     ax.set_ylabel("average test log-probability (nats)")
     ax.grid(True, which="both", alpha=0.25)
-    ax.legend(title="recipe: AIS / reverse AIS", fontsize=9)
+    # Beside the axes: with a dozen recipes a legend inside would hide some of the markers.
+    ax.legend(title="recipe: AIS / reverse AIS", fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title(arguments.title or "RBM test log-likelihood against training time\n(marker: AIS; bar to the reverse-AIS estimate)")
     save(figure, arguments.output)
 

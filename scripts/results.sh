@@ -2,7 +2,7 @@
 # Reruns the README's results section on the bundled MNIST (release build) and writes the
 # figures and pictures into docs/results/. Steps: train hinton2006 dropout deep-xor, the reduced
 # comparisons with seeds, rate grids and paired tests (compare-seeds-reduced bn-maxout-reduced
-# equal-time-reduced deep-grid-seeds-reduced), loglik generative-small pictures plots bench (all of
+# equal-time-reduced deep-grid-seeds-reduced), loglik generative-small generative-top pictures plots bench (all of
 # these: all), and the full-size runs deep-grid compare-seeds deep-grid-seeds equal-time generative
 # dropout-recipe (an hour or more each; not in all).
 #   scripts/results.sh all          # everything in all (several hours on 2 cores)
@@ -22,7 +22,18 @@ steps=("$@")
 want() { for s in "${steps[@]}"; do [ "$s" = all ] || [ "$s" = "$1" ] && return 0; done; return 1; }
 # Steps that `all` leaves out (hours on 2 cores): run only when named.
 named() { for s in "${steps[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
-timed() { local name=$1; shift; local t0=$SECONDS; "$@"; echo "$name: $((SECONDS - t0)) s" | tee -a "$out/times.txt"; }
+# timed NAME CMD...: runs CMD and appends "NAME: W s wall, U s user CPU" to times.txt (U from bash's
+# `times`: the user CPU seconds of the commands this shell waited for, summed over their threads).
+# `times` must run in this shell (in a $(...) subshell it sees no children), so it writes to a file.
+child_cpu() { awk 'NR == 2 { split($1, t, /[ms]/); printf "%.0f", t[1] * 60 + t[2] }' "$out/.times"; }
+timed() {
+    local name=$1; shift; local t0=$SECONDS c0
+    times > "$out/.times"; c0=$(child_cpu)
+    "$@"
+    times > "$out/.times"
+    echo "$name: $((SECONDS - t0)) s wall, $(( $(child_cpu) - c0 )) s user CPU" | tee -a "$out/times.txt"
+    rm -f "$out/.times"
+}
 
 if want train; then
     # The main job with its defaults: 784-500-500-2000-10, pre-trained vs He start.
@@ -141,12 +152,14 @@ if want loglik; then
     # released recipe of Salakhutdinov & Murray 2008 (binary visible samples in the negative
     # phase, visible biases from 0, data re-sampled every minibatch; CD-25 with k growing).
     # LOGLIK_EPOCHS=N shortens every recipe the same way (the README's rows use the full budgets).
-    # One row: `dbn pretrain ARGS` (seed 1) into rbm-NAME, then its AIS and reverse AIS into loglik-NAME.txt.
+    # One row: `dbn pretrain ARGS` (seed 1) into rbm-NAME, then its AIS and reverse AIS into
+    # loglik-NAME.txt (with $loglik_args, e.g. loglik_args="--binarize threshold" rbm_row ...).
     rbm_row() {
         local name=$1; shift
         timed "pretrain $name" $dbn pretrain "$@" ${LOGLIK_EPOCHS:+--pretrain-epochs $LOGLIK_EPOCHS} --seed 1 \
             --output "$out/rbm-$name.safetensors" --quiet
-        timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" --json | tee "$out/loglik-$name.txt"
+        timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" ${loglik_args:-} --json \
+            | tee "$out/loglik-$name.txt"
     }
     for name in cd1 cd3 cd25; do rbm_row "s2008-$name" --preset "salakhutdinov2008-$name"; done
     # The same CD-1 recipe with the reconstructions' probabilities in the negative phase (the only change).
@@ -168,14 +181,22 @@ if want loglik; then
                   "pcd-m0-e100:--pretrain-epochs 100 --persistent --visible-bias zero"; do
         rbm_row "${recipe%%:*}" "${rbm[@]}" --initial-momentum 0 --final-momentum 0 --weight-cost 0 ${recipe#*:}
     done
-    # Log-likelihood against training time (the seconds from times.txt: wall time of this run).
-    secs() { grep "^pretrain $1: " "$out/times.txt" | tail -1 | sed 's/.*: \([0-9]*\) s.*/\1/'; }
+    # PyDeep's data as well: MNIST thresholded at 0.5 for training and test (its load_mnist(path,
+    # True)), centered and plain PCD-1 for 200 epochs, both with visible biases from the data.
+    for recipe in "centered-pcd-m0-e200-thr:--centered" "pcd-m0-e200-thr:"; do
+        loglik_args="--binarize threshold" rbm_row "${recipe%%:*}" --layers 500 --pretrain-learning-rate 0.01 \
+            --binarize threshold --negative-visible sample --initial-momentum 0 --final-momentum 0 --weight-cost 0 \
+            --persistent --pretrain-epochs 200 ${recipe#*:}
+    done
+    # Log-likelihood against training time (user CPU seconds of the pre-training from times.txt:
+    # the README's column; unlike wall seconds they do not grow when other work shares the cores).
+    secs() { grep "^pretrain $1: " "$out/times.txt" | tail -1 | sed 's/.* \([0-9]*\) s user CPU.*/\1/'; }
     args=()
     for name in s2008-cd1 s2008-cd1-mean s2008-cd3 s2008-cd25 pcd centered-pcd pcd-e10 pt10-e10 centered-pcd-m0-e200 pt10-m0-e10 \
-                pcd-m0-e100; do
+                pcd-m0-e100 centered-pcd-m0-e200-thr pcd-m0-e200-thr; do
         [ -f "$out/loglik-$name.txt" ] && args+=(--run "$name" "$out/loglik-$name.txt" "$(secs "$name")")
     done
-    python3 scripts/plot.py loglik "${args[@]}" --x-label "training time (wall seconds of this run; log scale)" \
+    python3 scripts/plot.py loglik "${args[@]}" --x-label "training time (user CPU seconds of the pre-training; log scale)" \
         --output "$out/loglik-time.png"
 fi
 if want generative-small; then
@@ -193,6 +214,20 @@ if want generative-small; then
     $dbn dream --model "$out/generative-small.safetensors" --all-labels --count 10 --steps 1000 \
         --output "$out/dream-up-down.png" --frames 10 --frames-output "$out/dream-chain.png" "${classifier[@]}" \
         | tee "$out/dream-up-down.txt"
+fi
+if want generative-top; then
+    # The top RBM with 10 label units (500 + 10 -> 2000) trained alone, on all 60000 images, on the
+    # two lower RBMs of the hinton2006 step's stack (50 CD-1 epochs each, full data): 30 epochs of
+    # CD-1 (the paper's greedy sweeps, our defaults) and of PCD-1 without momentum or weight cost
+    # (learning rate 0.02), then 100 dreams of each (10 per label), classified by the train step's net.
+    classifier=(); [ -f "$out/model.safetensors" ] && classifier=(--classifier "$out/model.safetensors")
+    for recipe in "cd1:" "pcd:--persistent --pretrain-learning-rate 0.02 --initial-momentum 0 --final-momentum 0 --weight-cost 0"; do
+        name=generative-top-${recipe%%:*}
+        timed "$name" $dbn generative --lower-layers "$out/hinton2006.safetensors" --pretrain-epochs 30 \
+            --up-down-epochs 0 --seed 1 ${recipe#*:} --output "$out/$name.safetensors" --json | tee "$out/$name.txt"
+        $dbn dream --model "$out/$name.safetensors" --all-labels --count 10 --steps 1000 \
+            --output "$out/dream-top-${recipe%%:*}.png" "${classifier[@]}" | tee "$out/dream-top-${recipe%%:*}.txt"
+    done
 fi
 if named generative; then
     # The paper's full recipe: all 60000 images, 30 CD-1 sweeps per layer, then 300 epochs of
