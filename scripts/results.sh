@@ -242,7 +242,7 @@ if want pictures; then
     $dbn filters --model "$out/model.safetensors" --output "$out/filters.png" --count 100
     $dbn reconstruct --model "$out/model.safetensors" --output "$out/reconstructions.png" --count 20
     $dbn sample --model "$out/model.safetensors" --output "$out/samples.png" --count 20 --steps 200
-    [ -f "$out/rbm-cd25-grow.safetensors" ] && $dbn sample --model "$out/rbm-cd25-grow.safetensors" \
+    [ -f "$out/rbm-s2008-cd25.safetensors" ] && $dbn sample --model "$out/rbm-s2008-cd25.safetensors" \
         --output "$out/samples-rbm-cd25.png" --count 20 --layer 0 --steps 1000
 fi
 if want plots; then
