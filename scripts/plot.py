@@ -236,8 +236,11 @@ def styled(index):
 
 
 def legend(ax, count):
-    if count:
-        ax.legend(loc="best", ncol=2 if count > 6 else 1, framealpha=0.85)
+    if count > 6:
+        # Many lines: beside the axes, where it hides none of them.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=9)
+    elif count:
+        ax.legend(loc="best", framealpha=0.85)
 
 
 def epoch_axis(ax):

@@ -81,8 +81,11 @@ fi
 # 95% intervals, paired tests against the best arm (see the README, "Comparisons with seeds").
 seeds_flags="--seeds 1,2,3 --learning-rates 0.03,0.1,0.5"
 if want compare-seeds-reduced; then
-    # The reduced budget quoted in the README: 10,000 training images, 3 CD-1 epochs, 5 epochs.
-    timed "compare seeds reduced" $dbn compare --inits dbn,xavier-normal,he-normal --activations sigmoid,relu \
+    # The reduced budget quoted in the README: 10,000 training images, 3 CD-1 epochs, 5 epochs;
+    # the pre-trained, Xavier, He and LSUV starts with sigmoid and ReLU, He + batch norm, He maxout.
+    arms=dbn/sigmoid,dbn/relu,xavier-normal/sigmoid,xavier-normal/relu,he-normal/sigmoid,he-normal/relu
+    arms+=,lsuv/sigmoid,lsuv/relu,he-normal+bn/sigmoid,he-normal+bn/relu,he-normal/maxout
+    timed "compare seeds reduced" $dbn compare --arms "$arms" \
         --layers 500,500,2000 --limit 10000 --pretrain-epochs 3 --finetune-epochs 5 $seeds_flags \
         --report "$out/compare-seeds-reduced" --log "$out/compare-seeds-reduced.jsonl" --json | tee "$out/compare-seeds-reduced.txt"
 fi
