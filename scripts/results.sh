@@ -100,9 +100,10 @@ if want bn-maxout-reduced; then
         --report "$out/bn-deep-reduced" --json > "$out/bn-deep-reduced.txt"
 fi
 if want equal-time-reduced; then
-    # Smaller still (3,000 images, 2 seeds, 2 rates): what fitted beside the other sessions.
+    # The budget of compare-seeds-reduced (10,000 images, 3 seeds, 3 rates), the random start given
+    # as many extra epochs as its seed's pre-training took.
     timed "equal time reduced" $dbn compare --arms dbn/sigmoid,he-normal/relu --layers 500,500,2000 \
-        --limit 3000 --pretrain-epochs 3 --finetune-epochs 5 --seeds 1,2 --learning-rates 0.1,0.5 --budget equal-time \
+        --limit 10000 --pretrain-epochs 3 --finetune-epochs 5 $seeds_flags --budget equal-time \
         --report "$out/equal-time-reduced" --log "$out/equal-time-reduced.jsonl" --json | tee "$out/equal-time-reduced.txt"
 fi
 if want deep-grid-seeds-reduced; then
