@@ -232,6 +232,12 @@ if want generative-top; then
         $dbn dream --model "$out/$name.safetensors" --all-labels --count 10 --steps 1000 \
             --output "$out/dream-top-${recipe%%:*}.png" "${classifier[@]}" | tee "$out/dream-top-${recipe%%:*}.txt"
     done
+    # Then 30 epochs of up-down from the PCD model (CD-3, 6, 10 for 10 epochs each), and its dreams.
+    timed "generative-top-pcd-ud30" $dbn generative --greedy-model "$out/generative-top-pcd.safetensors" \
+        --up-down-epochs 30 --cd-schedule 3,6,10 --seed 1 --up-down-test-every 1 --log "$out/generative-top-pcd-ud30.jsonl" \
+        --output "$out/generative-top-pcd-ud30.safetensors" --json | tee "$out/generative-top-pcd-ud30.txt"
+    $dbn dream --model "$out/generative-top-pcd-ud30.safetensors" --all-labels --count 10 --steps 1000 \
+        --output "$out/dream-top-pcd-ud30.png" "${classifier[@]}" | tee "$out/dream-top-pcd-ud30.txt"
 fi
 if named generative; then
     # The paper's full recipe: all 60000 images, 30 CD-1 sweeps per layer, then 300 epochs of
