@@ -155,16 +155,20 @@ if want loglik; then
     # released recipe of Salakhutdinov & Murray 2008 (binary visible samples in the negative
     # phase, visible biases from 0, data re-sampled every minibatch; CD-25 with k growing).
     # LOGLIK_EPOCHS=N shortens every recipe the same way (the README's rows use the full budgets).
-    # One row: `dbn pretrain ARGS` (seed 1) into rbm-NAME, then its AIS and reverse AIS into
+    # One row: `dbn pretrain ARGS` (seed $train_seed, default 1) into rbm-NAME, then its AIS and reverse AIS into
     # loglik-NAME.txt (with $loglik_args, e.g. loglik_args="--binarize threshold" rbm_row ...).
     rbm_row() {
         local name=$1; shift
-        timed "pretrain $name" $dbn pretrain "$@" ${LOGLIK_EPOCHS:+--pretrain-epochs $LOGLIK_EPOCHS} --seed 1 \
+        timed "pretrain $name" $dbn pretrain "$@" ${LOGLIK_EPOCHS:+--pretrain-epochs $LOGLIK_EPOCHS} --seed "${train_seed:-1}" \
             --output "$out/rbm-$name.safetensors" --quiet
         timed "loglik $name" $dbn loglik --model "$out/rbm-$name.safetensors" ${loglik_args:-} --json \
             | tee "$out/loglik-$name.txt"
     }
     for name in cd1 cd3 cd25; do rbm_row "s2008-$name" --preset "salakhutdinov2008-$name"; done
+    # Other training seeds of the presets ($train_seed; the likelihood's own seed stays 1).
+    for row in cd1:2 cd1:3 cd3:2 cd25:2; do
+        train_seed=${row#*:} rbm_row "s2008-${row%%:*}-seed${row#*:}" --preset "salakhutdinov2008-${row%%:*}"
+    done
     # The same CD-1 recipe with the reconstructions' probabilities in the negative phase (the only change).
     rbm_row s2008-cd1-mean --preset salakhutdinov2008-cd1 --negative-visible mean
     # Persistent chains, centering (50 epochs) and parallel tempering against PCD at 10 epochs,
