@@ -172,9 +172,7 @@ struct GenerativeCommand: ParsableCommand {
     /// weights) is refused, its recognition weights alone are not the model it learnt.
     static func lowerLayers(of file: SafeTensors, path: String, sizes: [Int]) throws -> [RBM] {
         let stack = try ModelArchive.stack(from: file)
-        if file["generative.0.weight"] != nil {
-            throw CLIError("\(path): --lower-layers needs a greedy model (tied weights, as --greedy-output writes), found one after up-down")
-        }
+        try refuseAfterUpDown(file, path: path, flag: "--lower-layers")
         let count = sizes.count - 2, wanted = Array(sizes.prefix(count + 1))
         guard stack.layerSizes.count > count, Array(stack.layerSizes.prefix(count + 1)) == wanted else {
             throw CLIError("\(path): --lower-layers needs a stack whose first layers are \(wanted) (the data's pixels and --layers below the top), found \(stack.layerSizes)")
@@ -193,10 +191,17 @@ struct GenerativeCommand: ParsableCommand {
         if model.stack.layerSizes != sizes || model.labelCount != labels {
             throw CLIError("\(path): --greedy-model needs a generative DBN of sizes \(sizes) with \(labels) labels, found \(model.stack.layerSizes) with \(model.labelCount)")
         }
-        if model.isUntied {
-            throw CLIError("\(path): --greedy-model needs a greedy model (tied weights, as --greedy-output writes), found one after up-down")
-        }
+        try refuseAfterUpDown(file, path: path, flag: "--greedy-model")
         return model
+    }
+
+    /// Throws when `file` holds a generative DBN after up-down: `ModelArchive` stores the
+    /// generative weights (`generative.0.weight`, ...) exactly when they differ from the
+    /// recognition weights, so their presence is the file's `isUntied`.
+    static func refuseAfterUpDown(_ file: SafeTensors, path: String, flag: String) throws {
+        if file["generative.0.weight"] != nil {
+            throw CLIError("\(path): \(flag) needs a greedy model (tied weights, as --greedy-output writes), found one after up-down")
+        }
     }
 
     /// Greedy training of the top RBM alone on `layers`, the RBMs below it (`pretrainTop`, the
