@@ -207,6 +207,8 @@ extension Checkpoint {
         var completedEpochs: Int
         var velocityCount: Int
         var reports: [UpDownEpochReport]
+        /// Whether the top RBM's persistent chains are stored (nil in older checkpoints: no).
+        var hasChains: Bool?
     }
 
     /// Stores a generative DBN under `prefix`: its stack, and its generative weights as
@@ -240,8 +242,9 @@ extension Checkpoint {
         setGenerative(p.model, prefix: "\(prefix).model")
         for (i, velocity) in p.velocities.enumerated() { setFloats("\(prefix).velocity.\(i)", velocity) }
         setWords("\(prefix).seed", [p.seed])
+        if let chains = p.topChains { setFloats("\(prefix).chains", chains) }
         setValue(prefix, UpDownScalars(completedEpochs: p.completedEpochs, velocityCount: p.velocities.count,
-                                       reports: p.reports))
+                                       reports: p.reports, hasChains: p.topChains != nil))
     }
 
     /// The up-down progress stored under `prefix`, if any.
@@ -252,7 +255,8 @@ extension Checkpoint {
         }
         return UpDownProgress(completedEpochs: s.completedEpochs, model: model,
                               velocities: try (0..<s.velocityCount).map { try floats("\(prefix).velocity.\($0)") },
-                              seed: try seed("\(prefix).seed"), reports: s.reports)
+                              seed: try seed("\(prefix).seed"), reports: s.reports,
+                              topChains: s.hasChains == true ? try floats("\(prefix).chains") : nil)
     }
 }
 

@@ -47,14 +47,18 @@ public struct UpDownProgress: Sendable, Equatable {
     public var seed: UInt64
     /// The reports of the epochs done.
     public var reports: [UpDownEpochReport]
+    /// With a persistent top phase, the top RBM's fantasy chains (batch size x (units below the
+    /// labels + labels), row-major); nil otherwise or before the first epoch.
+    public var topChains: [Float]?
 
     public init(completedEpochs: Int, model: GenerativeDeepBeliefNetwork, velocities: [[Float]], seed: UInt64,
-                reports: [UpDownEpochReport]) {
+                reports: [UpDownEpochReport], topChains: [Float]? = nil) {
         self.completedEpochs = completedEpochs
         self.model = model
         self.velocities = velocities
         self.seed = seed
         self.reports = reports
+        self.topChains = topChains
     }
 }
 
@@ -102,6 +106,16 @@ extension GenerativeDeepBeliefNetwork {
                 throw PretrainingError.invalidConfiguration("the up-down progress's velocities do not fit this model")
             }
             engine.restore(velocities: progress.velocities)
+            if let chains = progress.topChains {
+                guard engine.fits(topChains: chains) else {
+                    throw PretrainingError.invalidConfiguration(configuration.persistent
+                        ? "the up-down progress holds \(chains.count) chain values, this run needs \(batchSize) chains of \(top.visibleCount) units: the batch size changed"
+                        : "the up-down progress holds persistent chains, this run's top phase is CD-k")
+                }
+                engine.restore(topChains: chains)
+            } else if configuration.persistent && progress.completedEpochs > 0 {
+                throw PretrainingError.invalidConfiguration("the up-down progress has no persistent chains, this run's top phase is persistent")
+            }
         }
         let clock = ContinuousClock()
         let rows = data.rows, depth = stack.layers.count - 1
@@ -140,7 +154,7 @@ extension GenerativeDeepBeliefNetwork {
             onEpoch(report)
             if let onProgress {
                 try onProgress(UpDownProgress(completedEpochs: epoch + 1, model: self, velocities: engine.velocities,
-                                              seed: seed, reports: reports))
+                                              seed: seed, reports: reports, topChains: engine.topChains))
             }
         }
     }

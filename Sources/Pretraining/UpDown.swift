@@ -7,8 +7,10 @@ import Linalg
 ///
 /// 1. wake: s_0 = the data rows; s_{d+1} ~ Bernoulli(sigmoid(s_d R_d + c_d)) (sampled states);
 /// 2. the top RBM: one CD-k update of the existing CD engine on [s_D, one-hot labels] (the
-///    label clamped from the data in the positive phase; k from the schedule);
-/// 3. sleep: from the top RBM's negative phase, t_D ~ Bernoulli(E[s_D | h_k]); then
+///    label clamped from the data in the positive phase; k from the schedule), or with
+///    `persistent` one PCD update (k Gibbs steps of the fantasy chains, labels free);
+/// 3. sleep: from the top RBM's negative phase, t_D ~ Bernoulli(E[s_D | h_k]) (PCD: the
+///    chains' sampled states, which the draw leaves as they are); then
 ///    t_d ~ Bernoulli(sigmoid(t_{d+1} G_d^T + b_d)), the pixels t_0 as probabilities;
 /// 4. the generative statistics: the error of predicting each wake layer from the one above,
 ///    e_d = s_d - sigmoid(s_{d+1} G_d^T + b_d): dG_d = e_d^T s_{d+1} / b, db_d = mean(e_d);
@@ -251,5 +253,20 @@ final class UpDownEngine {
     func restore(velocities: [[Float]]) {
         precondition(fits(velocities: velocities), "UpDownEngine.restore: velocities of another shape")
         for (values, buffer) in zip(velocities, velocityBuffers) { buffer.copy(from: values) }
+    }
+
+    /// The top RBM's persistent chains (capacity x (n_D + K), row-major) once started; nil
+    /// without `persistent` or before the first step.
+    var topChains: [Float]? { configuration.persistent && top.chainsStarted ? top.chains.array : nil }
+
+    /// Whether `chains` (from `topChains`) fit this engine: one chain per minibatch row, each
+    /// of n_D + K units, and the engine uses persistent chains.
+    func fits(topChains chains: [Float]) -> Bool { configuration.persistent && chains.count == top.chains.count }
+
+    /// Restores the top RBM's persistent chains saved by `topChains` (checked with `fits`).
+    func restore(topChains chains: [Float]) {
+        precondition(fits(topChains: chains), "UpDownEngine.restore: chains of another shape")
+        top.chains.copy(from: chains)
+        top.chainsStarted = true
     }
 }

@@ -6,9 +6,14 @@ import Linalg
 ///
 /// The paper ran 300 epochs with CD-3 in the top RBM for the first 100, CD-6 for the next 100
 /// and CD-10 for the last 100: `cdSchedule` [3, 6, 10] splits the epochs into equal parts.
+/// With `persistent`, the top RBM's negative phase is persistent CD instead (Tieleman 2008; k
+/// Gibbs steps of one fantasy chain per minibatch row, kept across minibatches and epochs), and
+/// the sleep phase starts from those chains: samples of the model rather than of CD-k
+/// reconstructions of the data.
 public struct UpDownConfiguration: Sendable, Codable, Equatable {
-    /// The epochs, minibatch size, learning rate, momentum schedule, weight cost and seed, as
-    /// for CD (its k is the largest of `cdSchedule`; its other CD options are not used).
+    /// The epochs, minibatch size, learning rate, momentum schedule, weight cost, `persistent`
+    /// and seed, as for CD (its k is the largest of `cdSchedule`; its other CD options are not
+    /// used).
     public var training: RBMTrainingConfiguration
     /// The k of CD-k in the top RBM: the epochs are split into `cdSchedule.count` equal parts,
     /// part i using cdSchedule[i].
@@ -16,11 +21,13 @@ public struct UpDownConfiguration: Sendable, Codable, Equatable {
 
     public init(epochs: Int = 10, batchSize: Int = 100, learningRate: Float = 0.01, initialMomentum: Float = 0.5,
                 finalMomentum: Float = 0.9, momentumSwitchEpoch: Int = 5, weightCost: Float = 2e-4,
-                cdSchedule: [Int] = [3, 6, 10], discriminativeWeight: Float = 0, seed: UInt64 = 42) {
+                cdSchedule: [Int] = [3, 6, 10], persistent: Bool = false, discriminativeWeight: Float = 0,
+                seed: UInt64 = 42) {
         training = RBMTrainingConfiguration(epochs: epochs, batchSize: batchSize, learningRate: learningRate,
                                             initialMomentum: initialMomentum, finalMomentum: finalMomentum,
                                             momentumSwitchEpoch: momentumSwitchEpoch, weightCost: weightCost,
-                                            cdSteps: cdSchedule.max() ?? 1, discriminativeWeight: discriminativeWeight,
+                                            cdSteps: cdSchedule.max() ?? 1, persistent: persistent,
+                                            discriminativeWeight: discriminativeWeight,
                                             seed: seed)
         self.cdSchedule = cdSchedule
     }
@@ -29,6 +36,8 @@ public struct UpDownConfiguration: Sendable, Codable, Equatable {
     public var batchSize: Int { training.batchSize }
     public var learningRate: Float { training.learningRate }
     public var weightCost: Float { training.weightCost }
+    /// Whether the top RBM's negative phase uses persistent chains (see the type's comment).
+    public var persistent: Bool { training.persistent }
     /// The weight of the discriminative gradient added to the top RBM's CD-k (see
     /// `RBMTrainingConfiguration.discriminativeWeight`; 0: the paper's up-down).
     public var discriminativeWeight: Float { training.discriminativeWeight }

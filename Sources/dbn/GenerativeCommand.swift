@@ -28,12 +28,16 @@ struct GenerativeCommand: ParsableCommand {
     var upDownEpochs: Int = 10
     @Option(help: "Up-down learning rate of every weight and bias.")
     var upDownLearningRate: Float = 0.01
-    @Option(help: "Up-down momentum after the first 5 epochs (0.5 before).")
+    @Option(help: "Up-down momentum of the first 5 epochs.")
+    var upDownInitialMomentum: Float = 0.5
+    @Option(help: "Up-down momentum after the first 5 epochs.")
     var upDownMomentum: Float = 0.9
     @Option(help: "Up-down L2 weight cost, weights only.")
     var upDownWeightCost: Float = 2e-4
     @Option(help: "k of CD-k in the top RBM during up-down, comma-separated: the epochs are split into equal parts (the paper: 3,6,10).")
     var cdSchedule: String = "3,6,10"
+    @Flag(help: "Persistent CD in the top RBM during up-down (Tieleman 2008): its negative phase and the sleep phase start from fantasy chains kept across minibatches, k steps each from --cd-schedule (e.g. 1), instead of CD-k from the data.")
+    var upDownPersistent = false
     @Option(help: "Measure the test error (free energy) after every N-th up-down epoch (0: only at the end).")
     var upDownTestEvery: Int = 0
     @Option(help: "Weight alpha of the discriminative gradient added to the top RBM's CD during greedy training (the hybrid objective of Larochelle & Bengio 2008: CD on log p(x, label) + alpha grad log p(label | x), exact); 0: plain CD.")
@@ -74,9 +78,10 @@ struct GenerativeCommand: ParsableCommand {
 
     func upDownConfiguration(seed: UInt64) throws -> UpDownConfiguration {
         UpDownConfiguration(epochs: upDownEpochs, batchSize: batchSize, learningRate: upDownLearningRate,
-                            finalMomentum: upDownMomentum, weightCost: upDownWeightCost,
-                            cdSchedule: try parseSizes(cdSchedule, flag: "--cd-schedule"),
-                            discriminativeWeight: upDownDiscriminativeWeight, seed: seed &+ 2)
+                            initialMomentum: upDownInitialMomentum, finalMomentum: upDownMomentum,
+                            weightCost: upDownWeightCost, cdSchedule: try parseSizes(cdSchedule, flag: "--cd-schedule"),
+                            persistent: upDownPersistent, discriminativeWeight: upDownDiscriminativeWeight,
+                            seed: seed &+ 2)
     }
 
     struct Summary: Encodable {

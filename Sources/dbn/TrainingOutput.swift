@@ -196,7 +196,7 @@ final class TrainingOutput {
             console.say("Up-down: done in an earlier run (\(secondsText(seconds)))")
             return seconds
         }
-        console.say("Up-down fine-tuning: \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate), CD-k in the top RBM with k = \(configuration.cdSchedule.map(String.init).joined(separator: ", ")) over equal parts of the run")
+        console.say("Up-down fine-tuning: \(configuration.epochs) epochs, batch \(configuration.batchSize), learning rate \(configuration.learningRate), \(configuration.persistent ? "persistent CD" : "CD-k") in the top RBM with k = \(configuration.cdSchedule.map(String.init).joined(separator: ", ")) over equal parts of the run")
         let seconds = try resumable {
             try run.upDown(&model, on: data, labels: labels, configuration: configuration, name: name, test: test,
                            testEvery: testEvery) { report in

@@ -121,6 +121,15 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         let (a, b) = (try SafeTensors.read(from: f.path("whole.safetensors")), try SafeTensors.read(from: f.path("continued.safetensors")))
         #expect(try ModelArchive.generative(from: a) == ModelArchive.generative(from: b))
         #expect(b.metadata.values.contains { $0.contains("greedy model") && $0.contains("full.safetensors") }, "\(b.metadata)")
+        // --up-down-persistent: another top phase, another model, and the metadata says so.
+        let persistent = try dbn(withUpDown + ["--greedy-model", "full.safetensors", "--up-down-persistent",
+                                               "--up-down-initial-momentum", "0", "--output", "pcd.safetensors"], f)
+        #expect(persistent.status == 0 && persistent.stdout.contains("persistent CD in the top RBM"), "\(persistent)")
+        let pcd = try SafeTensors.read(from: f.path("pcd.safetensors"))
+        #expect(try ModelArchive.generative(from: pcd) != ModelArchive.generative(from: b))
+        let upDownSettings = try #require(pcd.metadata[ModelArchive.Key.upDown])
+        #expect(upDownSettings.contains("\"persistent\":true") && upDownSettings.contains("\"initialMomentum\":0"),
+                "\(upDownSettings)")
         expectCleanFailure(try dbn(withUpDown + ["--greedy-model", "ud.safetensors", "--output", "z.safetensors"], f),
                            naming: "ud.safetensors", containing: "after up-down")
         expectCleanFailure(try dbn(withUpDown + ["--greedy-model", "full.safetensors", "--lower-layers", "full.safetensors"], f),

@@ -55,16 +55,27 @@ struct GenerativeModelTests {
         #expect(throws: ModelFileError.self) { try ModelArchive.generative(from: plain) }
     }
 
-    @Test func upDownInterruptedThenResumedThroughATrainingRunEndsBitIdentical() throws {
+    /// `upDown` with a persistent top phase or without.
+    static func upDown(persistent: Bool) -> UpDownConfiguration {
+        var configuration = upDown
+        configuration.training.persistent = persistent
+        return configuration
+    }
+
+    /// (The persistent run's chains travel through the checkpoint file: without them the
+    /// resumed run is refused.)
+    @Test(arguments: [false, true])
+    func upDownInterruptedThenResumedThroughATrainingRunEndsBitIdentical(persistent: Bool) throws {
         let (images, labels) = Self.data()
+        let configuration = Self.upDown(persistent: persistent)
         var uninterrupted = try Self.greedy()
-        try TrainingRun().upDown(&uninterrupted, on: images, labels: labels, configuration: Self.upDown)
+        try TrainingRun().upDown(&uninterrupted, on: images, labels: labels, configuration: configuration)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("up-down-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var interrupted = try Self.greedy()
         #expect(throws: TrainingInterrupted.self) {
             try TrainingRun(checkpointFolder: folder, fingerprint: "t").upDown(
-                &interrupted, on: images, labels: labels, configuration: Self.upDown) { report in
+                &interrupted, on: images, labels: labels, configuration: configuration) { report in
                 if report.epoch == 0 { TrainingRun.requestInterrupt() }
             }
         }
@@ -72,15 +83,19 @@ struct GenerativeModelTests {
         #expect(resumed.resumedPhase == "up-down")
         var continued = try Self.greedy()
         var epochs: [Int] = []
-        try resumed.upDown(&continued, on: images, labels: labels, configuration: Self.upDown) { epochs.append($0.epoch) }
+        try resumed.upDown(&continued, on: images, labels: labels, configuration: configuration) { epochs.append($0.epoch) }
         #expect(epochs == [1, 2])
         #expect(continued == uninterrupted)
+        // Persistent chains make another model than CD-k's.
+        var other = try Self.greedy()
+        try TrainingRun().upDown(&other, on: images, labels: labels, configuration: Self.upDown(persistent: !persistent))
+        #expect(other != uninterrupted)
     }
 
-    @Test(arguments: [Float(0), 1])
-    func greedyWithLabelsAndUpDownGiveTheSameBitsOnOneTwoOrThreeThreads(discriminativeWeight: Float) throws {
+    @Test(arguments: [(Float(0), false), (1, false), (0, true)])
+    func greedyWithLabelsAndUpDownGiveTheSameBitsOnOneTwoOrThreeThreads(discriminativeWeight: Float, persistent: Bool) throws {
         let (images, labels) = Self.data()
-        var upDown = Self.upDown
+        var upDown = Self.upDown(persistent: persistent)
         upDown.training.discriminativeWeight = discriminativeWeight
         func trained(threads: Int) throws -> GenerativeDeepBeliefNetwork {
             var model = try Self.greedy(threads: threads, discriminativeWeight: discriminativeWeight)

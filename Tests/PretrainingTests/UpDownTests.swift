@@ -11,9 +11,12 @@ struct NaiveUpDown {
     var recognition: [M], recognitionBias: [[Double]], generative: [M], generativeBias: [[Double]]
     var top: M, topVisibleBias: [Double], topHiddenBias: [Double]
     var velocities: [String: [Double]] = [:]
-    let labelCount: Int, configuration: UpDownConfiguration, seed: UInt64
+    /// With a persistent top phase, one fantasy chain per minibatch row of the largest minibatch
+    /// (nil until the first step starts them at its data rows).
+    var chains: M?
+    let labelCount: Int, configuration: UpDownConfiguration, seed: UInt64, capacity: Int
 
-    init(_ model: GenerativeDeepBeliefNetwork, configuration: UpDownConfiguration, seed: UInt64) {
+    init(_ model: GenerativeDeepBeliefNetwork, configuration: UpDownConfiguration, seed: UInt64, capacity: Int) {
         func m(_ x: Matrix) -> M { (0..<x.rows).map { r in (0..<x.columns).map { Double(x[r, $0]) } } }
         let directed = model.stack.layers.dropLast()
         recognition = directed.map { m($0.weight) }
@@ -26,6 +29,7 @@ struct NaiveUpDown {
         labelCount = model.labelCount
         self.configuration = configuration
         self.seed = seed
+        self.capacity = capacity
     }
 
     static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
@@ -93,14 +97,15 @@ struct NaiveUpDown {
             wake.append(Self.sample(Self.layer(wake[l], recognition[l], recognitionBias[l]),
                                     stream(.wakeSample(layer: l + 1))))
         }
-        // The top RBM: CD-k from the wake states and the clamped label.
+        // The top RBM: CD-k from the wake states and the clamped label, or PCD-k from the chains.
         let features = wake[depth][0].count
         let v0 = zip(wake[depth], labels).map { row, label in row + (0..<labelCount).map { $0 == label ? 1.0 : 0 } }
         let h0 = Self.layer(v0, top, topHiddenBias)
         var h = Self.sample(h0, stream(.hiddenSample(layer: depth, step: 0)))
         var v1: M = [], h1: M = []
-        for s in 1...k {
-            v1 = h.map { row in
+        /// E[v | h] of the top RBM: sigmoid below the labels, the softmax over the labels.
+        func visibleMeans(_ h: M) -> M {
+            h.map { row in
                 var x = topVisibleBias.indices.map { i in
                     topVisibleBias[i] + row.indices.reduce(0.0) { $0 + row[$1] * top[i][$1] }
                 }
@@ -109,10 +114,38 @@ struct NaiveUpDown {
                 for c in 0..<labelCount { x[features + c] = e[c] / total }
                 return x
             }
-            h1 = Self.layer(v1, top, topHiddenBias)
-            if s < k { h = Self.sample(h1, stream(.hiddenSample(layer: depth, step: s))) }
         }
-        // Sleep, from the top's negative visible means below the labels.
+        if configuration.persistent {
+            let b = data.count
+            if chains == nil { chains = (0..<capacity).map { v0[$0 % b] } }
+            for s in 1...k {
+                let hidden = Self.layer(Array(chains![0..<b]), top, topHiddenBias)
+                h = Self.sample(hidden, stream(.hiddenSample(layer: depth, step: s)))
+                // Bernoulli states below the labels, one multinomial label drawn with the uniform
+                // of the first label unit (the first label whose cumulative probability exceeds it).
+                let draws = stream(.visibleSample(layer: depth, step: s))
+                for (r, p) in visibleMeans(h).enumerated() {
+                    var state = (0..<features).map { draws.uniform(row: r, unit: $0) < Float(p[$0]) ? 1.0 : 0 }
+                    let u = draws.uniform(row: r, unit: features)
+                    var cumulative: Float = 0, chosen = labelCount - 1
+                    for c in 0..<labelCount {
+                        cumulative += Float(p[features + c])
+                        if u < cumulative { chosen = c; break }
+                    }
+                    state += (0..<labelCount).map { $0 == chosen ? 1.0 : 0 }
+                    chains![r] = state
+                }
+            }
+            v1 = Array(chains![0..<b])
+            h1 = Self.layer(v1, top, topHiddenBias)
+        } else {
+            for s in 1...k {
+                v1 = visibleMeans(h)
+                h1 = Self.layer(v1, top, topHiddenBias)
+                if s < k { h = Self.sample(h1, stream(.hiddenSample(layer: depth, step: s))) }
+            }
+        }
+        // Sleep, from the top's negative visible means below the labels (PCD: the chains' states).
         var sleep = Array(repeating: M(), count: depth + 1)
         sleep[depth] = Self.sample(v1.map { Array($0[0..<features]) }, stream(.sleepSample(layer: depth)))
         for l in stride(from: depth - 1, through: 0, by: -1) {
@@ -186,18 +219,19 @@ func smallGenerativeDBN(sizes: [Int], topHidden: Int, labels: Int, seed: UInt64,
 
 @Suite("Up-down fine-tuning")
 struct UpDownTests {
-    @Test("every up-down step equals the naive reference's (two epochs, k from the schedule, momentum switch)")
-    func matchesNaiveReference() throws {
+    @Test("every up-down step equals the naive reference's (two epochs, k from the schedule, momentum switch; CD-k and persistent top phases)",
+          arguments: [false, true])
+    func matchesNaiveReference(persistent: Bool) throws {
         let model = smallGenerativeDBN(sizes: [6, 5, 4], topHidden: 5, labels: 3, seed: 11, untied: true)
         var g = Xoshiro256StarStar(seed: 12)
         let data = Matrix.uniform(rows: 7, columns: 6, using: &g)
         let labels = [0, 2, 1, 1, 0, 2, 2]
         let configuration = UpDownConfiguration(epochs: 2, batchSize: 3, learningRate: 0.5, initialMomentum: 0.5,
                                                 finalMomentum: 0.9, momentumSwitchEpoch: 1, weightCost: 0.01,
-                                                cdSchedule: [1, 3])
+                                                cdSchedule: [1, 3], persistent: persistent)
         let seed: UInt64 = 13
         let engine = UpDownEngine(model: model, configuration: configuration, capacity: 3, seed: seed)
-        var reference = NaiveUpDown(model, configuration: configuration, seed: seed)
+        var reference = NaiveUpDown(model, configuration: configuration, seed: seed, capacity: 3)
         var current = model
         var steps = 0
         for epoch in 0..<2 {
@@ -220,6 +254,14 @@ struct UpDownTests {
             }
         }
         #expect(steps == 6)
+        // PCD: the engine's chains are the reference's (binary states, labels one-of-K).
+        if persistent {
+            let chains = try #require(engine.topChains)
+            #expect(chains == reference.chains!.flatMap { $0.map(Float.init) })
+            #expect(stride(from: 0, to: chains.count, by: 7).allSatisfy { chains[($0 + 4)..<($0 + 7)].reduce(0, +) == 1 })
+        } else {
+            #expect(engine.topChains == nil)
+        }
         // The updates did something: the generative weights moved away from where they started.
         #expect(current.generativeWeights != model.generativeWeights && current.stack != model.stack)
     }
@@ -230,22 +272,42 @@ struct UpDownTests {
         #expect([0, 99, 100, 199, 200, 299].map(c.cdSteps(forEpoch:)) == [3, 3, 6, 6, 10, 10])
     }
 
-    @Test("a resumed up-down run ends bit-identical to an uninterrupted one")
-    func resume() throws {
+    @Test("a resumed up-down run ends bit-identical to an uninterrupted one (CD-k and persistent top phases)",
+          arguments: [false, true])
+    func resume(persistent: Bool) throws {
         let model = smallGenerativeDBN(sizes: [6, 5], topHidden: 4, labels: 2, seed: 21, untied: false)
         var g = Xoshiro256StarStar(seed: 22)
         let data = Matrix.uniform(rows: 9, columns: 6, using: &g)
         let labels = (0..<9).map { $0 % 2 }
-        let configuration = UpDownConfiguration(epochs: 3, batchSize: 4, learningRate: 0.1, cdSchedule: [1, 2])
+        let configuration = UpDownConfiguration(epochs: 3, batchSize: 4, learningRate: 0.1, cdSchedule: [1, 2],
+                                                persistent: persistent)
         var whole = model
         var g1 = Xoshiro256StarStar(seed: 5)
         var saved: UpDownProgress?
         try whole.upDown(on: data, labels: labels, configuration: configuration, generator: &g1,
                          onProgress: { if $0.completedEpochs == 1 { saved = $0 } })
+        #expect((saved?.topChains?.count ?? 0) == (persistent ? 4 * (5 + 2) : 0))  // 4 chains of 5 units and 2 labels
         var resumed = model
         var g2 = Xoshiro256StarStar(seed: 99)
         try resumed.upDown(on: data, labels: labels, configuration: configuration, generator: &g2, resumeFrom: saved)
         #expect(resumed == whole)
         #expect(whole.isUntied)
+        guard persistent, var progress = saved else { return }
+        // Chains that do not fit the run, or a persistent run without them, are refused.
+        var other = model
+        var g3 = Xoshiro256StarStar(seed: 1)
+        progress.topChains = Array(progress.topChains!.dropLast(7))
+        #expect(throws: PretrainingError.self) {
+            try other.upDown(on: data, labels: labels, configuration: configuration, generator: &g3, resumeFrom: progress)
+        }
+        progress.topChains = nil
+        #expect(throws: PretrainingError.self) {
+            try other.upDown(on: data, labels: labels, configuration: configuration, generator: &g3, resumeFrom: progress)
+        }
+        var plain = configuration
+        plain.training.persistent = false
+        #expect(throws: PretrainingError.self) {
+            try other.upDown(on: data, labels: labels, configuration: plain, generator: &g3, resumeFrom: saved)
+        }
     }
 }
