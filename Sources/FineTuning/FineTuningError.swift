@@ -9,6 +9,10 @@ public enum FineTuningError: Error, Equatable, Sendable, CustomStringConvertible
     case invalidInitializerArgument(name: String, argument: String)
     /// A training setting out of range (the message names it and its value).
     case invalidConfiguration(String)
+    /// The `TrainingConfiguration` setting `setting` (its property name, e.g. `hiddenDropout`)
+    /// breaks `requirement` (e.g. "must be in [0, 1), got 1.0"); a front end maps the name to
+    /// its own (the command line's flag).
+    case invalidSetting(setting: String, requirement: String)
     /// Layer sizes that do not make a network (the message says why).
     case invalidArchitecture(String)
     /// Pre-trained layers that do not fit the requested architecture.
@@ -31,6 +35,7 @@ public enum FineTuningError: Error, Equatable, Sendable, CustomStringConvertible
         case .invalidInitializerArgument(let name, let argument):
             "weight initialiser '\(name)' needs a positive number after ':', found '\(argument)'"
         case .invalidConfiguration(let message): "invalid training configuration: \(message)"
+        case .invalidSetting(let setting, let requirement): "invalid training configuration: \(setting) \(requirement)"
         case .invalidArchitecture(let message): "invalid network architecture: \(message)"
         case .pretrainedMismatch(let message): "pre-trained layers do not fit: \(message)"
         case .missingPretrainedLayers:

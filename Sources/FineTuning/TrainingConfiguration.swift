@@ -187,38 +187,43 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// The momentum of `epoch` (1-based): the schedule's, else `momentum`.
     public func momentum(epoch: Int) -> Float { momentumSchedule?.momentum(epoch: epoch) ?? momentum }
 
-    /// Checks every setting's range; throws `FineTuningError.invalidConfiguration` naming the
-    /// first one out of range.
+    /// Checks every setting's range; throws `FineTuningError.invalidSetting` naming the first
+    /// one out of range.
     public func validate() throws {
-        func check(_ ok: Bool, _ message: String) throws {
-            if !ok { throw FineTuningError.invalidConfiguration(message) }
+        func fail(_ setting: String, _ requirement: String) throws -> Never {
+            throw FineTuningError.invalidSetting(setting: setting, requirement: requirement)
         }
-        try check(epochs >= 1, "epochs must be at least 1, got \(epochs)")
-        try check(batchSize >= 1, "batchSize must be at least 1, got \(batchSize)")
-        try check(learningRate > 0 && learningRate.isFinite, "learningRate must be positive, got \(learningRate)")
-        try check(momentum >= 0 && momentum < 1, "momentum must be in [0, 1), got \(momentum)")
-        if let m = momentumSchedule {
-            try check(m.start >= 0 && m.start < 1 && m.end >= 0 && m.end < 1 && m.epochs >= 1,
-                      "momentumSchedule needs start and end in [0, 1) and epochs >= 1, got \(m.start), \(m.end), \(m.epochs)")
+        if epochs < 1 { try fail("epochs", "must be >= 1, got \(epochs)") }
+        if batchSize < 1 { try fail("batchSize", "must be >= 1, got \(batchSize)") }
+        if !(learningRate > 0 && learningRate.isFinite) { try fail("learningRate", "must be positive, got \(learningRate)") }
+        if !(momentum >= 0 && momentum < 1) { try fail("momentum", "must be in [0, 1), got \(momentum)") }
+        if let m = momentumSchedule, !(m.start >= 0 && m.start < 1 && m.end >= 0 && m.end < 1 && m.epochs >= 1) {
+            try fail("momentumSchedule", "needs START and END in [0, 1) and EPOCHS >= 1, got \(m.start), \(m.end), \(m.epochs)")
         }
-        try check(weightDecay >= 0 && weightDecay.isFinite, "weightDecay must be non-negative, got \(weightDecay)")
-        if let maxNorm { try check(maxNorm > 0 && maxNorm.isFinite, "maxNorm must be positive, got \(maxNorm)") }
-        try check(inputDropout >= 0 && inputDropout < 1, "inputDropout must be in [0, 1), got \(inputDropout)")
-        try check(hiddenDropout >= 0 && hiddenDropout < 1, "hiddenDropout must be in [0, 1), got \(hiddenDropout)")
-        try check(validationCount >= 0, "validationCount must be non-negative, got \(validationCount)")
-        try check((earlyStoppingPatience ?? 1) >= 1, "earlyStoppingPatience must be at least 1")
-        try check(freezeHiddenEpochs >= 0, "freezeHiddenEpochs must be non-negative, got \(freezeHiddenEpochs)")
-        try check(diagnosticRows >= 0, "diagnosticRows must be non-negative, got \(diagnosticRows)")
+        if !(weightDecay >= 0 && weightDecay.isFinite) { try fail("weightDecay", "must be >= 0, got \(weightDecay)") }
+        if let maxNorm, !(maxNorm > 0 && maxNorm.isFinite) { try fail("maxNorm", "must be positive, got \(maxNorm)") }
+        for (name, rate) in [("inputDropout", inputDropout), ("hiddenDropout", hiddenDropout)] where !(rate >= 0 && rate < 1) {
+            try fail(name, "must be in [0, 1), got \(rate)")
+        }
+        if validationCount < 0 { try fail("validationCount", "must be >= 0, got \(validationCount)") }
+        if let patience = earlyStoppingPatience, patience < 1 {
+            try fail("earlyStoppingPatience", "must be >= 1, got \(patience)")
+        }
+        if freezeHiddenEpochs < 0 { try fail("freezeHiddenEpochs", "must be >= 0, got \(freezeHiddenEpochs)") }
+        if diagnosticRows < 0 { try fail("diagnosticRows", "must be >= 0, got \(diagnosticRows)") }
         switch schedule {
         case .constant: break
-        case .step(let every, let factor):
-            try check(every >= 1 && factor > 0, "step schedule needs every >= 1 and factor > 0, got \(every), \(factor)")
-        case .exponential(let gamma): try check(gamma > 0, "exponential schedule needs gamma > 0, got \(gamma)")
+        case .step(let every, let factor) where !(every >= 1 && factor > 0):
+            try fail("schedule", "step:EVERY:FACTOR needs EVERY >= 1 and FACTOR > 0, got \(every), \(factor)")
+        case .exponential(let gamma) where !(gamma > 0):
+            try fail("schedule", "exp:GAMMA needs GAMMA > 0, got \(gamma)")
+        default: break
         }
         if case .adam(let b1, let b2, let eps) = optimizer {
-            try check(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1 && eps > 0,
-                      "Adam needs beta1, beta2 in [0, 1) and epsilon > 0, got \(b1), \(b2), \(eps)")
-            try check(momentumSchedule == nil, "momentumSchedule applies to SGD (with or without Nesterov), not Adam")
+            if !(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1 && eps > 0) {
+                try fail("optimizer", "Adam needs beta1, beta2 in [0, 1) and epsilon > 0, got \(b1), \(b2), \(eps)")
+            }
+            if momentumSchedule != nil { try fail("momentumSchedule", "applies to sgd and nesterov, not adam") }
         }
     }
 }

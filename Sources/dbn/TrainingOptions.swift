@@ -178,20 +178,17 @@ struct FineTuningOptions: ParsableArguments {
     var batch: Int { batchSize ?? Self.defaultBatchSize }
 
     func validate() throws {
-        _ = try parsedSchedule()
-        _ = try parsedMomentumSchedule()
-        if epochs < 1 { throw ValidationError("--finetune-epochs must be >= 1, got \(epochs)") }
-        if !(learningRate > 0) || !learningRate.isFinite {
-            throw ValidationError("--finetune-learning-rate must be positive, got \(learningRate)")
-        }
-        if batch < 1 { throw ValidationError("--batch-size must be >= 1, got \(batch)") }
-        for (name, rate) in [("--dropout", dropout), ("--input-dropout", inputDropout)] where !(rate >= 0 && rate < 1) {
-            throw ValidationError("\(name) must be in [0, 1), got \(rate)")
-        }
-        if !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
-        if let maxNorm, !(maxNorm > 0 && maxNorm.isFinite) { throw ValidationError("--max-norm must be positive, got \(maxNorm)") }
-        if validation < 0 { throw ValidationError("--validation must be >= 0, got \(validation)") }
         if patience != nil && validation == 0 { throw ValidationError("--patience needs --validation N") }
+        // The library's own range checks, at parse time (before any data is read), naming the flag.
+        try Self.check(configuration(seed: 0))
+    }
+
+    /// Checks `configuration` by `TrainingConfiguration.validate`; a bad setting becomes one
+    /// error naming its flag (`hiddenDropout` is `--dropout`).
+    static func check(_ configuration: TrainingConfiguration) throws {
+        do { try configuration.validate() } catch let FineTuningError.invalidSetting(setting, requirement) {
+            throw ValidationError("\(TrainingOutput.flag(of: "finetune." + setting, command: nil)) \(requirement)")
+        }
     }
 
     func parsedSchedule() throws -> LearningRateSchedule {
@@ -199,11 +196,9 @@ struct FineTuningOptions: ParsableArguments {
         switch (parts.first, parts.count) {
         case ("constant", 1): return .constant
         case ("step", 3):
-            if let every = Int(parts[1]), every > 0, let factor = Float(parts[2]), factor > 0 {
-                return .step(every: every, factor: factor)
-            }
+            if let every = Int(parts[1]), let factor = Float(parts[2]) { return .step(every: every, factor: factor) }
         case ("exp", 2):
-            if let gamma = Float(parts[1]), gamma > 0 { return .exponential(gamma: gamma) }
+            if let gamma = Float(parts[1]) { return .exponential(gamma: gamma) }
         default: break
         }
         throw ValidationError("--schedule must be constant, step:EVERY:FACTOR or exp:GAMMA, got '\(schedule)'")
@@ -214,10 +209,8 @@ struct FineTuningOptions: ParsableArguments {
         guard let momentumSchedule else { return nil }
         let parts = momentumSchedule.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         if parts.count == 3 || (parts.count == 4 && parts[3] == "dampened"),
-           let start = Float(parts[0]), let end = Float(parts[1]), let epochs = Int(parts[2]),
-           start >= 0 && start < 1, end >= 0 && end < 1, epochs >= 1 {
-            if optimizer == .adam { throw ValidationError("--momentum-schedule applies to sgd and nesterov, not adam") }
-            return MomentumSchedule(start: start, end: end, epochs: epochs, dampened: parts.count == 4)
+           let start = Float(parts[0]), let end = Float(parts[1]), let epochs = Int(parts[2]) {
+            return MomentumSchedule(start: start, end: end, epochs: epochs, dampened: parts.count == 4)  // ranges: `check`
         }
         throw ValidationError("--momentum-schedule must be START:END:EPOCHS or START:END:EPOCHS:dampened with START and END in [0, 1) and EPOCHS >= 1 (e.g. 0.5:0.99:500), got '\(momentumSchedule)'")
     }

@@ -97,6 +97,7 @@ final class TrainingOutput {
         case "inputDropout": return "--input-dropout"
         case "hiddenDropout": return "--dropout"
         case "schedule": return "--schedule"
+        case "momentumSchedule": return "--momentum-schedule"
         case "validationCount": return "--validation"
         case "earlyStoppingPatience": return "--patience"
         case "freezeHiddenEpochs": return "--freeze-hidden-epochs"

@@ -197,6 +197,29 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         expectCleanFailure(r, naming: "--discriminative-weight", containing: "centering")
     }
 
+    /// The same for fine-tuning (`TrainingConfiguration.validate`): every checked flag, in each
+    /// command that fine-tunes, refused by name before the (missing) data is read.
+    @Test func badFineTuningSettingsAreRefusedByFlagBeforeTheDataIsRead() throws {
+        let f = try TrainingFixture()
+        let cases: [(String, [String])] = [
+            ("--finetune-epochs", ["--finetune-epochs", "0"]), ("--finetune-learning-rate", ["--finetune-learning-rate", "0"]),
+            ("--batch-size", ["--batch-size", "0"]), ("--momentum", ["--momentum", "1"]),
+            ("--weight-decay", ["--weight-decay=-1"]), ("--max-norm", ["--max-norm", "0"]),
+            ("--dropout", ["--dropout", "1"]), ("--input-dropout", ["--input-dropout=-0.1"]),
+            ("--validation", ["--validation=-1"]), ("--patience", ["--patience", "0", "--validation", "10"]),
+            ("--freeze-hidden-epochs", ["--freeze-hidden-epochs=-1"]), ("--schedule", ["--schedule", "exp:0"]),
+            ("--schedule", ["--schedule", "step:0:0.5"]), ("--momentum-schedule", ["--momentum-schedule", "0.5:1:10"]),
+            ("--momentum-schedule", ["--momentum-schedule", "0.5:0.9:10", "--optimizer", "adam"])]
+        for command in [["train", "--layers", "8"], ["finetune", "--weights", f.path("missing.safetensors")],
+                        ["compare", "--layers", "8"]] {
+            for (flag, arguments) in cases {
+                let r = try DBNExecutable.run(command + arguments + ["--data", f.path("missing")], in: f.folder)
+                expectCleanFailure(r, naming: flag)
+                #expect(!r.stderr.contains("missing"), "\(command[0]) \(arguments): \(r)")
+            }
+        }
+    }
+
     /// `--momentum-schedule START:END:EPOCHS[:dampened]` reaches the fine-tuning configuration in
     /// the model file; a malformed one is one error line naming the flag, no file written.
     @Test func momentumScheduleFlagReachesTheFineTuningConfiguration() throws {
