@@ -52,10 +52,11 @@ public struct UpDownConfiguration: Sendable, Codable, Equatable {
     /// The momentum used during `epoch` (0-based).
     public func momentum(forEpoch epoch: Int) -> Float { training.momentum(forEpoch: epoch) }
 
-    /// Throws `PretrainingError.invalidConfiguration` for values out of range.
+    /// Throws `PretrainingError.invalidSetting` naming the first setting out of range
+    /// (`cdSchedule`, or one of `training`'s).
     public func validate() throws {
         if cdSchedule.isEmpty || cdSchedule.contains(where: { $0 < 1 }) {
-            throw PretrainingError.invalidConfiguration("the CD schedule of up-down must be one or more k >= 1, got \(cdSchedule)")
+            throw PretrainingError.invalidSetting(setting: "cdSchedule", requirement: "must be one or more k >= 1, got \(cdSchedule)")
         }
         try training.validate()
     }

@@ -54,18 +54,15 @@ struct GenerativeCommand: ParsableCommand {
     var output: String = "generative.safetensors"
 
     func validate() throws {
-        if batchSize < 1 { throw ValidationError("--batch-size must be >= 1, got \(batchSize)") }
-        if upDownEpochs < 0 { throw ValidationError("--up-down-epochs must be >= 0, got \(upDownEpochs)") }
         if upDownTestEvery < 0 { throw ValidationError("--up-down-test-every must be >= 0, got \(upDownTestEvery)") }
-        if !(upDownDiscriminativeWeight.isFinite && upDownDiscriminativeWeight >= 0) {
-            throw ValidationError("--up-down-discriminative-weight must be >= 0, got \(upDownDiscriminativeWeight)")
-        }
-        try PretrainingOptions.check(rbmConfiguration(seed: 0))
         if lowerLayers != nil && greedyModel != nil {
             throw ValidationError("--lower-layers trains a top RBM, --greedy-model skips greedy training: give one of them")
         }
-        do { try upDownConfiguration(seed: 0).validate() } catch let error as PretrainingError {
-            throw ValidationError("--up-down-*/--cd-schedule: \(error)")
+        // The library's range checks of both phases, naming the flag (`up_down.learningRate` is
+        // `--up-down-learning-rate`).
+        try PretrainingOptions.check(rbmConfiguration(seed: 0))
+        do { try upDownConfiguration(seed: 0).validate() } catch let PretrainingError.invalidSetting(setting, requirement) {
+            throw ValidationError("\(TrainingOutput.flag(of: "up_down." + setting, command: nil)) \(requirement)")
         }
     }
 

@@ -83,6 +83,19 @@ final class TrainingOutput {
         let name = parts.last ?? setting
         let phase = parts.count > 1 ? parts[parts.count - 2] : ""
         let pretraining = phase == "pretrain" || (phase == "config" && command == "pretrain")
+        if parts.first == "up_down" {   // dbn generative's up-down settings
+            switch name {
+            case "epochs": return "--up-down-epochs"
+            case "learningRate": return "--up-down-learning-rate"
+            case "initialMomentum": return "--up-down-initial-momentum"
+            case "finalMomentum": return "--up-down-momentum"
+            case "weightCost": return "--up-down-weight-cost"
+            case "discriminativeWeight": return "--up-down-discriminative-weight"
+            case "persistent": return "--up-down-persistent"
+            case "cdSchedule", "cdSteps": return "--cd-schedule"
+            default: break
+            }
+        }
         switch name {
         case "epochs": return pretraining ? "--pretrain-epochs" : "--finetune-epochs"
         case "learningRate": return pretraining ? "--pretrain-learning-rate" : "--finetune-learning-rate"

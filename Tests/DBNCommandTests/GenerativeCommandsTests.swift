@@ -138,6 +138,29 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         expectCleanFailure(negative, naming: "--discriminative-weight", containing: ">= 0")
     }
 
+    /// Every up-down setting the library range-checks (`UpDownConfiguration.validate`) is refused
+    /// by its flag before the (missing) data is read; a checkpoint made with other up-down flags
+    /// names the up-down flag that changed.
+    @Test func badUpDownSettingsAreRefusedByFlag() throws {
+        let f = try TrainingFixture(train: 60, test: 20)
+        let cases: [(String, [String])] = [
+            ("--up-down-epochs", ["--up-down-epochs=-1"]), ("--up-down-learning-rate", ["--up-down-learning-rate", "0"]),
+            ("--up-down-initial-momentum", ["--up-down-initial-momentum", "1"]), ("--up-down-momentum", ["--up-down-momentum", "1"]),
+            ("--up-down-weight-cost", ["--up-down-weight-cost=-1"]),
+            ("--up-down-discriminative-weight", ["--up-down-discriminative-weight=-1"]), ("--cd-schedule", ["--cd-schedule", "3,0"])]
+        for (flag, arguments) in cases {
+            let r = try DBNExecutable.run(["generative", "--layers", "8,12"] + arguments + ["--data", f.path("missing")], in: f.folder)
+            expectCleanFailure(r, naming: flag)
+            #expect(!r.stderr.contains("missing"), "\(arguments): \(r)")
+        }
+        let run = ["generative", "--layers", "8,12", "--pretrain-epochs", "1", "--up-down-epochs", "1", "--batch-size", "10",
+                   "--checkpoint-dir", "ck", "--output", "g.safetensors"]
+        let first = try dbn(run, f)
+        #expect(first.status == 0, "\(first)")
+        let changed = try dbn(run + ["--resume", "--up-down-learning-rate", "0.02"], f)
+        expectCleanFailure(changed, naming: "--up-down-learning-rate was 0.01, now 0.02")
+    }
+
     @Test func dreamRefusesAStackWithoutLabels() throws {
         let f = try TrainingFixture()
         let p = try dbn(["pretrain", "--layers", "8", "--pretrain-epochs", "1", "--output", "stack.safetensors"], f)
