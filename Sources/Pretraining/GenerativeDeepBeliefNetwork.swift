@@ -177,13 +177,14 @@ public struct GenerativeDeepBeliefNetwork: Sendable, Equatable {
     /// `start`, then the means of the units below the labels given the last hidden state passed
     /// down through the generative weights. Returns (count, inputs) pixel probabilities; with
     /// `frames`, also the images after each listed step of the chains (in the order given; a
-    /// step beyond `steps` gives the last).
+    /// step beyond `steps` gives the last). With `annealing` A, the first A steps sample the top
+    /// RBM at rising inverse temperatures (simulated annealing, see `GibbsChains.run`).
     ///
     /// Randomness: every draw is keyed by `seed`, the step and the chain (row), so chain r is
     /// the same however many chains run beside it and with any number of threads (the noise
     /// image of `.noise` by the chain purpose of layer -1, step 0).
     public func dream(label: Int, count: Int, steps: Int, seed: UInt64, start: DreamStart = .noise,
-                      frames: [Int] = []) -> (images: Matrix, frames: [Matrix]) {
+                      annealing: Int = 0, frames: [Int] = []) -> (images: Matrix, frames: [Matrix]) {
         precondition((0..<labelCount).contains(label), "dream: label \(label) of \(labelCount)")
         precondition(count >= 1 && steps >= 0, "dream: \(count) chains of \(steps) steps")
         let top = self.top, f = top.featureCount
@@ -201,7 +202,7 @@ public struct GenerativeDeepBeliefNetwork: Sendable, Equatable {
         let wanted = Set(frames)
         var frameImages: [Int: Matrix] = [:]
         let chains = GibbsChains(rbm: top, clamp: .label(label), seed: seed, layer: stack.layers.count - 1)
-        let means = chains.run(from: v, steps: steps) { s, means in
+        let means = chains.run(from: v, steps: steps, annealing: min(annealing, steps)) { s, means in
             if wanted.contains(s) { frameImages[s] = downPass(means.columns(0..<f)) }
         }
         let images = downPass(means.columns(0..<f))

@@ -52,7 +52,13 @@ public struct GibbsChains: Sendable {
     /// probabilities; clamped label columns are overwritten). After each step s = 0 ... steps
     /// (0: the hidden state drawn from the start) `observe(s, means)` receives the visible
     /// means p(v | h_s) of every chain (n x V; valid during the call). Returns p(v | h_steps).
-    public func run(from start: Matrix, steps: Int, observe: (Int, Matrix) -> Void = { _, _ in }) -> Matrix {
+    ///
+    /// With `annealing` A > 0 (simulated annealing; Bernoulli units only), the first A steps
+    /// sample at inverse temperatures beta_s = (s + 1) / (A + 1) for s = 0 ..< A, i.e. from the
+    /// RBM whose weights and biases are all multiplied by beta_s, whose flatter landscape lets a
+    /// chain leave the basin it started in; the steps after them sample the RBM itself.
+    public func run(from start: Matrix, steps: Int, annealing: Int = 0,
+                    observe: (Int, Matrix) -> Void = { _, _ in }) -> Matrix {
         precondition(start.columns == rbm.visibleCount,
                      "GibbsChains.run: \(start.columns) columns for \(rbm.visibleCount) visible units")
         precondition(steps >= 0, "GibbsChains.run: \(steps) steps")
@@ -61,7 +67,15 @@ public struct GibbsChains: Sendable {
         var v = start, h = Matrix(rows: n, columns: hidden), means = Matrix(rows: n, columns: visible)
         applyClamp(&v, start: start)
         let hiddenUnits = rbm.hiddenUnits, visibleUnits = rbm.visibleUnits
+        precondition(annealing == 0 || (hiddenUnits == .bernoulli && visibleUnits == .bernoulli),
+                     "GibbsChains.run: annealing needs Bernoulli units")
+        var rbm = self.rbm
         for s in 0...steps {
+            if s < annealing {
+                rbm = self.rbm.scaled(by: Float(s + 1) / Float(annealing + 1))
+            } else if s == annealing && annealing > 0 {
+                rbm = self.rbm
+            }
             if s > 0 {
                 // v_s ~ p(v | h_{s-1}) (the means of the last step), the clamped units reset.
                 let stream = RandomStream(seed: seed, purpose: .gibbsChain(layer: layer, step: s, hidden: false))

@@ -50,6 +50,18 @@ public struct RBM: Sendable, Equatable {
     }
 }
 
+extension RBM {
+    /// The RBM at inverse temperature `beta`: every weight and bias multiplied by `beta`, so
+    /// that with Bernoulli units its distribution is p(v, h)^beta, normalised.
+    public func scaled(by beta: Float) -> RBM {
+        var copy = self
+        copy.weight.elements = weight.elements.map { $0 * beta }
+        copy.visibleBias = visibleBias.map { $0 * beta }
+        copy.hiddenBias = hiddenBias.map { $0 * beta }
+        return copy
+    }
+}
+
 extension RBM: CustomStringConvertible {
     /// e.g. `RBM(784 bernoulli -> 500 bernoulli)`.
     public var description: String {

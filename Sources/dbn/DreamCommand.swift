@@ -14,7 +14,8 @@ struct DreamCommand: ParsableCommand {
             One row of the grid per label. --frames N also writes a strip of one chain (the first) \
             after N evenly spaced steps to --frames-output. The chains start (--start) from the up \
             pass of a random binary image (noise, as the paper's figure 9) or from the top RBM's \
-            visible biases. --classifier FILE classifies the dreamt images (a network from dbn \
+            visible biases. --anneal N runs the first N steps at inverse temperatures rising to 1 \
+            (simulated annealing), which lets chains leave the mode they fall into first. --classifier FILE classifies the dreamt images (a network from dbn \
             train, or a generative DBN by free energy) and reports how many show the clamped label.
             """)
 
@@ -38,6 +39,9 @@ struct DreamCommand: ParsableCommand {
 
     @Option(help: "Where the chains start: noise (the up pass of a random binary image) or biases.")
     var start: GenerativeDeepBeliefNetwork.DreamStart = .noise
+
+    @Option(help: "Simulated annealing: the first N of the --steps sample the top RBM at inverse temperatures rising from 1/(N+1) to N/(N+1) (every weight and bias scaled), so that a chain can leave the basin it falls into first (0: none).")
+    var anneal = 0
 
     @Option(help: "A classifier for the dreamt images (a network, or a generative DBN): reports agreement with the clamped label.")
     var classifier: String?
@@ -63,6 +67,8 @@ struct DreamCommand: ParsableCommand {
         let picture: PictureSummary
         let frames: PictureSummary?
         let start: String
+        /// The annealed steps (--anneal).
+        let anneal: Int
         /// With --classifier: the fraction of dreamt images classified as their clamped label,
         /// overall and per label (in the order of `labels`).
         let agreement: Double?
@@ -74,6 +80,7 @@ struct DreamCommand: ParsableCommand {
         if let label, label < 0 { throw ValidationError("--label must be >= 0, got \(label)") }
         if !(1...10_000).contains(count) { throw ValidationError("--count must be between 1 and 10000, got \(count)") }
         if !(0...1_000_000).contains(steps) { throw ValidationError("--steps must be between 0 and 1000000, got \(steps)") }
+        if anneal < 0 || anneal > steps { throw ValidationError("--anneal must be between 0 and --steps (\(steps)), got \(anneal)") }
         if frames < 0 || frames > 1000 { throw ValidationError("--frames must be between 0 and 1000, got \(frames)") }
         if frames > 0 && framesOutput == nil { throw ValidationError("--frames needs --frames-output FILE.png") }
     }
@@ -93,7 +100,7 @@ struct DreamCommand: ParsableCommand {
         var strip: Matrix?
         for l in labels {
             let (images, frameImages) = dbn.dream(label: l, count: count, steps: steps, seed: seed &+ UInt64(l),
-                                                  start: start, frames: l == labels[0] ? frameSteps : [])
+                                                  start: start, annealing: anneal, frames: l == labels[0] ? frameSteps : [])
             rows += images.elements
             if !frameImages.isEmpty { strip = Matrix(rows: frameImages.count, columns: dbn.inputCount,
                                                       elements: frameImages.flatMap { Array($0.elements[0..<dbn.inputCount]) }) }
@@ -104,7 +111,7 @@ struct DreamCommand: ParsableCommand {
         let grid = ImageGrid(tileWidth: width, tileHeight: height, columns: count, scaling: .clampedToUnit,
                              upscale: picture.upscale)
         let summary = try grid.image(rowsOf: pixels).save(to: picture.output, tiles: pixels.rows)
-        console.say("\(picture.output): \(count) images of label\(labels.count == 1 ? " \(labels[0])" : "s 0-\(labels.count - 1), one row each") after \(steps) Gibbs steps in the top RBM (seed \(seed)), \(summary.width)x\(summary.height) pixels")
+        console.say("\(picture.output): \(count) images of label\(labels.count == 1 ? " \(labels[0])" : "s 0-\(labels.count - 1), one row each") after \(steps) Gibbs steps in the top RBM\(anneal > 0 ? ", the first \(anneal) annealed" : "") (seed \(seed)), \(summary.width)x\(summary.height) pixels")
         var frameSummary: PictureSummary?
         if let strip, let framesOutput {
             let stripGrid = ImageGrid(tileWidth: width, tileHeight: height, columns: strip.rows, scaling: .clampedToUnit,
@@ -122,7 +129,7 @@ struct DreamCommand: ParsableCommand {
             console.say("\(classifier) classifies \(TextLayout.percent(agreement!)) of the dreamt images as their clamped label (by label: \(byLabel!.map { TextLayout.percent($0) }.joined(separator: " ")); chance \(TextLayout.percent(1 / Double(dbn.labelCount))))")
         }
         try console.emitJSON(Report(model: model, labels: labels, count: count, steps: steps, seed: seed,
-                                    picture: summary, frames: frameSummary, start: start.rawValue,
+                                    picture: summary, frames: frameSummary, start: start.rawValue, anneal: anneal,
                                     agreement: agreement, agreementByLabel: byLabel))
     }
 

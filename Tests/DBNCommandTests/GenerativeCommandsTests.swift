@@ -64,6 +64,19 @@ private func dbn(_ arguments: [String], _ fixture: TrainingFixture) throws -> Co
         let one = try DBNExecutable.run(["dream", "--model", "gen.safetensors", "--label", "7", "--output", "x.png"],
                                         in: f.folder)
         expectCleanFailure(one, naming: "gen.safetensors", containing: "--label 7")
+        // --anneal: other chains (so other images), in the JSON report; more than --steps is refused.
+        let annealed = try DBNExecutable.run(["dream", "--model", "gen.safetensors", "--all-labels", "--count", "4",
+                                              "--steps", "20", "--anneal", "10", "--output", "annealed.png", "--json"],
+                                             in: f.folder)
+        #expect(annealed.status == 0, "\(annealed)")
+        #expect(try annealed.json()["anneal"] as? Int == 10)
+        #expect(fileBytes(f.path("annealed.png")) != sheets[0])
+        let plain = try DBNExecutable.run(["dream", "--model", "gen.safetensors", "--all-labels", "--count", "4",
+                                           "--steps", "20", "--output", "plain.png"], in: f.folder)
+        #expect(plain.status == 0 && fileBytes(f.path("plain.png")) == sheets[0], "\(plain)")
+        let tooLong = try DBNExecutable.run(["dream", "--model", "gen.safetensors", "--all-labels", "--steps", "20",
+                                             "--anneal", "21", "--output", "y.png"], in: f.folder)
+        expectCleanFailure(tooLong, naming: "--anneal")
     }
 
     @Test func lowerLayersTrainTheTopRBMAloneAndGiveTheFullRunsModel() throws {

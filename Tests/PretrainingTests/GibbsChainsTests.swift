@@ -13,7 +13,7 @@ struct GibbsChainsTests {
         func run(threads: Int) -> (Matrix, Matrix, [Matrix]) {
             Lanes.setThreads(threads)
             defer { Lanes.setThreads(2) }
-            let dream = model.dream(label: 2, count: 300, steps: 9, seed: 5, frames: [3, 9])
+            let dream = model.dream(label: 2, count: 300, steps: 9, seed: 5, annealing: 4, frames: [3, 9])
             return (model.stack.sample(layer: 0, from: images, steps: 9, seed: 5), dream.images, dream.frames)
         }
         let one = run(threads: 1), two = run(threads: 2)
@@ -106,5 +106,53 @@ struct GibbsChainsTests {
             let mean = (0..<n).reduce(0.0) { $0 + settled[$1 * 3 + k] } / Double(n)
             #expect(abs(mean - exact[k]) < 0.02, "label \(k): \(mean) vs \(exact[k])")
         }
+    }
+
+    @Test("scaled(by: beta) multiplies every energy by beta")
+    func scaledEnergy() {
+        var g = Xoshiro256StarStar(seed: 81)
+        let rbm = RBM(weight: .normal(rows: 5, columns: 3, mean: 0, standardDeviation: 1, using: &g),
+                      visibleBias: [0.3, -0.2, 0.5, 0.1, -1], hiddenBias: [0.2, -0.4, 0.7], labelCount: 2)
+        let hot = rbm.scaled(by: 0.25)
+        for v in allBinaryStates(5) {
+            for h in allBinaryStates(3) {
+                #expect(abs(naiveEnergy(hot, visible: v, hidden: h) - 0.25 * naiveEnergy(rbm, visible: v, hidden: h)) < 1e-5)
+            }
+        }
+        #expect(rbm.scaled(by: 1) == rbm)
+    }
+
+    /// A top RBM with two deep modes (units below the labels all on, or all off; about equal
+    /// masses given label 0) that plain Gibbs sampling crosses about once in thousands of steps.
+    @Test("annealed dream chains leave the mode they start in; plain chains stay; the mode masses approach the exact ones")
+    func annealingCrossesModes() {
+        // 4 units below the labels, 2 labels, 2 hidden units: hidden 0 switches the "on" mode.
+        var weight = Matrix(rows: 6, columns: 2)
+        for i in 0..<4 { weight[i, 0] = 10; weight[i, 1] = Float(i % 2) * 0.4 - 0.2 }
+        weight[4, 0] = 1; weight[5, 0] = -1           // label 0 pulls hidden 0 on
+        let top = RBM(weight: weight, visibleBias: [-5, -5, -5, -5, 0, 0], hiddenBias: [-21, 0.1], labelCount: 2)
+        // Exact p(x | label 0) by enumeration: the mass of the "on" mode (3 or 4 units on).
+        let states = allBinaryStates(4)
+        let weights = states.map { exp(-bruteForceFreeEnergy(top, $0 + [1, 0])) }
+        let total = weights.reduce(0, +)
+        let exactOn = zip(states, weights).filter { $0.0.reduce(0, +) >= 3 }.map(\.1).reduce(0, +) / total
+        #expect(exactOn > 0.3 && exactOn < 0.9, "exact on-mode mass \(exactOn)")
+        // 2000 chains from "all off" with label 0 clamped: 60 steps, plain or annealed over 40.
+        let n = 2000
+        let start = Matrix(rows: n, columns: 6)
+        func onFraction(annealing: Int) -> Double {
+            let chains = GibbsChains(rbm: top, clamp: .label(0), seed: 3, layer: 1)
+            let means = chains.run(from: start, steps: 60, annealing: annealing)
+            let stream = RandomStream(seed: 7, purpose: .other(3, 1))
+            var on = 0
+            for r in 0..<n {
+                let units = (0..<4).filter { stream.uniform(row: r, unit: $0) < means[r, $0] }.count
+                if units >= 3 { on += 1 }
+            }
+            return Double(on) / Double(n)
+        }
+        let plain = onFraction(annealing: 0), annealed = onFraction(annealing: 40)
+        #expect(plain < 0.05, "plain chains left the start's mode: \(plain)")
+        #expect(abs(annealed - exactOn) < 0.1, "annealed \(annealed), exact \(exactOn)")
     }
 }
