@@ -226,21 +226,43 @@ if want generative-top; then
     # The top RBM with 10 label units (500 + 10 -> 2000) trained alone, on all 60000 images, on the
     # two lower RBMs of the hinton2006 step's stack (50 CD-1 epochs each, full data): 30 epochs of
     # CD-1 (the paper's greedy sweeps, our defaults) and of PCD-1 without momentum or weight cost
-    # (learning rate 0.02), then 100 dreams of each (10 per label), classified by the train step's net.
+    # (learning rate 0.02).
     classifier=(); [ -f "$out/model.safetensors" ] && classifier=(--classifier "$out/model.safetensors")
     for recipe in "cd1:" "pcd:--persistent --pretrain-learning-rate 0.02 --initial-momentum 0 --final-momentum 0 --weight-cost 0"; do
         name=generative-top-${recipe%%:*}
         timed "$name" $dbn generative --lower-layers "$out/hinton2006.safetensors" --pretrain-epochs 30 \
             --up-down-epochs 0 --seed 1 ${recipe#*:} --output "$out/$name.safetensors" --json | tee "$out/$name.txt"
-        $dbn dream --model "$out/$name.safetensors" --all-labels --count 10 --steps 1000 \
-            --output "$out/dream-top-${recipe%%:*}.png" "${classifier[@]}" | tee "$out/dream-top-${recipe%%:*}.txt"
     done
-    # Then 30 epochs of up-down from the PCD model (CD-3, 6, 10 for 10 epochs each), and its dreams.
+    # Then 30 epochs of up-down from the PCD model (CD-3, 6, 10 for 10 epochs each).
     timed "generative-top-pcd-ud30" $dbn generative --greedy-model "$out/generative-top-pcd.safetensors" \
         --up-down-epochs 30 --cd-schedule 3,6,10 --seed 1 --up-down-test-every 1 --log "$out/generative-top-pcd-ud30.jsonl" \
         --output "$out/generative-top-pcd-ud30.safetensors" --json | tee "$out/generative-top-pcd-ud30.txt"
-    $dbn dream --model "$out/generative-top-pcd-ud30.safetensors" --all-labels --count 10 --steps 1000 \
-        --output "$out/dream-top-pcd-ud30.png" "${classifier[@]}" | tee "$out/dream-top-pcd-ud30.txt"
+    # Up-down with persistent chains in the top RBM (PCD-1, no momentum, learning rate 0.03) for 30
+    # and 150 epochs (the first 30 of the long run are the short run's, bit for bit), and CD-3 with
+    # the default momentum for 80 epochs; test error every 3 / 5 / 10 epochs.
+    timed "generative-top-pcd-udp30" $dbn generative --greedy-model "$out/generative-top-pcd.safetensors" \
+        --up-down-epochs 30 --cd-schedule 1 --up-down-persistent --up-down-initial-momentum 0 --up-down-momentum 0 \
+        --up-down-learning-rate 0.03 --seed 1 --up-down-test-every 3 --log "$out/generative-top-pcd-udp30.jsonl" \
+        --output "$out/generative-top-pcd-udp30.safetensors" --json | tee "$out/generative-top-pcd-udp30.txt"
+    timed "generative-top-pcd-udp150" $dbn generative --greedy-model "$out/generative-top-pcd.safetensors" \
+        --up-down-epochs 150 --cd-schedule 1 --up-down-persistent --up-down-initial-momentum 0 --up-down-momentum 0 \
+        --up-down-learning-rate 0.03 --seed 1 --up-down-test-every 5 --log "$out/generative-top-pcd-udp150.jsonl" \
+        --output "$out/generative-top-pcd-udp150.safetensors" --json | tee "$out/generative-top-pcd-udp150.txt"
+    timed "generative-top-pcd-ud80" $dbn generative --greedy-model "$out/generative-top-pcd.safetensors" \
+        --up-down-epochs 80 --cd-schedule 3 --seed 1 --up-down-test-every 10 --log "$out/generative-top-pcd-ud80.jsonl" \
+        --output "$out/generative-top-pcd-ud80.safetensors" --json | tee "$out/generative-top-pcd-ud80.txt"
+    # The dreams of every model (100 each, 10 per label), plain and annealed (the first 500 of 1000
+    # steps), dream seeds 1-3, classified by the train step's net.
+    for model in cd1 pcd pcd-ud30 pcd-udp30 pcd-udp150 pcd-ud80; do
+        for anneal in 0 500; do
+            for seed in 1 2 3; do
+                suffix=$([ "$anneal" = 0 ] || echo "-anneal")$([ "$seed" = 1 ] || echo "-s$seed")
+                $dbn dream --model "$out/generative-top-$model.safetensors" --all-labels --count 10 --steps 1000 \
+                    --anneal $anneal --seed $seed --output "$out/dream-top-$model$suffix.png" "${classifier[@]}" \
+                    | tee "$out/dream-top-$model$suffix.txt"
+            done
+        done
+    done
 fi
 if named generative; then
     # The paper's full recipe: all 60000 images, 30 CD-1 sweeps per layer, then 300 epochs of
