@@ -15,8 +15,9 @@ struct DreamCommand: ParsableCommand {
             after N evenly spaced steps to --frames-output. The chains start (--start) from the up \
             pass of a random binary image (noise, as the paper's figure 9) or from the top RBM's \
             visible biases. --anneal N runs the first N steps at inverse temperatures rising to 1 \
-            (simulated annealing), which lets chains leave the mode they fall into first. --classifier FILE classifies the dreamt images (a network from dbn \
-            train, or a generative DBN by free energy) and reports how many show the clamped label.
+            (simulated annealing), which lets chains leave the mode they fall into first. \
+            --classifier FILE classifies the dreamt images (a network from dbn train, or a \
+            generative DBN by free energy) and reports how many show the clamped label.
             """)
 
     @Option(help: "A generative DBN (from dbn generative).")
