@@ -69,13 +69,10 @@ public struct GibbsChains: Sendable {
         let hiddenUnits = rbm.hiddenUnits, visibleUnits = rbm.visibleUnits
         precondition(annealing == 0 || (hiddenUnits == .bernoulli && visibleUnits == .bernoulli),
                      "GibbsChains.run: annealing needs Bernoulli units")
-        var rbm = self.rbm
+        var annealed = self.rbm     // the annealed steps' RBM, rescaled in place at each of them
         for s in 0...steps {
-            if s < annealing {
-                rbm = self.rbm.scaled(by: Float(s + 1) / Float(annealing + 1))
-            } else if s == annealing && annealing > 0 {
-                rbm = self.rbm
-            }
+            if s < annealing { annealed.setScaled(self.rbm, by: Float(s + 1) / Float(annealing + 1)) }
+            let rbm = s < annealing ? annealed : self.rbm
             if s > 0 {
                 // v_s ~ p(v | h_{s-1}) (the means of the last step), the clamped units reset.
                 let stream = RandomStream(seed: seed, purpose: .gibbsChain(layer: layer, step: s, hidden: false))

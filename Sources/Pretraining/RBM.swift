@@ -55,10 +55,21 @@ extension RBM {
     /// that with Bernoulli units its distribution is p(v, h)^beta, normalised.
     public func scaled(by beta: Float) -> RBM {
         var copy = self
-        copy.weight.elements = weight.elements.map { $0 * beta }
-        copy.visibleBias = visibleBias.map { $0 * beta }
-        copy.hiddenBias = hiddenBias.map { $0 * beta }
+        copy.setScaled(self, by: beta)
         return copy
+    }
+
+    /// Makes this RBM `source.scaled(by: beta)` in place (the same shape): no allocation once
+    /// its arrays are held by it alone, so a loop over temperatures reuses one copy.
+    mutating func setScaled(_ source: RBM, by beta: Float) {
+        precondition(source.weight.rows == weight.rows && source.weight.columns == weight.columns,
+                     "RBM.setScaled: another shape")
+        func scale(_ from: [Float], into to: inout [Float]) {
+            to.withUnsafeMutableBufferPointer { out in for i in out.indices { out[i] = from[i] * beta } }
+        }
+        scale(source.weight.elements, into: &weight.elements)
+        scale(source.visibleBias, into: &visibleBias)
+        scale(source.hiddenBias, into: &hiddenBias)
     }
 }
 

@@ -60,10 +60,8 @@ struct GenerativeCommand: ParsableCommand {
         }
         // The library's range checks of both phases, naming the flag (`up_down.learningRate` is
         // `--up-down-learning-rate`).
-        try PretrainingOptions.check(rbmConfiguration(seed: 0))
-        do { try upDownConfiguration(seed: 0).validate() } catch let PretrainingError.invalidSetting(setting, requirement) {
-            throw ValidationError("\(TrainingOutput.flag(of: "up_down." + setting, command: nil)) \(requirement)")
-        }
+        try TrainingOutput.checkSettings(of: "pretrain", rbmConfiguration(seed: 0).validate)
+        try TrainingOutput.checkSettings(of: "up_down", upDownConfiguration(seed: 0).validate)
     }
 
     /// The greedy phase's settings (checked in `validate`).

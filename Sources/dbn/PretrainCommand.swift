@@ -113,7 +113,7 @@ struct PretrainCommand: ParsableCommand {
         let sizes = [images.columns] + (try pretraining.hiddenSizes())
         let configuration = pretraining.configuration(batchSize: batchSize, seed: common.seed,
                                                       resampleBinaryData: binarization == .resample)
-        try PretrainingOptions.check(configuration)
+        try TrainingOutput.checkSettings(of: "pretrain", configuration.validate)
         let monitors = MonitorOptions(heldOut: heldOut, sampleCount: 1000, pseudoLogLikelihood: pseudoLikelihood)
         let provenance = try Provenance.ofThisRun(files: files, seeds: [
             "seed": common.seed, "initialization": common.seed, "pretraining": common.seed, "binarization": common.seed])

@@ -66,15 +66,7 @@ struct PretrainingOptions: ParsableArguments {
         try Safeguards.requireMemory(zip(hidden, hidden.dropFirst()).map { [4, $0, $1] }, bytesPerElement: 4,
                                      option: "--layers \(layers ?? Self.defaultLayers)")
         // The library's own range checks, at parse time (before any data is read), naming the flag.
-        try Self.check(configuration(batchSize: 1, seed: 0))
-    }
-
-    /// Checks `configuration` by `RBMTrainingConfiguration.validate`; a bad setting becomes one
-    /// error naming its flag (`finalMomentum` is `--final-momentum`).
-    static func check(_ configuration: RBMTrainingConfiguration) throws {
-        do { try configuration.validate() } catch let PretrainingError.invalidSetting(setting, requirement) {
-            throw ValidationError("\(TrainingOutput.flag(of: "pretrain." + setting, command: nil)) \(requirement)")
-        }
+        try TrainingOutput.checkSettings(of: "pretrain", configuration(batchSize: 1, seed: 0).validate)
     }
 
     /// The values that apply (the flag, else the default).
@@ -180,15 +172,7 @@ struct FineTuningOptions: ParsableArguments {
     func validate() throws {
         if patience != nil && validation == 0 { throw ValidationError("--patience needs --validation N") }
         // The library's own range checks, at parse time (before any data is read), naming the flag.
-        try Self.check(configuration(seed: 0))
-    }
-
-    /// Checks `configuration` by `TrainingConfiguration.validate`; a bad setting becomes one
-    /// error naming its flag (`hiddenDropout` is `--dropout`).
-    static func check(_ configuration: TrainingConfiguration) throws {
-        do { try configuration.validate() } catch let FineTuningError.invalidSetting(setting, requirement) {
-            throw ValidationError("\(TrainingOutput.flag(of: "finetune." + setting, command: nil)) \(requirement)")
-        }
+        try TrainingOutput.checkSettings(of: "finetune", configuration(seed: 0).validate)
     }
 
     func parsedSchedule() throws -> LearningRateSchedule {

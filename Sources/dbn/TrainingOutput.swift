@@ -76,6 +76,21 @@ final class TrainingOutput {
         }
     }
 
+    /// Runs a library configuration's `validate`: a setting out of range
+    /// (`PretrainingError.invalidSetting`, `FineTuningError.invalidSetting`) becomes one error
+    /// naming its flag, `phase.setting` mapped by `flag(of:command:)` (`pretrain.finalMomentum` is
+    /// `--final-momentum`, `up_down.learningRate` is `--up-down-learning-rate`).
+    static func checkSettings(of phase: String, _ validate: () throws -> Void) throws {
+        func refusal(_ setting: String, _ requirement: String) -> ValidationError {
+            ValidationError("\(flag(of: phase + "." + setting, command: nil)) \(requirement)")
+        }
+        do { try validate() } catch let PretrainingError.invalidSetting(setting, requirement) {
+            throw refusal(setting, requirement)
+        } catch let FineTuningError.invalidSetting(setting, requirement) {
+            throw refusal(setting, requirement)
+        }
+    }
+
     /// The command-line flag behind a fingerprint setting (`finetune.learningRate` is
     /// `--finetune-learning-rate`), or the setting itself when no single flag sets it.
     static func flag(of setting: String, command: String?) -> String {
